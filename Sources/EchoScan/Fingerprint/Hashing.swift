@@ -1,0 +1,59 @@
+/// Seeded, platform-independent 64-bit hashing. Every hash in echoscan comes from here, so the same
+/// text gives the same fingerprints on any machine, build and thread count (Swift's `Hasher` is
+/// randomly seeded per process and cannot be used).
+public enum StableHash {
+    /// MurmurHash3's 64-bit finaliser: a bijection that spreads every input bit over the output.
+    @inline(__always)
+    public static func mix(_ value: UInt64) -> UInt64 {
+        var x = value
+        x ^= x >> 33
+        x &*= 0xFF51_AFD7_ED55_8CCD
+        x ^= x >> 33
+        x &*= 0xC4CE_B9FE_1A85_EC53
+        x ^= x >> 33
+        return x
+    }
+
+    /// Hash of a byte string under a seed.
+    public static func hash<C: Sequence>(bytes: C, seed: UInt64) -> UInt64 where C.Element == UInt8 {
+        var hasher = TokenHasher(seed: seed)
+        for byte in bytes { hasher.add(byte) }
+        return hasher.finish()
+    }
+}
+
+/// SplitMix64: the seeded generator behind MinHash permutations and test data.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        return StableHash.mix(state)
+    }
+}
+
+/// Hashes a token's normalized bytes as they are produced, eight bytes per mixing step.
+@usableFromInline
+struct TokenHasher {
+    var state: UInt64
+    var word: UInt64 = 0
+    var length: UInt64 = 0
+
+    @inline(__always)
+    init(seed: UInt64) { state = seed }
+
+    @inline(__always)
+    mutating func add(_ byte: UInt8) {
+        word = word << 8 | UInt64(byte)
+        length &+= 1
+        if length & 7 == 0 {
+            state = StableHash.mix(state ^ word) &+ 0x9E37_79B9_7F4A_7C15
+            word = 0
+        }
+    }
+
+    @inline(__always)
+    func finish() -> UInt64 {
+        StableHash.mix(state ^ word ^ (length << 56))
+    }
+}

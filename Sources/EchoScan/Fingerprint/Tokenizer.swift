@@ -1,0 +1,216 @@
+import Foundation
+
+/// The tokens of one text: seeded hashes of the normalized words and the UTF-8 byte range each
+/// came from in the original text (so that matches can be reported as spans of the input).
+public struct TokenSequence: Sendable {
+    public var hashes: [UInt64] = []
+    public var starts: [UInt32] = []
+    public var ends: [UInt32] = []
+
+    public init() {}
+
+    public var count: Int { hashes.count }
+
+    mutating func removeAll() {
+        hashes.removeAll(keepingCapacity: true)
+        starts.removeAll(keepingCapacity: true)
+        ends.removeAll(keepingCapacity: true)
+    }
+
+    @inline(__always)
+    mutating func append(_ hash: UInt64, _ start: Int, _ end: Int) {
+        hashes.append(hash)
+        starts.append(UInt32(truncatingIfNeeded: start))
+        ends.append(UInt32(truncatingIfNeeded: end))
+    }
+}
+
+/// Normalizes and tokenizes text in one pass over its UTF-8 bytes.
+///
+/// Tokens are runs of letters and digits (Unicode letters, marks and numbers), case-folded and NFKC-
+/// normalized; each CJK ideograph, kana or Hangul syllable is a token by itself. Everything else —
+/// punctuation, straight or curly quotes, dashes, non-breaking spaces, markdown emphasis and heading
+/// marks, line breaks, HTML tags — only separates tokens, and the number of an ordered-list marker
+/// at the start of a line ("1.", "2)") is dropped. So reformatting a text leaves its tokens unchanged.
+///
+/// ASCII takes a fast path (a byte table and incremental hashing); only tokens with non-ASCII
+/// scalars go through Foundation's NFKC and lowercasing.
+public struct Tokenizer: Sendable {
+    public let seed: UInt64
+
+    public init(seed: UInt64) {
+        self.seed = seed
+    }
+
+    /// 1 for ASCII letters and digits, 2 for digits (also letters-or-digits), 0 otherwise.
+    private static let asciiClass: [UInt8] = (0..<256).map { byte in
+        switch UInt8(byte) {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return 2
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"): return 1
+        default: return 0
+        }
+    }
+
+    public func tokenize(_ text: UnsafeBufferPointer<UInt8>, into tokens: inout TokenSequence) {
+        tokens.removeAll()
+        let count = text.count
+        var index = 0
+        var atLineStart = true
+        Self.asciiClass.withUnsafeBufferPointer { classes in
+            while index < count {
+                let byte = text[index]
+                if byte < 0x80 {
+                    let kind = classes[Int(byte)]
+                    if kind != 0 {
+                        var hasher = TokenHasher(seed: seed)
+                        var end = index
+                        var allDigits = true
+                        while end < count {
+                            let next = text[end]
+                            let nextKind = next < 0x80 ? classes[Int(next)] : 0
+                            if nextKind == 0 { break }
+                            allDigits = allDigits && nextKind == 2
+                            hasher.add(next | (nextKind == 1 ? 0x20 : 0))
+                            end += 1
+                        }
+                        if end < count, text[end] >= 0x80, Self.continuesWord(text, at: end) {
+                            index = slowWord(text, from: index, into: &tokens)
+                            atLineStart = false
+                            continue
+                        }
+                        if atLineStart, allDigits, Self.isListMarkerEnd(text, at: end) {
+                            index = end + 1
+                            continue
+                        }
+                        tokens.append(hasher.finish(), index, end)
+                        index = end
+                        atLineStart = false
+                    } else if byte == 0x0A {
+                        atLineStart = true
+                        index += 1
+                    } else if byte == UInt8(ascii: "<"), let tagEnd = Self.htmlTagEnd(text, from: index) {
+                        index = tagEnd
+                    } else {
+                        index += 1
+                    }
+                } else {
+                    let (scalar, length) = Self.decode(text, at: index)
+                    if Self.isSingleCharacterToken(scalar) {
+                        tokens.append(hashNormalized(String(Character(Unicode.Scalar(scalar) ?? "\u{FFFD}"))), index, index + length)
+                        index += length
+                        atLineStart = false
+                    } else if Self.isWordScalar(scalar) {
+                        index = slowWord(text, from: index, into: &tokens)
+                        atLineStart = false
+                    } else {
+                        index += length
+                    }
+                }
+            }
+        }
+    }
+
+    /// A word that contains non-ASCII scalars: gathered, normalized with NFKC and lowercased as a whole.
+    private func slowWord(_ text: UnsafeBufferPointer<UInt8>, from start: Int, into tokens: inout TokenSequence) -> Int {
+        var scalars = String.UnicodeScalarView()
+        var index = start
+        while index < text.count {
+            let (scalar, length) = Self.decode(text, at: index)
+            guard Self.isWordScalar(scalar), !Self.isSingleCharacterToken(scalar), let value = Unicode.Scalar(scalar) else { break }
+            scalars.append(value)
+            index += length
+        }
+        tokens.append(hashNormalized(String(scalars)), start, index)
+        return index
+    }
+
+    private func hashNormalized(_ word: String) -> UInt64 {
+        StableHash.hash(bytes: word.precomposedStringWithCompatibilityMapping.lowercased().utf8, seed: seed)
+    }
+
+    /// Whether a non-ASCII scalar at `index` continues an ASCII word (e.g. the "é" of "café").
+    private static func continuesWord(_ text: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
+        let (scalar, _) = decode(text, at: index)
+        return isWordScalar(scalar) && !isSingleCharacterToken(scalar)
+    }
+
+    static func isWordScalar(_ value: UInt32) -> Bool {
+        if value < 0x80 { return asciiClass[Int(value)] != 0 }
+        guard let scalar = Unicode.Scalar(value) else { return false }
+        let properties = scalar.properties
+        if properties.isAlphabetic || properties.numericType != nil { return true }
+        switch properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: return true
+        default: return false
+        }
+    }
+
+    /// CJK ideographs, kana and Hangul: written without spaces, so each is one token.
+    static func isSingleCharacterToken(_ value: UInt32) -> Bool {
+        switch value {
+        case 0x3040...0x30FF, 0x31F0...0x31FF,          // hiragana, katakana
+             0x3400...0x4DBF, 0x4E00...0x9FFF,           // CJK ideographs
+             0xF900...0xFAFF, 0x20000...0x3134F,         // compatibility and supplementary ideographs
+             0xFF66...0xFF9F,                            // halfwidth katakana
+             0x1100...0x11FF, 0x3130...0x318F, 0xAC00...0xD7AF: // Hangul
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// A digit run at a line start followed by "." or ")" and a space is a list marker.
+    private static func isListMarkerEnd(_ text: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
+        guard index + 1 < text.count else { return false }
+        let mark = text[index]
+        guard mark == UInt8(ascii: ".") || mark == UInt8(ascii: ")") else { return false }
+        let after = text[index + 1]
+        return after == 0x20 || after == 0x09
+    }
+
+    /// The end of an HTML tag such as `<b>`, `</div>` or `<a href="…">` that starts at `start`.
+    private static func htmlTagEnd(_ text: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        var index = start + 1
+        if index < text.count, text[index] == UInt8(ascii: "/") { index += 1 }
+        guard index < text.count, asciiClass[Int(text[index])] == 1 else { return nil }
+        let limit = min(text.count, start + 256)
+        while index < limit {
+            switch text[index] {
+            case UInt8(ascii: ">"): return index + 1
+            case UInt8(ascii: "<"), 0x0A: return nil
+            default: index += 1
+            }
+        }
+        return nil
+    }
+
+    /// Decodes the scalar at `index`; malformed bytes decode as U+FFFD of length 1.
+    @inline(__always)
+    static func decode(_ text: UnsafeBufferPointer<UInt8>, at index: Int) -> (UInt32, Int) {
+        let lead = UInt32(text[index])
+        if lead < 0x80 { return (lead, 1) }
+        let remaining = text.count - index
+        func continuation(_ offset: Int) -> UInt32? {
+            guard offset < remaining else { return nil }
+            let byte = text[index + offset]
+            return byte & 0xC0 == 0x80 ? UInt32(byte & 0x3F) : nil
+        }
+        switch lead {
+        case 0xC2...0xDF:
+            if let b1 = continuation(1) { return ((lead & 0x1F) << 6 | b1, 2) }
+        case 0xE0...0xEF:
+            if let b1 = continuation(1), let b2 = continuation(2) {
+                let value = (lead & 0x0F) << 12 | b1 << 6 | b2
+                if value >= 0x800 && !(0xD800...0xDFFF).contains(value) { return (value, 3) }
+            }
+        case 0xF0...0xF4:
+            if let b1 = continuation(1), let b2 = continuation(2), let b3 = continuation(3) {
+                let value = (lead & 0x07) << 18 | b1 << 12 | b2 << 6 | b3
+                if value >= 0x10000 && value <= 0x10FFFF { return (value, 4) }
+            }
+        default:
+            break
+        }
+        return (0xFFFD, 1)
+    }
+}

@@ -1,0 +1,119 @@
+/// The on-disk layout of a reference index (see DESIGN.md, "Reference index").
+///
+/// ```
+/// header   magic "ECHOSIDX", format version u32, section count u32, 8 reserved bytes
+/// table    per section: kind u32, CRC-32 u32, offset u64, length u64, item count u64
+/// sections each 8-byte aligned, little-endian, checksummed
+/// ```
+/// Sections are flat arrays that the reader uses in place through a read-only memory map: no
+/// parsing at open beyond the header, the table, the checksums and the small JSON metadata.
+enum IndexFormat {
+    static let magic: [UInt8] = Array("ECHOSIDX".utf8)
+    static let version: UInt32 = 1
+    static let headerBytes = 24
+    static let tableEntryBytes = 32
+    /// Leading bits of a k-gram hash that index the posting directory.
+    static let directoryBits = 16
+
+    enum Section: UInt32, CaseIterable {
+        /// JSON `IndexMetadata`.
+        case metadata = 1
+        /// `ReferenceRecord` per reference, in input order.
+        case references = 2
+        /// UTF-8 ids, models and vendors referenced by offset.
+        case strings = 3
+        /// Each reference's text, zstd-compressed on its own for random access.
+        case texts = 4
+        /// `GroupRecord` per group of exact or near-duplicate references.
+        case groups = 5
+        /// u32 reference indices, grouped.
+        case members = 6
+        /// u64 token hashes of each group's representative text, concatenated.
+        case tokens = 7
+        /// u32 MinHash values, `permutations` per group.
+        case signatures = 8
+        /// Per band, `groups` entries of (band hash u64, group u64) sorted by hash.
+        case bands = 9
+        /// Sorted u64 winnowed k-gram hashes that carry evidence (not common).
+        case postingKeys = 10
+        /// u32 group for each posting key.
+        case postingGroups = 11
+        /// u32 start of each 2^16 prefix bucket in the postings, plus an end.
+        case postingDirectory = 12
+        /// Sorted u64 k-gram hashes judged common (stock phrases) and kept out of the postings.
+        case commonHashes = 13
+    }
+
+    /// Fixed-size record of one reference.
+    struct ReferenceRecord {
+        static let bytes = 32
+        var group: UInt32
+        var model: UInt16
+        var vendor: UInt16
+        var idOffset: UInt32
+        var idLength: UInt32
+        var textOffset: UInt64
+        var textCompressedLength: UInt32
+        var textLength: UInt32
+    }
+
+    /// Fixed-size record of one group.
+    struct GroupRecord {
+        static let bytes = 24
+        var representative: UInt32
+        var memberStart: UInt32
+        var memberCount: UInt32
+        var tokenCount: UInt32
+        var tokenStart: UInt64
+    }
+}
+
+/// Why an index file was refused.
+public struct IndexError: Error, CustomStringConvertible, Sendable {
+    public var path: String
+    public var reason: String
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+    public var description: String { "\(path): not a usable echoscan index: \(reason)" }
+}
+
+/// Parameters and provenance stored in the index, shown by `echoscan index info`.
+public struct IndexMetadata: Codable, Sendable {
+    public struct Source: Codable, Sendable {
+        public var path: String
+        public var sha256: String
+        public var bytes: Int
+        public var records: Int
+    }
+
+    public var formatVersion: Int
+    public var echoscanVersion: String
+    public var parameters: FingerprintParameters
+    public var bands: Int
+    public var rows: Int
+    /// k-grams found in more than this many groups are common and carry no evidence.
+    public var maximumDocumentFrequency: Int
+    /// Groups join references whose MinHash similarity reaches this value.
+    public var groupingThreshold: Double
+    public var sources: [Source]
+    public var backgroundSources: [Source]
+    public var models: [String]
+    public var vendors: [String]
+    public var referenceCount: Int
+    public var groupCount: Int
+    public var postingCount: Int
+    public var commonByFrequency: Int
+    public var commonByBackground: Int
+    public var skippedRecords: Int
+
+    enum CodingKeys: String, CodingKey {
+        case formatVersion = "format_version", echoscanVersion = "echoscan_version", parameters, bands, rows
+        case maximumDocumentFrequency = "maximum_document_frequency", groupingThreshold = "grouping_threshold"
+        case sources, backgroundSources = "background_sources", models, vendors
+        case referenceCount = "reference_count", groupCount = "group_count", postingCount = "posting_count"
+        case commonByFrequency = "common_by_frequency", commonByBackground = "common_by_background"
+        case skippedRecords = "skipped_records"
+    }
+}

@@ -1,0 +1,114 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Crypto
+
+/// A stream of bytes read in chunks: a file, or a decompressor over one.
+///
+/// Decompressors are the real alternatives here (zstd, lz4, gzip, none), so they share this protocol;
+/// `read(into:)` returns 0 only at the clean end of the stream and throws on corrupt or truncated input.
+public protocol ByteSource: AnyObject {
+    /// Fills up to `buffer.count` bytes and returns how many were written; 0 means end of stream.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+}
+
+/// The raw bytes of a file, read with POSIX `read(2)`, hashed with SHA-256 as they pass when asked.
+public final class FileSource: ByteSource {
+    public let path: String
+    private let descriptor: Int32
+    private var hasher: SHA256?
+    /// Bytes read from the file so far.
+    public private(set) var bytesRead: Int = 0
+
+    public init(path: String, computeSHA256: Bool = false) throws {
+        self.path = path
+        var status = stat()
+        if stat(path, &status) != 0 {
+            let code = errno
+            throw ShardError(shard: path, kind: code == ENOENT ? .missingFile : .unreadable,
+                             reason: String(cString: strerror(code)))
+        }
+        if (status.st_mode & S_IFMT) == S_IFDIR {
+            throw ShardError(shard: path, kind: .unreadable, reason: "is a directory")
+        }
+        let fd = open(path, O_RDONLY)
+        if fd < 0 {
+            throw ShardError(shard: path, kind: .unreadable, reason: String(cString: strerror(errno)))
+        }
+        descriptor = fd
+        hasher = computeSHA256 ? SHA256() : nil
+    }
+
+    deinit { close(descriptor) }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        while true {
+            let n = Glibc.read(descriptor, base, buffer.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ShardError(shard: path, kind: .unreadable, reason: String(cString: strerror(errno)))
+            }
+            if n > 0 {
+                hasher?.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                bytesRead += n
+            }
+            return n
+        }
+    }
+
+    /// The first `count` bytes of the file (fewer if it is shorter), without consuming them.
+    public func peek(count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, count, 0) }
+        bytes.removeSubrange(max(got, 0)...)
+        return bytes
+    }
+
+    /// The hex SHA-256 of every byte read so far; call after the stream has been read to the end.
+    public func sha256Hex() -> String? {
+        guard let hasher else { return nil }
+        return hasher.finalize().map { byteHex($0) }.joined()
+    }
+}
+
+func byteHex(_ byte: UInt8) -> String {
+    let digits: [Character] = Array("0123456789abcdef")
+    return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
+}
+
+/// Pulls compressed input from a file in fixed chunks for the decompressors.
+///
+/// Holds the chunk and the read position; a decompressor consumes from `pending` and calls `refill()`.
+struct InputWindow {
+    let file: FileSource
+    private(set) var storage: UnsafeMutableRawBufferPointer
+    var start = 0
+    var end = 0
+    private(set) var reachedEnd = false
+
+    init(file: FileSource, capacity: Int = 1 << 20) {
+        self.file = file
+        storage = .allocate(byteCount: capacity, alignment: 16)
+    }
+
+    func deallocate() { storage.deallocate() }
+
+    var isEmpty: Bool { start == end }
+
+    /// Reads the next chunk when everything before has been consumed; returns false at end of file.
+    mutating func refill() throws -> Bool {
+        if start < end { return true }
+        if reachedEnd { return false }
+        let n = try file.read(into: storage)
+        start = 0
+        end = n
+        if n == 0 { reachedEnd = true }
+        return n > 0
+    }
+
+    var pendingPointer: UnsafeRawPointer { UnsafeRawPointer(storage.baseAddress!) + start }
+    var pendingCount: Int { end - start }
+}

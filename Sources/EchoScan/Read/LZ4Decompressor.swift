@@ -1,0 +1,50 @@
+import CLZ4
+
+/// Streams an LZ4 frame file (the format the `lz4` command writes) through liblz4's `LZ4F_decompress`.
+///
+/// Concatenated and skippable frames are handled by liblz4: its context resets after each frame.
+public final class LZ4Decompressor: ByteSource {
+    private var input: InputWindow
+    private var context: OpaquePointer?
+    private var frameOpen = false
+
+    public init(file: FileSource) throws {
+        var context: OpaquePointer?
+        let status = LZ4F_createDecompressionContext(&context, UInt32(LZ4F_VERSION))
+        guard LZ4F_isError(status) == 0, let context else {
+            throw ShardError(shard: file.path, kind: .unreadable, reason: "cannot allocate an lz4 context")
+        }
+        self.context = context
+        input = InputWindow(file: file)
+    }
+
+    deinit {
+        LZ4F_freeDecompressionContext(context)
+        input.deallocate()
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            if input.isEmpty {
+                guard try input.refill() else {
+                    if frameOpen {
+                        throw ShardError(shard: input.file.path, kind: .truncatedStream,
+                                         reason: "lz4 stream ends inside a frame after \(input.file.bytesRead) compressed bytes")
+                    }
+                    return 0
+                }
+            }
+            var produced = buffer.count
+            var consumed = input.pendingCount
+            let hint = LZ4F_decompress(context, buffer.baseAddress, &produced, input.pendingPointer, &consumed, nil)
+            input.start += consumed
+            if LZ4F_isError(hint) != 0 {
+                let name = String(cString: LZ4F_getErrorName(hint))
+                throw ShardError(shard: input.file.path, kind: .corruptStream,
+                                 reason: "lz4: \(name) near compressed byte \(input.file.bytesRead - input.pendingCount)")
+            }
+            frameOpen = hint != 0
+            if produced > 0 { return produced }
+        }
+    }
+}

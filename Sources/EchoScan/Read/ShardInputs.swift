@@ -1,0 +1,76 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// Turns the command line's files, directories and globs into an ordered list of shard paths.
+///
+/// Order is deterministic: arguments in the order given, each directory walked recursively in
+/// byte order of names, each glob's matches sorted. A directory that cannot be listed is returned
+/// as an error rather than silently dropped.
+public enum ShardInputs {
+    /// Names that look like JSONL shards when a directory is walked.
+    static func isShardName(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        guard !lower.hasPrefix(".") else { return false }
+        return [".jsonl", ".json", ".jsonl.zst", ".jsonl.zstd", ".jsonl.lz4", ".jsonl.gz", ".json.gz", ".json.zst", ".json.lz4"]
+            .contains { lower.hasSuffix($0) }
+    }
+
+    public static func expand(_ arguments: [String]) -> (paths: [String], errors: [ShardError]) {
+        var paths: [String] = []
+        var errors: [ShardError] = []
+        for argument in arguments {
+            if argument.contains(where: { "*?[".contains($0) }) && !FileManager.default.fileExists(atPath: argument) {
+                let matches = glob(argument)
+                if matches.isEmpty {
+                    errors.append(ShardError(shard: argument, kind: .missingFile, reason: "the pattern matches no file"))
+                }
+                for match in matches { walk(match, into: &paths, errors: &errors, fromDirectory: false) }
+            } else {
+                walk(argument, into: &paths, errors: &errors, fromDirectory: false)
+            }
+        }
+        return (paths, errors)
+    }
+
+    static func walk(_ path: String, into paths: inout [String], errors: inout [ShardError], fromDirectory: Bool) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            // A missing named file is still handed on, so that the reader reports it with the others.
+            if !fromDirectory { paths.append(path) }
+            return
+        }
+        guard isDirectory.boolValue else {
+            if !fromDirectory || isShardName((path as NSString).lastPathComponent) { paths.append(path) }
+            return
+        }
+        guard let dir = opendir(path) else {
+            errors.append(ShardError(shard: path, kind: .unreadable, reason: "cannot list directory: \(String(cString: strerror(errno)))"))
+            return
+        }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        closedir(dir)
+        for name in names.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
+            let child = path.hasSuffix("/") ? path + name : path + "/" + name
+            walk(child, into: &paths, errors: &errors, fromDirectory: true)
+        }
+    }
+
+    static func glob(_ pattern: String) -> [String] {
+        var result = glob_t()
+        defer { globfree(&result) }
+        guard Glibc.glob(pattern, 0, nil, &result) == 0 else { return [] }
+        return (0..<Int(result.gl_pathc)).compactMap { index in
+            result.gl_pathv[index].map { String(cString: $0) }
+        }.sorted()
+    }
+}
