@@ -1,0 +1,259 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import CZlib
+import Crypto
+
+/// A reference index opened read-only through a memory map and shared by all threads without locks.
+///
+/// Opening checks the magic, the format version, that every section lies inside the file and
+/// matches its CRC-32, and decodes the small JSON metadata; the large tables are used in place.
+public final class ReferenceIndex: @unchecked Sendable {
+    public let path: String
+    public let metadata: IndexMetadata
+    public let fileSize: Int
+    private let mapping: UnsafeRawBufferPointer
+
+    private let referenceTable: UnsafeRawBufferPointer
+    private let strings: UnsafeRawBufferPointer
+    private let texts: UnsafeRawBufferPointer
+    private let groupTable: UnsafeRawBufferPointer
+    private let members: UnsafeBufferPointer<UInt32>
+    private let tokenTable: UnsafeBufferPointer<UInt64>
+    private let signatures: UnsafeBufferPointer<UInt32>
+    private let bandTable: UnsafeBufferPointer<UInt64>
+    private let postingKeys: UnsafeBufferPointer<UInt64>
+    private let postingGroups: UnsafeBufferPointer<UInt32>
+    private let postingDirectory: UnsafeBufferPointer<UInt32>
+    private let commonHashes: UnsafeBufferPointer<UInt64>
+
+    public var referenceCount: Int { metadata.referenceCount }
+    public var groupCount: Int { metadata.groupCount }
+    public var parameters: FingerprintParameters { metadata.parameters }
+    public var banding: LSHBanding { LSHBanding(bands: metadata.bands, rows: metadata.rows) }
+
+    public init(path: String) throws {
+        self.path = path
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { throw IndexError(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw IndexError(path: path, reason: String(cString: strerror(errno))) }
+        let size = Int(status.st_size)
+        guard size >= IndexFormat.headerBytes else {
+            throw IndexError(path: path, reason: "file of \(size) bytes is too short for an index header")
+        }
+        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), base != MAP_FAILED else {
+            throw IndexError(path: path, reason: "cannot map the file: \(String(cString: strerror(errno)))")
+        }
+        let mapping = UnsafeRawBufferPointer(start: base, count: size)
+        do {
+            let sections = try Self.readTable(mapping, path: path)
+            func section(_ kind: IndexFormat.Section) throws -> UnsafeRawBufferPointer {
+                guard let found = sections[kind] else { throw IndexError(path: path, reason: "section \(kind) is missing") }
+                return found
+            }
+            let metadata: IndexMetadata
+            do {
+                metadata = try JSONDecoder().decode(IndexMetadata.self, from: Data(try section(.metadata)))
+            } catch let error as IndexError {
+                throw error
+            } catch {
+                throw IndexError(path: path, reason: "metadata does not decode: \(error)")
+            }
+            self.metadata = metadata
+            referenceTable = try section(.references)
+            strings = try section(.strings)
+            texts = try section(.texts)
+            groupTable = try section(.groups)
+            members = try section(.members).bindMemory(to: UInt32.self)
+            tokenTable = try section(.tokens).bindMemory(to: UInt64.self)
+            signatures = try section(.signatures).bindMemory(to: UInt32.self)
+            bandTable = try section(.bands).bindMemory(to: UInt64.self)
+            postingKeys = try section(.postingKeys).bindMemory(to: UInt64.self)
+            postingGroups = try section(.postingGroups).bindMemory(to: UInt32.self)
+            postingDirectory = try section(.postingDirectory).bindMemory(to: UInt32.self)
+            commonHashes = try section(.commonHashes).bindMemory(to: UInt64.self)
+            let groups = metadata.groupCount
+            let expectations: [(String, Int, Int)] = [
+                ("references", referenceTable.count, metadata.referenceCount * IndexFormat.ReferenceRecord.bytes),
+                ("groups", groupTable.count, groups * IndexFormat.GroupRecord.bytes),
+                ("signatures", signatures.count, groups * metadata.parameters.permutations),
+                ("bands", bandTable.count, 2 * groups * metadata.bands),
+                ("posting groups", postingGroups.count, postingKeys.count),
+                ("posting directory", postingDirectory.count, (1 << IndexFormat.directoryBits) + 1),
+            ]
+            for (name, actual, expected) in expectations where actual != expected {
+                throw IndexError(path: path, reason: "section \(name) has \(actual) entries, expected \(expected)")
+            }
+        } catch {
+            munmap(base, size)
+            throw error
+        }
+        self.mapping = mapping
+        fileSize = size
+    }
+
+    deinit {
+        munmap(UnsafeMutableRawPointer(mutating: mapping.baseAddress), mapping.count)
+    }
+
+    static func readTable(_ file: UnsafeRawBufferPointer, path: String) throws -> [IndexFormat.Section: UnsafeRawBufferPointer] {
+        guard Array(file[0..<8]) == IndexFormat.magic else {
+            throw IndexError(path: path, reason: "wrong magic number (not an echoscan index)")
+        }
+        let version = file.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian
+        guard version == IndexFormat.version else {
+            throw IndexError(path: path, reason: "format version \(version); this echoscan reads version \(IndexFormat.version): rebuild the index")
+        }
+        let count = Int(file.loadUnaligned(fromByteOffset: 12, as: UInt32.self).littleEndian)
+        guard count <= 64, IndexFormat.headerBytes + count * IndexFormat.tableEntryBytes <= file.count else {
+            throw IndexError(path: path, reason: "section table is truncated")
+        }
+        var sections: [IndexFormat.Section: UnsafeRawBufferPointer] = [:]
+        for entry in 0..<count {
+            let at = IndexFormat.headerBytes + entry * IndexFormat.tableEntryBytes
+            let rawKind = file.loadUnaligned(fromByteOffset: at, as: UInt32.self).littleEndian
+            let crc = file.loadUnaligned(fromByteOffset: at + 4, as: UInt32.self).littleEndian
+            let offset = file.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self).littleEndian
+            let length = file.loadUnaligned(fromByteOffset: at + 16, as: UInt64.self).littleEndian
+            guard let kind = IndexFormat.Section(rawValue: rawKind) else { continue }
+            guard offset % 8 == 0, offset <= UInt64(file.count), length <= UInt64(file.count) - offset else {
+                throw IndexError(path: path, reason: "section \(kind) lies outside the file (truncated?)")
+            }
+            let bytes = UnsafeRawBufferPointer(rebasing: file[Int(offset)..<Int(offset + length)])
+            let actual = UInt32(crc32_z(0, bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), bytes.count))
+            guard actual == crc else {
+                throw IndexError(path: path, reason: "section \(kind) fails its checksum (damaged file)")
+            }
+            sections[kind] = bytes
+        }
+        return sections
+    }
+
+    // MARK: References and groups
+
+    /// One known model output.
+    public struct Reference: Sendable {
+        public var index: Int
+        public var id: String
+        public var model: String
+        public var vendor: String
+        public var group: Int
+    }
+
+    func referenceRecord(_ index: Int) -> IndexFormat.ReferenceRecord {
+        let at = index * IndexFormat.ReferenceRecord.bytes
+        let table = referenceTable
+        return IndexFormat.ReferenceRecord(
+            group: table.load(fromByteOffset: at, as: UInt32.self).littleEndian,
+            model: table.load(fromByteOffset: at + 4, as: UInt16.self).littleEndian,
+            vendor: table.load(fromByteOffset: at + 6, as: UInt16.self).littleEndian,
+            idOffset: table.load(fromByteOffset: at + 8, as: UInt32.self).littleEndian,
+            idLength: table.load(fromByteOffset: at + 12, as: UInt32.self).littleEndian,
+            textOffset: table.load(fromByteOffset: at + 16, as: UInt64.self).littleEndian,
+            textCompressedLength: table.load(fromByteOffset: at + 24, as: UInt32.self).littleEndian,
+            textLength: table.load(fromByteOffset: at + 28, as: UInt32.self).littleEndian)
+    }
+
+    public func reference(_ index: Int) -> Reference {
+        let record = referenceRecord(index)
+        let idBytes = strings[Int(record.idOffset)..<Int(record.idOffset + record.idLength)]
+        return Reference(index: index, id: String(decoding: idBytes, as: UTF8.self),
+                         model: metadata.models[Int(record.model)], vendor: metadata.vendors[Int(record.vendor)],
+                         group: Int(record.group))
+    }
+
+    /// The text of a reference, decompressed from the index.
+    public func text(ofReference index: Int) -> String? {
+        let record = referenceRecord(index)
+        let start = Int(record.textOffset)
+        let end = start + Int(record.textCompressedLength)
+        guard end <= texts.count else { return nil }
+        return TextCodec.decompress(UnsafeRawBufferPointer(rebasing: texts[start..<end]), length: Int(record.textLength))
+            .map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    func groupRecord(_ group: Int) -> IndexFormat.GroupRecord {
+        let at = group * IndexFormat.GroupRecord.bytes
+        return IndexFormat.GroupRecord(
+            representative: groupTable.load(fromByteOffset: at, as: UInt32.self).littleEndian,
+            memberStart: groupTable.load(fromByteOffset: at + 4, as: UInt32.self).littleEndian,
+            memberCount: groupTable.load(fromByteOffset: at + 8, as: UInt32.self).littleEndian,
+            tokenCount: groupTable.load(fromByteOffset: at + 12, as: UInt32.self).littleEndian,
+            tokenStart: groupTable.load(fromByteOffset: at + 16, as: UInt64.self).littleEndian)
+    }
+
+    /// The reference that stands for a group (its first member in input order).
+    public func representative(ofGroup group: Int) -> Int { Int(groupRecord(group).representative) }
+
+    /// All references of a group, representative first.
+    public func members(ofGroup group: Int) -> [Int] {
+        let record = groupRecord(group)
+        let start = Int(record.memberStart)
+        return members[start..<(start + Int(record.memberCount))].map { Int($0) }
+    }
+
+    /// The token hashes of a group's representative text.
+    public func tokens(ofGroup group: Int) -> UnsafeBufferPointer<UInt64> {
+        let record = groupRecord(group)
+        let start = Int(record.tokenStart)
+        return UnsafeBufferPointer(rebasing: tokenTable[start..<(start + Int(record.tokenCount))])
+    }
+
+    public func signature(ofGroup group: Int) -> UnsafeBufferPointer<UInt32> {
+        let width = metadata.parameters.permutations
+        return UnsafeBufferPointer(rebasing: signatures[(group * width)..<((group + 1) * width)])
+    }
+
+    // MARK: Lookups
+
+    /// The groups whose winnowed k-grams include `hash` (empty for common or unknown k-grams).
+    @inline(__always)
+    public func postings(for hash: UInt64) -> UnsafeBufferPointer<UInt32> {
+        let bucket = Int(hash >> UInt64(64 - IndexFormat.directoryBits))
+        var low = Int(postingDirectory[bucket])
+        var high = Int(postingDirectory[bucket + 1])
+        while low < high {
+            let middle = (low + high) >> 1
+            if postingKeys[middle] < hash { low = middle + 1 } else { high = middle }
+        }
+        var end = low
+        while end < postingKeys.count, postingKeys[end] == hash { end += 1 }
+        return UnsafeBufferPointer(rebasing: postingGroups[low..<end])
+    }
+
+    /// Groups that share band `band` of a signature, by band hash.
+    public func bandMatches(band: Int, hash: UInt64, _ body: (Int) -> Void) {
+        let groups = metadata.groupCount
+        let base = band * groups
+        var low = 0
+        var high = groups
+        while low < high {
+            let middle = (low + high) >> 1
+            if bandTable[2 * (base + middle)] < hash { low = middle + 1 } else { high = middle }
+        }
+        while low < groups, bandTable[2 * (base + low)] == hash {
+            body(Int(bandTable[2 * (base + low) + 1]))
+            low += 1
+        }
+    }
+
+    public func isCommon(_ hash: UInt64) -> Bool {
+        var low = 0
+        var high = commonHashes.count
+        while low < high {
+            let middle = (low + high) >> 1
+            if commonHashes[middle] < hash { low = middle + 1 } else { high = middle }
+        }
+        return low < commonHashes.count && commonHashes[low] == hash
+    }
+
+    /// SHA-256 of the whole index file, for provenance (reads every page: call once).
+    public func computeSHA256() -> String {
+        SHA256.hash(data: mapping).map { byteHex($0) }.joined()
+    }
+}

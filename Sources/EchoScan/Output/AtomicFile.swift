@@ -1,0 +1,75 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes a file so that readers see either the old file or the complete new one: the bytes go
+/// to a temporary file in the same directory, are synced, and the temporary file is renamed over
+/// the target. A failure (a full disk, a kill) leaves no partial file under the target's name.
+public enum AtomicFile {
+    public struct Error: Swift.Error, CustomStringConvertible {
+        public var path: String
+        public var reason: String
+        public var description: String { "cannot write \(path): \(reason)" }
+    }
+
+    /// Receives the content; each `write` goes straight to the temporary file.
+    public final class Sink {
+        let descriptor: Int32
+        let path: String
+        public private(set) var bytesWritten = 0
+
+        init(descriptor: Int32, path: String) {
+            self.descriptor = descriptor
+            self.path = path
+        }
+
+        public func write<C: Collection>(_ bytes: C) throws where C.Element == UInt8 {
+            try bytes.withContiguousStorageIfAvailable { try write(raw: UnsafeRawBufferPointer($0)) }
+                ?? Array(bytes).withUnsafeBytes { try write(raw: $0) }
+        }
+
+        func write(raw: UnsafeRawBufferPointer) throws {
+            var offset = 0
+            while offset < raw.count, let base = raw.baseAddress {
+                let n = Glibc.write(descriptor, base + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw Error(path: path, reason: String(cString: strerror(errno)))
+                }
+                offset += n
+            }
+            bytesWritten += raw.count
+        }
+    }
+
+    /// Writes `path` atomically with the content that `body` produces; returns the bytes written.
+    @discardableResult
+    public static func write(to path: String, _ body: (Sink) throws -> Void) throws -> Int {
+        let temporary = path + ".tmp-\(getpid())"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard descriptor >= 0 else { throw Error(path: path, reason: String(cString: strerror(errno))) }
+        let sink = Sink(descriptor: descriptor, path: path)
+        do {
+            try body(sink)
+            if fsync(descriptor) != 0 { throw Error(path: path, reason: String(cString: strerror(errno))) }
+            if close(descriptor) != 0 { throw Error(path: path, reason: String(cString: strerror(errno))) }
+        } catch {
+            close(descriptor)
+            unlink(temporary)
+            throw error
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw Error(path: path, reason: reason)
+        }
+        return sink.bytesWritten
+    }
+
+    /// Writes `bytes` to `path` atomically.
+    public static func write(_ bytes: [UInt8], to path: String) throws {
+        try write(to: path) { try $0.write(bytes) }
+    }
+}

@@ -1,0 +1,134 @@
+import ArgumentParser
+import EchoScan
+import Foundation
+
+struct IndexCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "index",
+        abstract: "Build and inspect reference indexes of known model outputs.",
+        subcommands: [Build.self, Info.self])
+
+    struct Build: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Build a reference index from JSONL files with text, id, model and vendor fields.")
+
+        @Option(name: .shortAndLong, help: "The index file to write.")
+        var output: String
+
+        @Option(parsing: .upToNextOption, help: "Human-written text: k-grams found there are common, not evidence.")
+        var background: [String] = []
+
+        @Option(help: "JSON field holding the model name.")
+        var modelField = "model"
+
+        @Option(help: "JSON field holding the vendor name.")
+        var vendorField = "vendor"
+
+        @Option(help: "k-grams in more reference groups than this are stock phrases.")
+        var maxDocumentFrequency = IndexBuildOptions().maximumDocumentFrequency
+
+        @Option(help: "Tokens per k-gram.")
+        var shingleSize = FingerprintParameters().shingleSize
+
+        @Option(help: "MinHash permutations.")
+        var permutations = FingerprintParameters().permutations
+
+        @Option(help: "Winnowing window, in k-grams.")
+        var winnowWindow = FingerprintParameters().winnowWindow
+
+        @Option(help: "Worker threads (default: all cores).")
+        var threads = ProcessInfo.processInfo.activeProcessorCount
+
+        @OptionGroup var reader: ReaderArguments
+
+        @Argument(help: "Reference files, directories or globs.")
+        var references: [String]
+
+        func validate() throws {
+            guard shingleSize >= 1, permutations >= 1, winnowWindow >= 1, threads >= 1 else {
+                throw ValidationError("--shingle-size, --permutations, --winnow-window and --threads must be at least 1")
+            }
+        }
+
+        func run() throws {
+            var options = IndexBuildOptions()
+            options.reader = reader.options
+            options.modelField = modelField
+            options.vendorField = vendorField
+            options.maximumDocumentFrequency = maxDocumentFrequency
+            options.parameters.shingleSize = shingleSize
+            options.parameters.permutations = permutations
+            options.parameters.winnowWindow = winnowWindow
+            options.threads = threads
+            let (paths, errors) = ShardInputs.expand(references)
+            if let first = errors.first { throw CommandError(first.description) }
+            let backgroundPaths = ShardInputs.expand(background)
+            if let first = backgroundPaths.errors.first { throw CommandError(first.description) }
+            do {
+                let report = try IndexBuilder(options: options).build(references: paths, background: backgroundPaths.paths, output: output)
+                for warning in report.warnings { FileHandleStream.standardError.write("echoscan: warning: \(warning)\n") }
+                let megabytes = Double(report.referenceBytes) / 1_000_000
+                print("""
+                    wrote \(output): \(report.metadata.referenceCount) references in \(report.metadata.groupCount) groups, \
+                    \(report.metadata.postingCount) postings, \(report.metadata.commonByFrequency + report.metadata.commonByBackground) common k-grams
+                    \(String(format: "%.1f", megabytes)) MB of reference text in \(String(format: "%.2f", report.seconds)) s \
+                    (\(String(format: "%.1f", megabytes / report.seconds / Double(threads))) MB/s per core, \(threads) threads); \
+                    index \(report.indexBytes) bytes (\(String(format: "%.2f", Double(report.indexBytes) / Double(max(report.referenceBytes, 1)))) bytes per reference byte)
+                    """)
+            } catch let error as ShardError {
+                throw CommandError(error.description)
+            }
+        }
+    }
+
+    struct Info: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print an index's parameters, sources, counts and checksum.")
+
+        @Argument(help: "The index file.")
+        var index: String
+
+        func run() throws {
+            let opened = try openIndex(index)
+            let metadata = opened.metadata
+            print("index \(index)")
+            print("  size \(opened.fileSize) bytes, sha256 \(opened.computeSHA256())")
+            print("  format \(metadata.formatVersion), built by echoscan \(metadata.echoscanVersion)")
+            let p = metadata.parameters
+            print("  parameters: seed \(p.seed), shingle \(p.shingleSize), permutations \(p.permutations), winnow window \(p.winnowWindow) (runs of \(p.guaranteedRun) tokens guaranteed), LSH \(metadata.bands)x\(metadata.rows) for Jaccard \(p.nearDuplicateThreshold)")
+            print("  references \(metadata.referenceCount) in \(metadata.groupCount) groups (grouping at MinHash similarity \(metadata.groupingThreshold)); \(metadata.skippedRecords) bad records skipped")
+            print("  postings \(metadata.postingCount); common k-grams: \(metadata.commonByFrequency) in more than \(metadata.maximumDocumentFrequency) groups, \(metadata.commonByBackground) in background text")
+            var perModel: [String: Int] = [:]
+            var perVendor: [String: Int] = [:]
+            for index in 0..<opened.referenceCount {
+                let reference = opened.reference(index)
+                perModel[reference.model, default: 0] += 1
+                perVendor[reference.vendor, default: 0] += 1
+            }
+            print("  vendors:")
+            for (vendor, count) in perVendor.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }) {
+                print("    \(vendor): \(count)")
+            }
+            print("  models:")
+            for (model, count) in perModel.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }) {
+                print("    \(model): \(count)")
+            }
+            print("  sources:")
+            for source in metadata.sources { print("    \(source.path) \(source.records) records, \(source.bytes) bytes, sha256 \(source.sha256)") }
+            for source in metadata.backgroundSources { print("    background \(source.path) \(source.records) records, sha256 \(source.sha256)") }
+        }
+    }
+}
+
+/// A failure worth one clear line on standard error and exit status 1.
+struct CommandError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+func openIndex(_ path: String) throws -> ReferenceIndex {
+    do {
+        return try ReferenceIndex(path: path)
+    } catch let error as IndexError {
+        throw CommandError(error.description)
+    }
+}
