@@ -1,3 +1,2 @@
 import ArgumentParser
-struct Scan: ParsableCommand {}
 struct Explain: ParsableCommand {}

@@ -4,9 +4,8 @@ import Glibc
 import Darwin
 #endif
 
-/// Writes a file so that readers see either the old file or the complete new one: the bytes go
-/// to a temporary file in the same directory, are synced, and the temporary file is renamed over
-/// the target. A failure (a full disk, a kill) leaves no partial file under the target's name.
+/// Writes a file so that readers see either the old file or the complete new one (see
+/// `TemporaryFile`). A failure (a full disk, a kill) leaves no partial file under the target's name.
 public enum AtomicFile {
     public struct Error: Swift.Error, CustomStringConvertible {
         public var path: String
@@ -47,24 +46,15 @@ public enum AtomicFile {
     /// Writes `path` atomically with the content that `body` produces; returns the bytes written.
     @discardableResult
     public static func write(to path: String, _ body: (Sink) throws -> Void) throws -> Int {
-        let temporary = path + ".tmp-\(getpid())"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard descriptor >= 0 else { throw Error(path: path, reason: String(cString: strerror(errno))) }
-        let sink = Sink(descriptor: descriptor, path: path)
+        let file = try TemporaryFile(target: path)
+        let sink = Sink(descriptor: file.descriptor, path: path)
         do {
             try body(sink)
-            if fsync(descriptor) != 0 { throw Error(path: path, reason: String(cString: strerror(errno))) }
-            if close(descriptor) != 0 { throw Error(path: path, reason: String(cString: strerror(errno))) }
         } catch {
-            close(descriptor)
-            unlink(temporary)
+            file.discard()
             throw error
         }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw Error(path: path, reason: reason)
-        }
+        try file.commit()
         return sink.bytesWritten
     }
 

@@ -1,0 +1,98 @@
+/// Exact verification of a candidate reference against a document over their token sequences.
+///
+/// Seeds are equal k-grams; each seed is extended token by token and the longest run from a
+/// document position is taken, greedily left to right. Runs shorter than `minimumRun` are ignored.
+/// The result: tokens covered on both sides and the document's matched token runs.
+struct ContainmentVerifier {
+    /// Open-addressing table from a reference k-gram hash to its first position, with a chain
+    /// of later positions; reused across candidates so that verification allocates nothing.
+    private var slots: [UInt64] = []
+    private var heads: [Int32] = []
+    private var next: [Int32] = []
+    private var referenceCovered: [Bool] = []
+    private var referenceShingles: [UInt64] = []
+
+    struct Outcome {
+        var documentTokensCovered = 0
+        var referenceTokensCovered = 0
+        /// Matched runs as token ranges of the document, in order.
+        var runs: [Range<Int>] = []
+    }
+
+    mutating func verify(document: DocumentFingerprint, reference: UnsafeBufferPointer<UInt64>,
+                         shingler: Shingler, minimumRun: Int) -> Outcome {
+        var outcome = Outcome()
+        let documentTokens = document.tokens.hashes
+        let k = shingler.size
+        guard reference.count >= k, documentTokens.count >= k else { return outcome }
+        shingler.shingles(of: Array(reference), into: &referenceShingles)
+        buildTable()
+        referenceCovered.removeAll(keepingCapacity: true)
+        referenceCovered.append(contentsOf: repeatElement(false, count: reference.count))
+
+        documentTokens.withUnsafeBufferPointer { doc in
+            let shingles = document.shingles
+            var position = 0
+            while position < shingles.count {
+                var bestLength = 0
+                var bestStart = 0
+                var candidate = lookup(shingles[position])
+                var probes = 0
+                while candidate >= 0 && probes < 16 {
+                    var length = 0
+                    let start = Int(candidate)
+                    while position + length < doc.count, start + length < reference.count,
+                          doc[position + length] == reference[start + length] {
+                        length += 1
+                    }
+                    if length > bestLength { bestLength = length; bestStart = start }
+                    candidate = next[start]
+                    probes += 1
+                }
+                if bestLength >= minimumRun && bestLength >= k {
+                    outcome.runs.append(position..<(position + bestLength))
+                    outcome.documentTokensCovered += bestLength
+                    for index in bestStart..<(bestStart + bestLength) where !referenceCovered[index] {
+                        referenceCovered[index] = true
+                        outcome.referenceTokensCovered += 1
+                    }
+                    position += bestLength
+                } else {
+                    position += 1
+                }
+            }
+        }
+        return outcome
+    }
+
+    private mutating func buildTable() {
+        var capacity = 16
+        while capacity < referenceShingles.count * 2 { capacity <<= 1 }
+        slots.removeAll(keepingCapacity: true)
+        slots.append(contentsOf: repeatElement(0, count: capacity))
+        heads.removeAll(keepingCapacity: true)
+        heads.append(contentsOf: repeatElement(-1, count: capacity))
+        next.removeAll(keepingCapacity: true)
+        next.append(contentsOf: repeatElement(-1, count: referenceShingles.count + 1))
+        let mask = capacity - 1
+        // Insert from the end so that each chain lists positions in increasing order.
+        for position in stride(from: referenceShingles.count - 1, through: 0, by: -1) {
+            let hash = referenceShingles[position]
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while heads[slot] >= 0 && slots[slot] != hash { slot = (slot + 1) & mask }
+            next[position] = heads[slot]
+            slots[slot] = hash
+            heads[slot] = Int32(position)
+        }
+    }
+
+    private func lookup(_ hash: UInt64) -> Int32 {
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while heads[slot] >= 0 {
+            if slots[slot] == hash { return heads[slot] }
+            slot = (slot + 1) & mask
+        }
+        return -1
+    }
+}

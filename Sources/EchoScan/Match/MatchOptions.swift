@@ -1,0 +1,41 @@
+/// Thresholds of the detectors, read from the pipeline file (`detectors:`).
+public struct MatchOptions: Sendable, Equatable {
+    public struct NearDuplicate: Sendable, Equatable {
+        public var enabled = true
+        /// Estimated Jaccard similarity at or above which a document is a near-duplicate.
+        public var threshold = 0.8
+        /// Documents and references shorter than this (in tokens) are never near-duplicates:
+        /// "True" equal to "True" proves nothing.
+        public var minimumTokens = 20
+    }
+
+    public struct Containment: Sendable, Equatable {
+        public var enabled = true
+        /// Share of the reference found in the document (a pasted or embedded copy).
+        public var minimumContainment = 0.5
+        /// Share of the document made of the reference (a truncated copy).
+        public var minimumDocumentCoverage = 0.6
+        /// Fewer matched words than this never flag, whatever the shares.
+        public var minimumMatchedWords = 25
+        /// Shortest run of consecutive equal tokens that counts as matched.
+        public var minimumRun = 5
+        /// Candidates (ranked by rarity-weighted shared fingerprints) verified per document.
+        public var maximumCandidates = 8
+        /// Distinct shared fingerprints a candidate needs before it is verified.
+        public var minimumHits = 2
+    }
+
+    public struct Markers: Sendable, Equatable {
+        public var enabled = true
+        /// Whether marker phrases alone flag a document (they are always reported).
+        public var flag = true
+    }
+
+    public var nearDuplicate = NearDuplicate()
+    public var containment = Containment()
+    public var markers = Markers()
+    /// Matches kept per document in the manifest, best first.
+    public var maximumMatchesReported = 5
+
+    public init() {}
+}

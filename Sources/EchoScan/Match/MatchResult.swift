@@ -1,0 +1,43 @@
+/// One reference found in a document, with the evidence for it.
+public struct ReferenceMatch: Sendable, Equatable {
+    public var group: Int
+    /// MinHash estimate of the Jaccard similarity of the two k-gram sets.
+    public var jaccard: Double
+    /// Share of the reference's tokens found in the document.
+    public var containment: Double
+    /// Share of the document's tokens that belong to the reference.
+    public var documentCoverage: Double
+    public var matchedWords: Int
+    /// UTF-8 byte ranges of the matched passages in the document's text.
+    public var spans: [Range<Int>]
+    public var isNearDuplicate: Bool
+    public var isContained: Bool
+}
+
+/// A self-identification phrase found in a document.
+public struct MarkerHit: Sendable, Equatable {
+    public var phrase: String
+    public var vendor: String
+    public var span: Range<Int>
+}
+
+/// Everything the detectors found in one document.
+public struct DocumentVerdict: Sendable {
+    public var tokenCount = 0
+    public var matches: [ReferenceMatch] = []
+    public var markers: [MarkerHit] = []
+    public var flaggedByMarkers = false
+
+    public var isNearDuplicate: Bool { matches.contains { $0.isNearDuplicate } }
+    public var isContained: Bool { matches.contains { $0.isContained } }
+    public var isFlagged: Bool { isNearDuplicate || isContained || flaggedByMarkers }
+
+    /// Detector names in a fixed order, as written in the manifest.
+    public var detectors: [String] {
+        var names: [String] = []
+        if isNearDuplicate { names.append("near_duplicate") }
+        if isContained { names.append("containment") }
+        if !markers.isEmpty && flaggedByMarkers { names.append("marker") }
+        return names
+    }
+}

@@ -1,0 +1,135 @@
+/// Runs the three detectors on documents against one reference index.
+///
+/// A `Matcher` is immutable and shared by all workers; each worker owns a `Matcher.Scratch` with
+/// the buffers that make matching allocation-free once warm.
+public struct Matcher: Sendable {
+    public let index: ReferenceIndex
+    public let options: MatchOptions
+    public let fingerprinter: Fingerprinter
+    public let markers: MarkerDetector?
+
+    public init(index: ReferenceIndex, options: MatchOptions, markers: [MarkerPhrase]) {
+        self.index = index
+        self.options = options
+        fingerprinter = Fingerprinter(parameters: index.parameters)
+        self.markers = options.markers.enabled && !markers.isEmpty
+            ? MarkerDetector(phrases: markers, tokenizer: fingerprinter.tokenizer) : nil
+    }
+
+    /// Per-worker buffers.
+    public struct Scratch {
+        var fingerprint = DocumentFingerprint()
+        var verifier = ContainmentVerifier()
+        var scores: [Int: (weight: Double, hits: Int)] = [:]
+        var seen = Set<UInt64>()
+        public init() {}
+    }
+
+    /// Detects model outputs in one text.
+    public func match(_ text: UnsafeBufferPointer<UInt8>, scratch: inout Scratch) -> DocumentVerdict {
+        var verdict = DocumentVerdict()
+        fingerprinter.fingerprint(text, into: &scratch.fingerprint, withSignature: options.nearDuplicate.enabled)
+        let fingerprint = scratch.fingerprint
+        verdict.tokenCount = fingerprint.tokens.count
+        if let markers {
+            verdict.markers = markers.find(in: fingerprint.tokens)
+            verdict.flaggedByMarkers = options.markers.flag && !verdict.markers.isEmpty
+        }
+        guard fingerprint.tokens.count > 0 else { return verdict }
+
+        var candidates = containmentCandidates(fingerprint, scratch: &scratch)
+        let nearCandidates = nearDuplicateCandidates(fingerprint)
+        for group in nearCandidates where !candidates.contains(group) { candidates.append(group) }
+
+        for group in candidates {
+            if let found = verify(group: group, fingerprint: fingerprint, verifier: &scratch.verifier) {
+                verdict.matches.append(found)
+            }
+        }
+        verdict.matches.sort { lhs, rhs in
+            if lhs.matchedWords != rhs.matchedWords { return lhs.matchedWords > rhs.matchedWords }
+            if lhs.jaccard != rhs.jaccard { return lhs.jaccard > rhs.jaccard }
+            return lhs.group < rhs.group
+        }
+        if verdict.matches.count > options.maximumMatchesReported {
+            verdict.matches.removeSubrange(options.maximumMatchesReported...)
+        }
+        return verdict
+    }
+
+    /// Groups ranked by rarity-weighted shared winnowed fingerprints: a k-gram found in d
+    /// reference groups adds 1/d to each (common k-grams are not in the postings at all).
+    func containmentCandidates(_ fingerprint: DocumentFingerprint, scratch: inout Scratch) -> [Int] {
+        guard options.containment.enabled else { return [] }
+        scratch.scores.removeAll(keepingCapacity: true)
+        scratch.seen.removeAll(keepingCapacity: true)
+        for hash in fingerprint.winnowedHashes where scratch.seen.insert(hash).inserted {
+            let groups = index.postings(for: hash)
+            guard !groups.isEmpty else { continue }
+            let weight = 1 / Double(groups.count)
+            for group in groups {
+                let entry = scratch.scores[Int(group), default: (0, 0)]
+                scratch.scores[Int(group)] = (entry.weight + weight, entry.hits + 1)
+            }
+        }
+        let ranked = scratch.scores.filter { $0.value.hits >= options.containment.minimumHits }
+            .sorted { $0.value.weight != $1.value.weight ? $0.value.weight > $1.value.weight : $0.key < $1.key }
+        return ranked.prefix(options.containment.maximumCandidates).map(\.key)
+    }
+
+    /// Groups that share at least one LSH band with the document.
+    func nearDuplicateCandidates(_ fingerprint: DocumentFingerprint) -> [Int] {
+        guard options.nearDuplicate.enabled, fingerprint.tokens.count >= options.nearDuplicate.minimumTokens,
+              !fingerprint.signature.isEmpty else { return [] }
+        let banding = index.banding
+        var found: [Int] = []
+        fingerprint.signature.withUnsafeBufferPointer { signature in
+            for band in 0..<banding.bands {
+                index.bandMatches(band: band, hash: banding.bandHash(signature, band: band)) { group in
+                    if !found.contains(group) { found.append(group) }
+                }
+            }
+        }
+        return found.sorted()
+    }
+
+    func verify(group: Int, fingerprint: DocumentFingerprint, verifier: inout ContainmentVerifier) -> ReferenceMatch? {
+        let referenceTokens = index.tokens(ofGroup: group)
+        guard !referenceTokens.isEmpty else { return nil }
+        let jaccard = fingerprint.signature.isEmpty ? 0 : fingerprint.signature.withUnsafeBufferPointer {
+            MinHasher.similarity($0, index.signature(ofGroup: group))
+        }
+        let outcome = verifier.verify(document: fingerprint, reference: referenceTokens,
+                                      shingler: fingerprinter.shingler, minimumRun: options.containment.minimumRun)
+        let containment = Double(outcome.referenceTokensCovered) / Double(referenceTokens.count)
+        let coverage = Double(outcome.documentTokensCovered) / Double(fingerprint.tokens.count)
+        let near = options.nearDuplicate
+        let isNear = near.enabled && jaccard >= near.threshold
+            && fingerprint.tokens.count >= near.minimumTokens && referenceTokens.count >= near.minimumTokens
+        let contained = options.containment
+        let isContained = contained.enabled && outcome.documentTokensCovered >= contained.minimumMatchedWords
+            && (containment >= contained.minimumContainment || coverage >= contained.minimumDocumentCoverage)
+        guard isNear || isContained else { return nil }
+        return ReferenceMatch(group: group, jaccard: jaccard, containment: containment, documentCoverage: coverage,
+                              matchedWords: outcome.documentTokensCovered,
+                              spans: spans(of: outcome.runs, tokens: fingerprint.tokens),
+                              isNearDuplicate: isNear, isContained: isContained)
+    }
+
+    /// Byte spans of matched runs; runs separated by at most two unmatched tokens (an edited word)
+    /// are joined into one span.
+    func spans(of runs: [Range<Int>], tokens: TokenSequence) -> [Range<Int>] {
+        var spans: [Range<Int>] = []
+        var current: Range<Int>? = nil
+        for run in runs {
+            if let open = current, run.lowerBound - open.upperBound <= 2 {
+                current = open.lowerBound..<run.upperBound
+            } else {
+                if let open = current { spans.append(Int(tokens.starts[open.lowerBound])..<Int(tokens.ends[open.upperBound - 1])) }
+                current = run
+            }
+        }
+        if let open = current { spans.append(Int(tokens.starts[open.lowerBound])..<Int(tokens.ends[open.upperBound - 1])) }
+        return spans
+    }
+}

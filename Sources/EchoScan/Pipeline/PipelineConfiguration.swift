@@ -1,0 +1,201 @@
+import Foundation
+import Yams
+import Crypto
+
+/// A pipeline file (YAML): what to read, which detectors with which thresholds, and where the
+/// results go. Every key is optional; pipelines/default.yaml lists them all with their defaults.
+public struct PipelineConfiguration: Sendable {
+    public var reader = ReaderOptions()
+    public var match = MatchOptions()
+    /// Path of the marker list; relative paths are taken from the pipeline file's folder.
+    public var markerFile: String?
+    /// Worker threads; 0 means one per core.
+    public var threads = 0
+    /// Write Dolma-style attribute files beside the manifest.
+    public var writeAttributes = true
+    /// Where this configuration came from and its SHA-256 (nil for the built-in defaults).
+    public var source: String?
+    public var sha256: String?
+
+    public init() {}
+
+    public var effectiveThreads: Int { threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount }
+
+    public struct Error: Swift.Error, CustomStringConvertible {
+        public var path: String
+        public var reason: String
+        public var description: String { "\(path): \(reason)" }
+    }
+
+    /// Reads a pipeline file. Unknown keys are refused so that a typo never silently falls back
+    /// to a default.
+    public static func load(path: String) throws -> PipelineConfiguration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Error(path: path, reason: "cannot read the pipeline file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw Error(path: path, reason: "not UTF-8") }
+        let root: Node
+        do {
+            guard let parsed = try Yams.compose(yaml: text) else { return PipelineConfiguration() }
+            root = parsed
+        } catch {
+            throw Error(path: path, reason: "invalid YAML: \(error)")
+        }
+        var configuration = PipelineConfiguration()
+        var reader = YAMLReader(path: path)
+        try reader.apply(root, to: &configuration)
+        configuration.source = path
+        configuration.sha256 = SHA256.hash(data: data).map { byteHex($0) }.joined()
+        if let file = configuration.markerFile, !file.hasPrefix("/") {
+            configuration.markerFile = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(file)
+        }
+        return configuration
+    }
+
+    /// The marker phrases the configuration names, or the bundled list found beside the
+    /// executable or in the working directory's pipelines/markers/.
+    public func loadMarkers() throws -> [MarkerPhrase] {
+        guard match.markers.enabled else { return [] }
+        let candidates = markerFile.map { [$0] } ?? Self.defaultMarkerPaths()
+        for path in candidates where FileManager.default.fileExists(atPath: path) {
+            return try MarkerList.load(path: path).markers
+        }
+        throw Error(path: candidates.first ?? "markers", reason: "marker list not found (set detectors.marker.file)")
+    }
+
+    static func defaultMarkerPaths() -> [String] {
+        let name = "pipelines/markers/markers-v1.yaml"
+        var paths = [FileManager.default.currentDirectoryPath + "/" + name]
+        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        var folder = executable.deletingLastPathComponent()
+        for _ in 0..<4 {
+            paths.append(folder.appendingPathComponent(name).path)
+            folder = folder.deletingLastPathComponent()
+        }
+        return paths
+    }
+}
+
+/// Applies a YAML tree to a configuration, naming the offending key on any error.
+struct YAMLReader {
+    let path: String
+
+    func fail(_ key: String, _ reason: String) -> PipelineConfiguration.Error {
+        PipelineConfiguration.Error(path: path, reason: "\(key): \(reason)")
+    }
+
+    func mapping(_ node: Node, _ key: String, allowed: Set<String>) throws -> [(String, Node)] {
+        guard let mapping = node.mapping else { throw fail(key, "expected a mapping") }
+        var pairs: [(String, Node)] = []
+        for (name, value) in mapping {
+            guard let name = name.string else { throw fail(key, "keys must be strings") }
+            guard allowed.contains(name) else {
+                throw fail(key.isEmpty ? name : "\(key).\(name)", "unknown key (allowed: \(allowed.sorted().joined(separator: ", ")))")
+            }
+            pairs.append((name, value))
+        }
+        return pairs
+    }
+
+    func int(_ node: Node, _ key: String) throws -> Int {
+        guard let value = node.int else { throw fail(key, "expected an integer") }
+        return value
+    }
+
+    func double(_ node: Node, _ key: String) throws -> Double {
+        guard let value = node.float else { throw fail(key, "expected a number") }
+        return value
+    }
+
+    func bool(_ node: Node, _ key: String) throws -> Bool {
+        guard let value = node.bool else { throw fail(key, "expected true or false") }
+        return value
+    }
+
+    func string(_ node: Node, _ key: String) throws -> String {
+        guard let value = node.string else { throw fail(key, "expected a string") }
+        return value
+    }
+
+    func share(_ node: Node, _ key: String) throws -> Double {
+        let value = try double(node, key)
+        guard (0...1).contains(value) else { throw fail(key, "must lie between 0 and 1") }
+        return value
+    }
+
+    mutating func apply(_ root: Node, to configuration: inout PipelineConfiguration) throws {
+        for (key, value) in try mapping(root, "", allowed: ["version", "reader", "threads", "detectors", "outputs"]) {
+            switch key {
+            case "version":
+                guard try int(value, key) == 1 else { throw fail(key, "this echoscan reads pipeline version 1") }
+            case "threads":
+                configuration.threads = try int(value, key)
+            case "reader":
+                for (name, item) in try mapping(value, key, allowed: ["text_field", "id_field", "max_line_bytes", "strict", "batch_bytes"]) {
+                    let path = "reader.\(name)"
+                    switch name {
+                    case "text_field": configuration.reader.textField = try string(item, path)
+                    case "id_field": configuration.reader.idField = try string(item, path)
+                    case "max_line_bytes": configuration.reader.maximumLineBytes = try int(item, path)
+                    case "batch_bytes": configuration.reader.batchBytes = try int(item, path)
+                    default: configuration.reader.strict = try bool(item, path)
+                    }
+                }
+            case "outputs":
+                for (name, item) in try mapping(value, key, allowed: ["attributes", "max_matches"]) {
+                    if name == "attributes" {
+                        configuration.writeAttributes = try bool(item, "outputs.attributes")
+                    } else {
+                        configuration.match.maximumMatchesReported = try int(item, "outputs.max_matches")
+                    }
+                }
+            default:
+                try applyDetectors(value, to: &configuration)
+            }
+        }
+    }
+
+    func applyDetectors(_ node: Node, to configuration: inout PipelineConfiguration) throws {
+        for (detector, settings) in try mapping(node, "detectors", allowed: ["near_duplicate", "containment", "marker"]) {
+            let base = "detectors.\(detector)"
+            switch detector {
+            case "near_duplicate":
+                var near = configuration.match.nearDuplicate
+                for (name, item) in try mapping(settings, base, allowed: ["enabled", "threshold", "min_tokens"]) {
+                    let path = "\(base).\(name)"
+                    switch name {
+                    case "enabled": near.enabled = try bool(item, path)
+                    case "threshold": near.threshold = try share(item, path)
+                    default: near.minimumTokens = try int(item, path)
+                    }
+                }
+                configuration.match.nearDuplicate = near
+            case "containment":
+                var containment = configuration.match.containment
+                let keys: Set<String> = ["enabled", "min_containment", "min_doc_coverage", "min_matched_words", "min_run", "max_candidates", "min_hits"]
+                for (name, item) in try mapping(settings, base, allowed: keys) {
+                    let path = "\(base).\(name)"
+                    switch name {
+                    case "enabled": containment.enabled = try bool(item, path)
+                    case "min_containment": containment.minimumContainment = try share(item, path)
+                    case "min_doc_coverage": containment.minimumDocumentCoverage = try share(item, path)
+                    case "min_matched_words": containment.minimumMatchedWords = try int(item, path)
+                    case "min_run": containment.minimumRun = try int(item, path)
+                    case "max_candidates": containment.maximumCandidates = try int(item, path)
+                    default: containment.minimumHits = try int(item, path)
+                    }
+                }
+                configuration.match.containment = containment
+            default:
+                for (name, item) in try mapping(settings, base, allowed: ["enabled", "flag", "file"]) {
+                    let path = "\(base).\(name)"
+                    switch name {
+                    case "enabled": configuration.match.markers.enabled = try bool(item, path)
+                    case "flag": configuration.match.markers.flag = try bool(item, path)
+                    default: configuration.markerFile = try string(item, path)
+                    }
+                }
+            }
+        }
+    }
+}

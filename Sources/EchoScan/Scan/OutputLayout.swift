@@ -1,0 +1,95 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// Where a scan's files go inside its output directory:
+/// `manifest.jsonl`, `summary.json`, `attributes/<shard name>.jsonl`, and per-shard manifest parts
+/// under `parts/` from which manifest.jsonl is assembled in shard order.
+struct OutputLayout: Sendable {
+    let directory: String
+    let attributeNames: [String]
+
+    init(directory: String, shards: [String]) throws {
+        self.directory = directory
+        for folder in [directory, directory + "/parts", directory + "/attributes"] {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw AtomicFile.Error(path: folder, reason: "cannot create the output directory: \(error.localizedDescription)")
+            }
+        }
+        guard access(directory, W_OK) == 0 else {
+            throw AtomicFile.Error(path: directory, reason: "the output directory is not writable")
+        }
+        attributeNames = Self.attributeNames(for: shards)
+    }
+
+    var manifestPath: String { directory + "/manifest.jsonl" }
+    var summaryPath: String { directory + "/summary.json" }
+
+    func partPath(_ shard: Int) -> String { directory + "/parts/" + String(format: "%06d", shard) + ".manifest.jsonl" }
+    func attributePath(_ shard: Int) -> String { directory + "/attributes/" + attributeNames[shard] }
+
+    /// `<shard file name without compression suffix>`, made unique by a numeric prefix when two
+    /// shards from different folders share a name.
+    static func attributeNames(for shards: [String]) -> [String] {
+        let bases = shards.map { path -> String in
+            var name = (path as NSString).lastPathComponent
+            for suffix in [".zst", ".zstd", ".lz4", ".gz"] where name.hasSuffix(suffix) { name.removeLast(suffix.count) }
+            if !name.hasSuffix(".jsonl") && !name.hasSuffix(".json") { name += ".jsonl" }
+            return name
+        }
+        var seen: [String: Int] = [:]
+        for base in bases { seen[base, default: 0] += 1 }
+        return bases.enumerated().map { number, base in
+            seen[base, default: 0] > 1 ? String(format: "%06d-", number) + base : base
+        }
+    }
+
+    /// Concatenates the shard parts into manifest.jsonl, atomically.
+    func mergeManifests(shardCount: Int) throws {
+        try AtomicFile.write(to: manifestPath) { sink in
+            for shard in 0..<shardCount {
+                guard let data = FileManager.default.contents(atPath: partPath(shard)) else { continue }
+                try sink.write(data)
+            }
+        }
+    }
+}
+
+/// The two files one shard writes while it is scanned, under temporary names until `commit()`.
+final class ShardOutput {
+    let manifest: BufferedOutput
+    let attributes: BufferedOutput?
+    private let manifestFile: TemporaryFile
+    private let attributeFile: TemporaryFile?
+
+    init(layout: OutputLayout, shard: Int, attributes: Bool) throws {
+        manifestFile = try TemporaryFile(target: layout.partPath(shard))
+        manifest = BufferedOutput(descriptor: manifestFile.descriptor)
+        if attributes {
+            let file = try TemporaryFile(target: layout.attributePath(shard))
+            attributeFile = file
+            self.attributes = BufferedOutput(descriptor: file.descriptor)
+        } else {
+            attributeFile = nil
+            self.attributes = nil
+        }
+    }
+
+    func commit() throws {
+        manifest.flush()
+        attributes?.flush()
+        if let failure = manifest.failure ?? attributes?.failure {
+            manifestFile.discard()
+            attributeFile?.discard()
+            throw AtomicFile.Error(path: manifestFile.target, reason: String(cString: strerror(failure)))
+        }
+        try manifestFile.commit()
+        try attributeFile?.commit()
+    }
+}
+

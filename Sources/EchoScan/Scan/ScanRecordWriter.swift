@@ -1,0 +1,97 @@
+/// Encodes one document's verdict as a manifest line and a Dolma-style attribute line.
+struct ScanRecordWriter: Sendable {
+    let index: ReferenceIndex
+
+    /// The manifest line of a flagged document (without newline).
+    func manifestLine(shard: String, document: DocumentRecord, verdict: DocumentVerdict) -> [UInt8] {
+        var json = JSONWriter(reservingCapacity: 512)
+        json.beginObject()
+        json.key("shard"); json.string(shard)
+        json.key("line"); json.integer(document.line)
+        json.key("offset"); json.integer(document.offset)
+        json.key("id"); json.optionalString(document.id)
+        json.key("detectors"); json.beginArray()
+        for name in verdict.detectors { json.string(name) }
+        json.endArray()
+        json.key("matches"); json.beginArray()
+        for match in verdict.matches {
+            let members = index.members(ofGroup: match.group)
+            let reference = index.reference(members[0])
+            json.beginObject()
+            json.key("ref_id"); json.string(reference.id)
+            json.key("model"); json.string(reference.model)
+            json.key("vendor"); json.string(reference.vendor)
+            json.key("jaccard"); json.number(match.jaccard)
+            json.key("containment"); json.number(match.containment)
+            json.key("doc_coverage"); json.number(match.documentCoverage)
+            json.key("matched_words"); json.integer(match.matchedWords)
+            json.key("detectors"); json.beginArray()
+            if match.isNearDuplicate { json.string("near_duplicate") }
+            if match.isContained { json.string("containment") }
+            json.endArray()
+            json.key("spans"); json.beginArray()
+            for span in match.spans {
+                json.beginArray(); json.integer(span.lowerBound); json.integer(span.upperBound); json.endArray()
+            }
+            json.endArray()
+            if members.count > 1 {
+                // The same text is known under other ids (exact or near-duplicate references).
+                json.key("also"); json.beginArray()
+                for member in members.dropFirst() {
+                    let other = index.reference(member)
+                    json.beginObject()
+                    json.key("ref_id"); json.string(other.id)
+                    json.key("model"); json.string(other.model)
+                    json.key("vendor"); json.string(other.vendor)
+                    json.endObject()
+                }
+                json.endArray()
+            }
+            json.endObject()
+        }
+        json.endArray()
+        json.key("markers"); json.beginArray()
+        for marker in verdict.markers {
+            json.beginObject()
+            json.key("phrase"); json.string(marker.phrase)
+            json.key("vendor"); json.string(marker.vendor)
+            json.key("span"); json.beginArray(); json.integer(marker.span.lowerBound); json.integer(marker.span.upperBound); json.endArray()
+            json.endObject()
+        }
+        json.endArray()
+        json.endObject()
+        return json.bytes
+    }
+
+    /// The attribute line of any document: `{"id": …, "attributes": {"echoscan__<detector>": [[start, end, score]]}}`.
+    func attributeLine(document: DocumentRecord, verdict: DocumentVerdict) -> [UInt8] {
+        var json = JSONWriter(reservingCapacity: 128)
+        json.beginObject()
+        json.key("id"); json.optionalString(document.id)
+        json.key("attributes"); json.beginObject()
+        let textLength = document.textRange.count
+        json.key("echoscan__near_duplicate"); json.beginArray()
+        if let best = verdict.matches.filter(\.isNearDuplicate).max(by: { $0.jaccard < $1.jaccard }) {
+            json.beginArray(); json.integer(0); json.integer(textLength); json.number(best.jaccard); json.endArray()
+        }
+        json.endArray()
+        json.key("echoscan__containment"); json.beginArray()
+        var spans: [(Range<Int>, Double)] = []
+        for match in verdict.matches where match.isContained {
+            for span in match.spans { spans.append((span, match.containment)) }
+        }
+        spans.sort { $0.0.lowerBound != $1.0.lowerBound ? $0.0.lowerBound < $1.0.lowerBound : $0.0.upperBound < $1.0.upperBound }
+        for (span, score) in spans {
+            json.beginArray(); json.integer(span.lowerBound); json.integer(span.upperBound); json.number(score); json.endArray()
+        }
+        json.endArray()
+        json.key("echoscan__marker"); json.beginArray()
+        for marker in verdict.markers {
+            json.beginArray(); json.integer(marker.span.lowerBound); json.integer(marker.span.upperBound); json.number(1); json.endArray()
+        }
+        json.endArray()
+        json.endObject()
+        json.endObject()
+        return json.bytes
+    }
+}

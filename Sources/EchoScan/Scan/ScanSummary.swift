@@ -1,0 +1,77 @@
+/// The contents of summary.json: provenance and counts of one scan.
+public struct ScanSummary: Codable, Sendable {
+    public struct IndexProvenance: Codable, Sendable {
+        public var path: String
+        public var sha256: String
+        public var parameters: FingerprintParameters
+        public var bands: Int
+        public var rows: Int
+        public var references: Int
+        public var groups: Int
+    }
+
+    public struct PipelineProvenance: Codable, Sendable {
+        public var path: String?
+        public var sha256: String?
+    }
+
+    public struct Counts: Codable, Sendable, Equatable {
+        public var documents = 0
+        public var flagged = 0
+        public var bytes = 0
+        public var badLines = 0
+        public var byDetector: [String: Int] = [:]
+        public var byModel: [String: Int] = [:]
+        public var byVendor: [String: Int] = [:]
+        public var markersByVendor: [String: Int] = [:]
+
+        enum CodingKeys: String, CodingKey {
+            case documents, flagged, bytes, badLines = "bad_lines", byDetector = "by_detector"
+            case byModel = "by_model", byVendor = "by_vendor", markersByVendor = "markers_by_vendor"
+        }
+
+        mutating func add(_ other: Counts) {
+            documents += other.documents
+            flagged += other.flagged
+            bytes += other.bytes
+            badLines += other.badLines
+            byDetector.merge(other.byDetector, uniquingKeysWith: +)
+            byModel.merge(other.byModel, uniquingKeysWith: +)
+            byVendor.merge(other.byVendor, uniquingKeysWith: +)
+            markersByVendor.merge(other.markersByVendor, uniquingKeysWith: +)
+        }
+    }
+
+    public struct Shard: Codable, Sendable {
+        public var path: String
+        public var format: String?
+        public var size: Int
+        public var sha256: String?
+        public var status: String
+        public var counts: Counts
+        public var error: String?
+        public var lineErrors: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case path, format, size, sha256, status, counts, error, lineErrors = "line_errors"
+        }
+    }
+
+    public var echoscanVersion = EchoScanVersion.current
+    public var index: IndexProvenance
+    public var pipeline: PipelineProvenance
+    public var startedAt: String
+    public var finishedAt: String
+    public var host: String
+    public var threads: Int
+    /// "ok" when every shard was read whole, "partial" otherwise.
+    public var status: String
+    public var totals: Counts
+    public var shards: [Shard]
+    public var inputErrors: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case echoscanVersion = "echoscan_version", index, pipeline, startedAt = "started_at", finishedAt = "finished_at"
+        case host, threads, status, totals, shards, inputErrors = "input_errors"
+    }
+}

@@ -1,0 +1,99 @@
+import ArgumentParser
+import EchoScan
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Scan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Scan shards for known model outputs; write manifest.jsonl, summary.json and attribute files.")
+
+    @Option(help: "The reference index (built by `echoscan index build`).")
+    var index: String
+
+    @Option(name: .shortAndLong, help: "Output directory.")
+    var output: String
+
+    @Option(help: "Pipeline file with detector thresholds (see pipelines/default.yaml).")
+    var pipeline: String?
+
+    @Option(help: "Worker threads (default: the pipeline's, else one per core).")
+    var threads: Int?
+
+    @Flag(help: "Make a bad line end its shard instead of being counted and skipped.")
+    var strict = false
+
+    @Argument(help: "Shard files, directories or globs.")
+    var inputs: [String]
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        var configuration = try loadPipeline(pipeline)
+        if let threads { configuration.threads = threads }
+        if strict { configuration.reader.strict = true }
+        let progress = ProgressLine()
+        let summary: ScanSummary
+        do {
+            summary = try ContaminationScanner(request: ScanRequest(inputs: inputs, indexPath: index, outputDirectory: output,
+                                                       configuration: configuration)).run(progress: progress.update)
+        } catch let error as IndexError {
+            throw CommandError(error.description)
+        } catch let error as PipelineConfiguration.Error {
+            throw CommandError(error.description)
+        } catch let error as AtomicFile.Error {
+            throw CommandError(error.description)
+        }
+        progress.finish()
+        for shard in summary.shards {
+            if let error = shard.error { FileHandleStream.standardError.write("echoscan: \(error)\n") }
+            for line in shard.lineErrors { FileHandleStream.standardError.write("echoscan: \(line)\n") }
+        }
+        for error in summary.inputErrors { FileHandleStream.standardError.write("echoscan: \(error)\n") }
+        let totals = summary.totals
+        let rate = totals.documents > 0 ? 100 * Double(totals.flagged) / Double(totals.documents) : 0
+        print("scanned \(summary.shards.count) shards, \(totals.documents) documents: \(totals.flagged) flagged (\(String(format: "%.2f", rate))%)")
+        for (detector, count) in totals.byDetector.sorted(by: { $0.key < $1.key }) { print("  \(detector): \(count)") }
+        for (vendor, count) in totals.byVendor.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }) {
+            print("  vendor \(vendor): \(count)")
+        }
+        print("manifest: \(output)/manifest.jsonl")
+        print("summary:  \(output)/summary.json")
+        if summary.status != "ok" {
+            FileHandleStream.standardError.write("echoscan: partial scan: some shards or lines could not be read (exit 3)\n")
+            throw Status.partial
+        }
+    }
+}
+
+func loadPipeline(_ path: String?) throws -> PipelineConfiguration {
+    guard let path else { return PipelineConfiguration() }
+    do {
+        return try PipelineConfiguration.load(path: path)
+    } catch let error as PipelineConfiguration.Error {
+        throw CommandError(error.description)
+    }
+}
+
+/// A live status line on a terminal; nothing when standard error is not a terminal.
+final class ProgressLine {
+    private let enabled = isatty(2) == 1
+    private let started = Date()
+    private var last = Date.distantPast
+
+    func update(_ progress: ContaminationScanner.Progress) {
+        guard enabled, Date().timeIntervalSince(last) > 0.2 else { return }
+        last = Date()
+        let seconds = max(Date().timeIntervalSince(started), 0.001)
+        let rate = Double(progress.bytes) / 1_000_000 / seconds
+        FileHandleStream.standardError.write(
+            "\r\u{1B}[K\(progress.shardsDone)/\(progress.shardCount) shards, \(progress.documents) documents, \(String(format: "%.1f", rate)) MB/s")
+    }
+
+    func finish() {
+        if enabled { FileHandleStream.standardError.write("\r\u{1B}[K") }
+    }
+}
