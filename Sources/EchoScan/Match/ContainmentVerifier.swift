@@ -1,7 +1,11 @@
 /// Exact verification of a candidate reference against a document over their token sequences.
 ///
 /// Seeds are equal k-grams; each seed is extended token by token and the longest run from a
-/// document position is taken, greedily left to right. Runs shorter than `minimumRun` are ignored.
+/// document position is taken, greedily left to right. A run of at least `minimumRun` tokens
+/// starts an alignment, which then continues across small edits: after a mismatch it resumes
+/// where at least `resumeRun` tokens match again with at most two tokens skipped on either side
+/// (a substituted, inserted or deleted word). Isolated runs shorter than `minimumRun` — the
+/// phrases that answers to the same prompt share — are ignored; an edited copy stays one chain.
 /// The result: tokens covered on both sides and the document's matched token runs.
 struct ContainmentVerifier {
     /// Open-addressing table from a reference k-gram hash to its first position, with a chain
@@ -49,20 +53,51 @@ struct ContainmentVerifier {
                     candidate = next[start]
                     probes += 1
                 }
-                if bestLength >= minimumRun && bestLength >= k {
-                    outcome.runs.append(position..<(position + bestLength))
-                    outcome.documentTokensCovered += bestLength
-                    for index in bestStart..<(bestStart + bestLength) where !referenceCovered[index] {
+                guard bestLength >= minimumRun && bestLength >= k else {
+                    position += 1
+                    continue
+                }
+                var documentAt = position
+                var referenceAt = bestStart
+                var length = bestLength
+                while true {
+                    outcome.runs.append(documentAt..<(documentAt + length))
+                    outcome.documentTokensCovered += length
+                    for index in referenceAt..<(referenceAt + length) where !referenceCovered[index] {
                         referenceCovered[index] = true
                         outcome.referenceTokensCovered += 1
                     }
-                    position += bestLength
-                } else {
-                    position += 1
+                    documentAt += length
+                    referenceAt += length
+                    guard let (skipDocument, skipReference, resumed) = Self.resume(doc, documentAt, reference, referenceAt) else { break }
+                    documentAt += skipDocument
+                    referenceAt += skipReference
+                    length = resumed
                 }
+                position = documentAt
             }
         }
         return outcome
+    }
+
+    /// Tokens that must match again after an edit for an alignment to continue.
+    static let resumeRun = 3
+    /// Skips tried after a mismatch, (document, reference): substitutions first, then
+    /// insertions and deletions, then two-word edits.
+    static let skips: [(Int, Int)] = [(1, 1), (1, 0), (0, 1), (2, 2), (2, 1), (1, 2), (2, 0), (0, 2)]
+
+    /// Where an alignment resumes after a mismatch at (documentAt, referenceAt), and the length
+    /// of the run there; nil when no skip leads to `resumeRun` equal tokens.
+    static func resume(_ doc: UnsafeBufferPointer<UInt64>, _ documentAt: Int,
+                       _ reference: UnsafeBufferPointer<UInt64>, _ referenceAt: Int) -> (Int, Int, Int)? {
+        for (skipDocument, skipReference) in skips {
+            let d = documentAt + skipDocument
+            let r = referenceAt + skipReference
+            var length = 0
+            while d + length < doc.count, r + length < reference.count, doc[d + length] == reference[r + length] { length += 1 }
+            if length >= resumeRun { return (skipDocument, skipReference, length) }
+        }
+        return nil
     }
 
     private mutating func buildTable() {

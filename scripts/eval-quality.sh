@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Measures detection quality on a planted-contamination corpus built from ../shared/data:
+# recall per transform, false-positive rate per kind of negative, right model among hits, for
+# echoscan and, on the same corpus in the same run, two baselines (13-gram overlap; MinHash-LSH
+# at Jaccard 0.8, i.e. echoscan's near_duplicate detector alone).
+# Usage: scripts/eval-quality.sh [DATA_DIR] [WORK_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA="${1:-../shared/data}"
+WORK="${2:-/tmp/echoscan-eval}"
+BIN="${ECHOSCAN:-.build/release/echoscan}"
+[ -x "$BIN" ] || swift build -c release --product echoscan >/dev/null
+rm -rf "$WORK"
+python3 scripts/make_corpus.py --data "$DATA" --out "$WORK" \
+  --indexed alpaca_eval__gpt4 alpaca_eval__claude-2 alpaca_eval__gemini-pro alpaca_eval__mistral-large-2402 \
+            alpaca_eval__cohere arena-hard__gpt-4-0314 self-instruct__text-davinci-003 gsm8k__175b_finetuning fastchat__bard \
+  --negative-models alpaca_eval__gpt4_1106_preview alpaca_eval__claude-3-opus-20240229 alpaca_eval__gpt-4o-2024-05-13 \
+            alpaca_eval__claude-2.1 arena-hard__gpt-4-0613 arena-hard__gpt-3.5-turbo-0125 self-instruct__text-davinci-002 \
+            fastchat__gpt-3.5-turbo alpaca_eval__text_davinci_001
+"$BIN" index build -o "$WORK/ref.idx" "$WORK/references" --background "$WORK/background"
+"$BIN" scan --index "$WORK/ref.idx" -o "$WORK/scan" --pipeline pipelines/default.yaml "$WORK/corpus" >/dev/null
+cat > "$WORK/neardup.yaml" <<'YAML'
+version: 1
+detectors:
+  near_duplicate: {enabled: true, threshold: 0.8}
+  containment: {enabled: false}
+  marker: {enabled: false}
+YAML
+"$BIN" scan --index "$WORK/ref.idx" -o "$WORK/neardup" --pipeline "$WORK/neardup.yaml" "$WORK/corpus" >/dev/null
+python3 scripts/eval_quality.py "$WORK/labels.jsonl" "$WORK/references" "$WORK/corpus" \
+  "$WORK/scan/manifest.jsonl" "$WORK/neardup/manifest.jsonl"
