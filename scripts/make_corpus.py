@@ -89,7 +89,7 @@ def main():
             records = records[: args.reference_limit]
         with open(os.path.join(args.out, "references", stem + ".jsonl"), "w", encoding="utf-8") as handle:
             for record in records:
-                handle.write(json.dumps({k: record[k] for k in ("id", "text", "model", "vendor")}, ensure_ascii=False) + "\n")
+                handle.write(json.dumps({k: record[k] for k in ("id", "text", "model", "vendor", "prompt")}, ensure_ascii=False) + "\n")
         indexed.extend(records)
 
     human_files = args.human if args.human is not None else sorted(os.listdir(os.path.join(args.data, "human")))

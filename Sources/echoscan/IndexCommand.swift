@@ -96,7 +96,7 @@ struct IndexCommand: ParsableCommand {
             let p = metadata.parameters
             print("  parameters: seed \(p.seed), shingle \(p.shingleSize), permutations \(p.permutations), winnow window \(p.winnowWindow) (runs of \(p.guaranteedRun) tokens guaranteed), LSH \(metadata.bands)x\(metadata.rows) for Jaccard \(p.nearDuplicateThreshold)")
             print("  references \(metadata.referenceCount) in \(metadata.groupCount) groups (grouping at MinHash similarity \(metadata.groupingThreshold)); \(metadata.skippedRecords) bad records skipped")
-            print("  postings \(metadata.postingCount); common k-grams: \(metadata.commonByFrequency) in more than \(metadata.maximumDocumentFrequency) groups, \(metadata.commonByBackground) in background text")
+            print("  postings \(metadata.postingCount); common k-grams: \(metadata.commonByFrequency) in more than \(metadata.maximumDocumentFrequency) groups, \(metadata.commonByBackground) in background text, \(metadata.commonByPrompt) in prompts")
             var perModel: [String: Int] = [:]
             var perVendor: [String: Int] = [:]
             for index in 0..<opened.referenceCount {

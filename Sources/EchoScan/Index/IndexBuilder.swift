@@ -11,6 +11,9 @@ public struct IndexBuildOptions: Sendable {
     public var reader = ReaderOptions()
     public var modelField = "model"
     public var vendorField = "vendor"
+    /// Field with the prompt a reference answers ("" for none): text a model copies from its
+    /// prompt is not the model's own, so the prompt's k-grams are common.
+    public var promptField = "prompt"
     public var threads = ProcessInfo.processInfo.activeProcessorCount
 
     public init() {}
@@ -49,6 +52,7 @@ public struct IndexBuilder {
     struct ReferenceFingerprint: Sendable {
         var tokens: [UInt64]
         var signature: [UInt32]
+        var shingles: [UInt64]
         var winnowed: [UInt64]
     }
 
@@ -62,7 +66,10 @@ public struct IndexBuilder {
         var skipped = 0
 
         var reader = options.reader
-        reader.extraFields = [options.modelField, options.vendorField]
+        reader.extraFields = [options.modelField, options.vendorField] + (options.promptField.isEmpty ? [] : [options.promptField])
+        var promptShingles = Set<UInt64>()
+        let promptFingerprinter = Fingerprinter(parameters: options.parameters)
+        var promptScratch = DocumentFingerprint()
         reader.computeSHA256 = true
         for (index, path) in references.enumerated() {
             let result = ShardReader(path: path, shardIndex: index, options: reader).read { batch in
@@ -72,6 +79,10 @@ public struct IndexBuilder {
                     let model = names.models.intern(document.extras[0] ?? "unknown")
                     let vendor = names.vendors.intern(document.extras[1] ?? "unknown")
                     records.append((document.id ?? "\(path):\(document.line)", model, vendor, start..<texts.count))
+                    if document.extras.count > 2, var prompt = document.extras[2], !prompt.isEmpty {
+                        prompt.withUTF8 { promptFingerprinter.fingerprint($0, into: &promptScratch, withSignature: false) }
+                        promptShingles.formUnion(promptScratch.shingles)
+                    }
                 }
             }
             if let fatal = result.fatalError { throw fatal }
@@ -89,47 +100,54 @@ public struct IndexBuilder {
             frozenTexts.withUnsafeBufferPointer { all in
                 fingerprinter.fingerprint(UnsafeBufferPointer(rebasing: all[frozenRanges[index]]), into: &scratch)
             }
-            var unique = scratch.winnowedHashes
-            unique.sort()
             return ReferenceFingerprint(tokens: scratch.tokens.hashes, signature: scratch.signature,
-                                        winnowed: Self.uniqued(unique))
+                                        shingles: scratch.shingles, winnowed: Self.uniqued(scratch.winnowedHashes.sorted()))
         }
 
         let banding = parameters.banding
         let groups = group(fingerprints, banding: banding)
 
-        // Postings: each group's distinct winnowed k-grams.
-        var postings: [(hash: UInt64, group: UInt32)] = []
-        for (groupIndex, members) in groups.enumerated() {
-            for hash in fingerprints[members[0]].winnowed { postings.append((hash, UInt32(groupIndex))) }
-        }
-        postings.sort { $0.hash != $1.hash ? $0.hash < $1.hash : $0.group < $1.group }
+        // Common k-grams: in more than `maximumDocumentFrequency` groups (counted over every
+        // k-gram of each group's representative), in the background text, or in a prompt.
         var sourcesOfBackground: [IndexMetadata.Source] = []
         let backgroundHashes = try backgroundShingles(background, sources: &sourcesOfBackground)
-        var keys: [UInt64] = []
-        var owners: [UInt32] = []
+        var allShingles: [UInt64] = []
+        for members in groups { allShingles += Self.uniqued(fingerprints[members[0]].shingles.sorted()) }
+        allShingles.sort()
         var common: [UInt64] = []
         var commonByFrequency = 0
         var commonByBackground = 0
+        var commonByPrompt = 0
         var start = 0
-        while start < postings.count {
+        while start < allShingles.count {
             var end = start + 1
-            while end < postings.count, postings[end].hash == postings[start].hash { end += 1 }
-            let hash = postings[start].hash
+            while end < allShingles.count, allShingles[end] == allShingles[start] { end += 1 }
+            let hash = allShingles[start]
             if end - start > options.maximumDocumentFrequency {
                 common.append(hash)
                 commonByFrequency += 1
             } else if backgroundHashes.contains(hash) {
                 common.append(hash)
                 commonByBackground += 1
-            } else {
-                for index in start..<end {
-                    keys.append(hash)
-                    owners.append(postings[index].group)
-                }
+            } else if promptShingles.contains(hash) {
+                common.append(hash)
+                commonByPrompt += 1
             }
             start = end
         }
+        allShingles = []
+        let commonSet = Set(common)
+
+        // Postings: each group's distinct winnowed k-grams that are not common.
+        var postings: [(hash: UInt64, group: UInt32)] = []
+        for (groupIndex, members) in groups.enumerated() {
+            for hash in fingerprints[members[0]].winnowed where !commonSet.contains(hash) {
+                postings.append((hash, UInt32(groupIndex)))
+            }
+        }
+        postings.sort { $0.hash != $1.hash ? $0.hash < $1.hash : $0.group < $1.group }
+        let keys = postings.map(\.hash)
+        let owners = postings.map(\.group)
 
         let metadata = IndexMetadata(
             formatVersion: Int(IndexFormat.version), echoscanVersion: EchoScanVersion.current, parameters: parameters,
@@ -137,7 +155,7 @@ public struct IndexBuilder {
             groupingThreshold: options.groupingThreshold, sources: sources, backgroundSources: sourcesOfBackground,
             models: names.models.names, vendors: names.vendors.names, referenceCount: records.count,
             groupCount: groups.count, postingCount: keys.count, commonByFrequency: commonByFrequency,
-            commonByBackground: commonByBackground, skippedRecords: skipped)
+            commonByBackground: commonByBackground, commonByPrompt: commonByPrompt, skippedRecords: skipped)
 
         let file = IndexFileWriter()
         let encoder = JSONEncoder()
@@ -182,6 +200,9 @@ public struct IndexBuilder {
             groupTable.append(UInt32(members.count))
             groupTable.append(UInt32(tokens.count))
             groupTable.append(UInt64(tokenCount))
+            groupTable.append(UInt32(Self.evidenceTokenCount(shingles: fingerprints[members[0]].shingles, tokenCount: tokens.count,
+                                                              shingleSize: parameters.shingleSize, isCommon: commonSet.contains)))
+            groupTable.append(UInt32(0))
             for member in members { memberTable.append(UInt32(member)) }
             tokenTable.append(contentsOf: tokens)
             signatureTable.append(contentsOf: fingerprints[members[0]].signature)
@@ -225,6 +246,19 @@ public struct IndexBuilder {
         let written = try file.write(to: output)
         return IndexBuildReport(metadata: metadata, referenceBytes: texts.count, indexBytes: written,
                                 seconds: Date().timeIntervalSince(started), warnings: warnings)
+    }
+
+    /// Tokens covered by at least one k-gram that is not common: the part of a text that can
+    /// count as evidence, and the denominator of containment.
+    static func evidenceTokenCount(shingles: [UInt64], tokenCount: Int, shingleSize: Int, isCommon: (UInt64) -> Bool) -> Int {
+        var covered = 0
+        var coveredUpTo = 0
+        for (position, hash) in shingles.enumerated() where !isCommon(hash) {
+            let end = min(position + shingleSize, tokenCount)
+            covered += max(0, end - max(position, coveredUpTo))
+            coveredUpTo = max(coveredUpTo, end)
+        }
+        return covered
     }
 
     static func uniqued(_ sorted: [UInt64]) -> [UInt64] {

@@ -40,7 +40,8 @@ enum IndexFormat {
         case postingGroups = 11
         /// u32 start of each 2^16 prefix bucket in the postings, plus an end.
         case postingDirectory = 12
-        /// Sorted u64 k-gram hashes judged common (stock phrases) and kept out of the postings.
+        /// Sorted u64 reference k-gram hashes judged common (stock phrases, background, prompts):
+        /// kept out of the postings and not counted as evidence when verifying.
         case commonHashes = 13
     }
 
@@ -59,12 +60,14 @@ enum IndexFormat {
 
     /// Fixed-size record of one group.
     struct GroupRecord {
-        static let bytes = 24
+        static let bytes = 32
         var representative: UInt32
         var memberStart: UInt32
         var memberCount: UInt32
         var tokenCount: UInt32
         var tokenStart: UInt64
+        /// Tokens covered by a non-common k-gram (the denominator of containment); 4 bytes padding follow.
+        var evidenceTokenCount: UInt32
     }
 }
 
@@ -106,6 +109,7 @@ public struct IndexMetadata: Codable, Sendable {
     public var postingCount: Int
     public var commonByFrequency: Int
     public var commonByBackground: Int
+    public var commonByPrompt: Int
     public var skippedRecords: Int
 
     enum CodingKeys: String, CodingKey {
@@ -114,6 +118,7 @@ public struct IndexMetadata: Codable, Sendable {
         case sources, backgroundSources = "background_sources", models, vendors
         case referenceCount = "reference_count", groupCount = "group_count", postingCount = "posting_count"
         case commonByFrequency = "common_by_frequency", commonByBackground = "common_by_background"
+        case commonByPrompt = "common_by_prompt"
         case skippedRecords = "skipped_records"
     }
 }

@@ -184,7 +184,8 @@ public final class ReferenceIndex: @unchecked Sendable {
             memberStart: groupTable.load(fromByteOffset: at + 4, as: UInt32.self).littleEndian,
             memberCount: groupTable.load(fromByteOffset: at + 8, as: UInt32.self).littleEndian,
             tokenCount: groupTable.load(fromByteOffset: at + 12, as: UInt32.self).littleEndian,
-            tokenStart: groupTable.load(fromByteOffset: at + 16, as: UInt64.self).littleEndian)
+            tokenStart: groupTable.load(fromByteOffset: at + 16, as: UInt64.self).littleEndian,
+            evidenceTokenCount: groupTable.load(fromByteOffset: at + 24, as: UInt32.self).littleEndian)
     }
 
     /// The reference that stands for a group (its first member in input order).
@@ -203,6 +204,9 @@ public final class ReferenceIndex: @unchecked Sendable {
         let start = Int(record.tokenStart)
         return UnsafeBufferPointer(rebasing: tokenTable[start..<(start + Int(record.tokenCount))])
     }
+
+    /// Tokens of a group's representative covered by a non-common k-gram.
+    public func evidenceTokenCount(ofGroup group: Int) -> Int { Int(groupRecord(group).evidenceTokenCount) }
 
     public func signature(ofGroup group: Int) -> UnsafeBufferPointer<UInt32> {
         let width = metadata.parameters.permutations

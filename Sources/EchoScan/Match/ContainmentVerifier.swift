@@ -17,14 +17,20 @@ struct ContainmentVerifier {
     private var referenceShingles: [UInt64] = []
 
     struct Outcome {
+        /// Matched document tokens that count as evidence.
         var documentTokensCovered = 0
+        /// Reference tokens, counted once each, that the evidence covers.
         var referenceTokensCovered = 0
         /// Matched runs as token ranges of the document, in order.
         var runs: [Range<Int>] = []
     }
 
+    /// Aligns `document` with a reference's tokens. Matched tokens count as evidence when a
+    /// matched k-gram that is not common covers them (a short run resumed after an edit inherits
+    /// the evidence of the run before it), so text shared only through stock phrases, prompts or
+    /// background language does not count.
     mutating func verify(document: DocumentFingerprint, reference: UnsafeBufferPointer<UInt64>,
-                         shingler: Shingler, minimumRun: Int) -> Outcome {
+                         shingler: Shingler, minimumRun: Int, isCommon: (UInt64) -> Bool) -> Outcome {
         var outcome = Outcome()
         let documentTokens = document.tokens.hashes
         let k = shingler.size
@@ -33,9 +39,36 @@ struct ContainmentVerifier {
         buildTable()
         referenceCovered.removeAll(keepingCapacity: true)
         referenceCovered.append(contentsOf: repeatElement(false, count: reference.count))
+        let shingles = document.shingles
+
+        /// Counts the evidence of one run and returns whether its last token was evidence.
+        func account(documentStart: Int, referenceStart: Int, length: Int, inherits: Bool) -> Bool {
+            outcome.runs.append(documentStart..<(documentStart + length))
+            var evidenceEnd = documentStart  // tokens before this are known to be evidence
+            if length >= k {
+                for offset in 0...(length - k) where !isCommon(shingles[documentStart + offset]) {
+                    let from = max(evidenceEnd, documentStart + offset)
+                    let to = documentStart + offset + k
+                    count(from, to, referenceShift: referenceStart - documentStart)
+                    evidenceEnd = to
+                }
+                return evidenceEnd == documentStart + length
+            }
+            guard inherits else { return false }
+            count(documentStart, documentStart + length, referenceShift: referenceStart - documentStart)
+            return true
+        }
+
+        func count(_ from: Int, _ to: Int, referenceShift: Int) {
+            guard from < to else { return }
+            outcome.documentTokensCovered += to - from
+            for index in (from + referenceShift)..<(to + referenceShift) where !referenceCovered[index] {
+                referenceCovered[index] = true
+                outcome.referenceTokensCovered += 1
+            }
+        }
 
         documentTokens.withUnsafeBufferPointer { doc in
-            let shingles = document.shingles
             var position = 0
             while position < shingles.count {
                 var bestLength = 0
@@ -60,13 +93,9 @@ struct ContainmentVerifier {
                 var documentAt = position
                 var referenceAt = bestStart
                 var length = bestLength
+                var inherits = false
                 while true {
-                    outcome.runs.append(documentAt..<(documentAt + length))
-                    outcome.documentTokensCovered += length
-                    for index in referenceAt..<(referenceAt + length) where !referenceCovered[index] {
-                        referenceCovered[index] = true
-                        outcome.referenceTokensCovered += 1
-                    }
+                    inherits = account(documentStart: documentAt, referenceStart: referenceAt, length: length, inherits: inherits)
                     documentAt += length
                     referenceAt += length
                     guard let (skipDocument, skipReference, resumed) = Self.resume(doc, documentAt, reference, referenceAt) else { break }

@@ -12,13 +12,14 @@ public struct MatchOptions: Sendable, Equatable {
     public struct Containment: Sendable, Equatable {
         public var enabled = true
         /// Share of the reference found in the document (a pasted or embedded copy).
-        public var minimumContainment = 0.5
+        public var minimumContainment = 0.6
         /// Share of the document made of the reference (a truncated copy).
         public var minimumDocumentCoverage = 0.6
         /// Fewer matched words than this never flag, whatever the shares.
         public var minimumMatchedWords = 25
-        /// Shortest run of consecutive equal tokens that counts as matched.
-        public var minimumRun = 5
+        /// Shortest run of consecutive equal tokens that starts an alignment; shorter isolated runs
+        /// are the phrases that answers to one prompt share (chosen on scripts/eval-quality.sh).
+        public var minimumRun = 8
         /// Candidates (ranked by rarity-weighted shared fingerprints) verified per document.
         public var maximumCandidates = 8
         /// Distinct shared fingerprints a candidate needs before it is verified.

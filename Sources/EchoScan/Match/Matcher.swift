@@ -99,9 +99,10 @@ public struct Matcher: Sendable {
         let jaccard = fingerprint.signature.isEmpty ? 0 : fingerprint.signature.withUnsafeBufferPointer {
             MinHasher.similarity($0, index.signature(ofGroup: group))
         }
-        let outcome = verifier.verify(document: fingerprint, reference: referenceTokens,
-                                      shingler: fingerprinter.shingler, minimumRun: options.containment.minimumRun)
-        let containment = Double(outcome.referenceTokensCovered) / Double(referenceTokens.count)
+        let outcome = verifier.verify(document: fingerprint, reference: referenceTokens, shingler: fingerprinter.shingler,
+                                      minimumRun: options.containment.minimumRun, isCommon: index.isCommon)
+        let evidenceTokens = index.evidenceTokenCount(ofGroup: group)
+        let containment = evidenceTokens > 0 ? min(1, Double(outcome.referenceTokensCovered) / Double(evidenceTokens)) : 0
         let coverage = Double(outcome.documentTokensCovered) / Double(fingerprint.tokens.count)
         let near = options.nearDuplicate
         let isNear = near.enabled && jaccard >= near.threshold
