@@ -34,8 +34,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EchoScanTests",
-            dependencies: ["EchoScan", "CZstd", "CLZ4", "CZlib"],
-            resources: [.copy("Fixtures")]
+            dependencies: ["EchoScan", "echoscan", "CZstd", "CLZ4", "CZlib"]
         ),
     ]
 )

@@ -73,7 +73,9 @@ def main():
     parser.add_argument("--positives-per-transform", type=int, default=300)
     parser.add_argument("--negatives-per-set", type=int, default=400)
     parser.add_argument("--reference-limit", type=int, default=0, help="records per indexed file (0: all)")
-    parser.add_argument("--human", nargs="*", default=None)
+    parser.add_argument("--human", nargs="*", default=None, help="human/ file names (default: all)")
+    parser.add_argument("--background", nargs="*", default=None, help="background/ file names (default: all)")
+    parser.add_argument("--human-limit", type=int, default=0, help="human and background records used (0: all)")
     parser.add_argument("--shards", type=int, default=4)
     parser.add_argument("--seed", type=int, default=20261129)
     args = parser.parse_args()
@@ -97,12 +99,14 @@ def main():
     for name in human_files:
         human.extend(read_jsonl(os.path.join(args.data, "human", name)))
     background = []
-    for name in sorted(os.listdir(os.path.join(args.data, "background"))):
+    for name in args.background if args.background is not None else sorted(os.listdir(os.path.join(args.data, "background"))):
         background.extend(read_jsonl(os.path.join(args.data, "background", name)))
     # Half of the human and background text trains the index's background; the other half is
     # negatives in the corpus, so that no negative is in the background it is tested against.
     rng.shuffle(human)
     rng.shuffle(background)
+    if args.human_limit:
+        human, background = human[: args.human_limit], background[: args.human_limit]
     split_h, split_b = len(human) // 2, len(background) // 2
     with open(os.path.join(args.out, "background", "human.jsonl"), "w", encoding="utf-8") as handle:
         for record in human[:split_h] + background[:split_b]:

@@ -1,0 +1,45 @@
+import Foundation
+import XCTest
+
+/// The CLI's exit statuses and messages, on real files.
+final class CommandLineTests: XCTestCase {
+    func testExitStatuses() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let good = TestSupport.samples + "/corpus/shard-003.jsonl"
+        XCTAssertEqual(try TestSupport.run(["stats", good]).status, 0)
+
+        let missing = try TestSupport.run(["stats", good, dir + "/missing.jsonl"])
+        XCTAssertEqual(missing.status, 3, "partial success")
+        XCTAssertTrue(missing.error.contains("missing.jsonl: missing_file"), missing.error)
+        XCTAssertTrue(missing.output.contains("shard-003.jsonl"), "the good shard is still reported")
+
+        XCTAssertEqual(try TestSupport.run(["stats", "--max-line-bytes", "many", good]).status, 2, "usage error")
+        XCTAssertEqual(try TestSupport.run(["frobnicate"]).status, 2, "usage error")
+    }
+
+    func testUnlistableDirectoryIsReportedEvenToRoot() throws {
+        // Root reads every directory, so the test drops to `nobody` with util-linux's setpriv.
+        let dir = try TestSupport.temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: dir + "/locked", withIntermediateDirectories: true)
+        try TestSupport.write([UInt8]("{\"text\":\"hidden\"}\n"), to: dir + "/locked/a.jsonl")
+        try TestSupport.write([UInt8]("{\"text\":\"visible\"}\n"), to: dir + "/open.jsonl")
+        try FileManager.default.setAttributes([.posixPermissions: 0o711], ofItemAtPath: dir)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: dir + "/open.jsonl")
+        try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: dir + "/locked")
+        let prefix = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"] : []
+        let result = try TestSupport.run(["stats", dir + "/locked", dir + "/open.jsonl"], prefix: prefix)
+        XCTAssertEqual(result.status, 3, result.error)
+        XCTAssertTrue(result.error.contains("locked: unreadable: cannot list directory: Permission denied"), result.error)
+        XCTAssertTrue(result.output.contains("open.jsonl"), result.output)
+    }
+
+    func testCatPrintsDocumentsWithTheirOrigin() throws {
+        let result = try TestSupport.run(["cat", TestSupport.samples + "/corpus/shard-002.jsonl.lz4"])
+        XCTAssertEqual(result.status, 0, result.error)
+        let first = try XCTUnwrap(result.output.split(separator: "\n").first)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])
+        XCTAssertEqual(object["line"] as? Int, 1)
+        XCTAssertEqual(object["offset"] as? Int, 0)
+        XCTAssertNotNil(object["text"] as? String)
+    }
+}

@@ -1,0 +1,113 @@
+import EchoScan
+import Foundation
+import XCTest
+
+final class FingerprintTests: XCTestCase {
+    let parameters = FingerprintParameters()
+    lazy var fingerprinter = Fingerprinter(parameters: parameters)
+
+    func tokens(_ text: String) -> [UInt64] { fingerprinter.fingerprint(of: text).tokens.hashes }
+
+    func referenceTexts(_ file: String, limit: Int) throws -> [String] {
+        try TestSupport.lines(TestSupport.samples + "/references/" + file).prefix(limit).map { line in
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return try XCTUnwrap(object?["text"] as? String)
+        }
+    }
+
+    func testReformattingLeavesTokensUnchanged() {
+        let plain = tokens("Nathan Lane began his career on Broadway. He said don't worry, it's fine - really")
+        let variants = [
+            "**Nathan Lane** began his career on _Broadway_.\nHe said \u{201C}don\u{2019}t worry, it\u{2019}s fine\u{201D} \u{2014} really",
+            "# Nathan   Lane\u{00A0}began his career on Broadway.\r\n\r\n- He said \"don't worry, it's fine\" -- really",
+            "NATHAN LANE BEGAN HIS CAREER ON BROADWAY. HE SAID DON'T WORRY, IT'S FINE - REALLY",
+            "<p>Nathan Lane began his <b>career</b> on Broadway.</p> He said don't worry, it's fine - really",
+            "\u{FF2E}athan Lane began his career on Broadway. He said don't worry, it's fine - really",  // fullwidth N (NFKC)
+        ]
+        for variant in variants { XCTAssertEqual(tokens(variant), plain, variant) }
+        // Ordered-list numbers at a line start are markers, not words.
+        XCTAssertEqual(tokens("1. Nathan Lane\n2) began"), tokens("Nathan Lane\nbegan"))
+        XCTAssertNotEqual(tokens("Nathan Lane began"), tokens("Nathan Lane begins"))
+    }
+
+    func testCJKCharactersAreTokensAndSpansAreByteOffsets() {
+        let text = "GPT 模型输出 café"
+        let fingerprint = fingerprinter.fingerprint(of: text)
+        XCTAssertEqual(fingerprint.tokens.count, 6)
+        let bytes = Array(text.utf8)
+        let pieces = (0..<fingerprint.tokens.count).map {
+            String(decoding: bytes[Int(fingerprint.tokens.starts[$0])..<Int(fingerprint.tokens.ends[$0])], as: UTF8.self)
+        }
+        XCTAssertEqual(pieces, ["GPT", "模", "型", "输", "出", "café"])
+    }
+
+    /// Golden values: these pin the hash functions, so that an index built by one version or
+    /// machine matches the corpus fingerprints of another. A change here is a format change.
+    func testGoldenValues() {
+        let fingerprint = fingerprinter.fingerprint(of: "As an AI language model, I cannot browse the internet.")
+        XCTAssertEqual(fingerprint.tokens.hashes.prefix(3).map { String($0, radix: 16) },
+                       GoldenValues.tokens)
+        XCTAssertEqual(fingerprint.signature.prefix(4).map { $0 }, GoldenValues.signature)
+        XCTAssertEqual(fingerprint.winnowedPositions, GoldenValues.winnowedPositions)
+    }
+
+    func testLSHBandingFromThreshold() {
+        XCTAssertEqual(LSHBanding(threshold: 0.8, permutations: 128), LSHBanding(bands: 9, rows: 13))
+        let banding = LSHBanding(threshold: 0.5, permutations: 128)
+        XCTAssertLessThanOrEqual(banding.bands * banding.rows, 128)
+        XCTAssertGreaterThan(banding.candidateProbability(0.9), 0.99)
+        XCTAssertLessThan(banding.candidateProbability(0.1), 0.01)
+    }
+
+    /// The MinHash estimate stays within four standard errors of the exact Jaccard similarity of
+    /// the k-gram sets, on real pairs: answers of different models to the same prompts, and a
+    /// text against its own edited copy.
+    func testMinHashEstimatesJaccardOnRealPairs() throws {
+        let gpt4 = try referenceTexts("arena-hard__gpt-4-0314.jsonl", limit: 40)
+        var pairs: [(String, String)] = zip(gpt4, gpt4.dropFirst()).map { ($0, $1) }
+        for text in gpt4 {
+            var words = text.split(separator: " ").map(String.init)
+            for index in stride(from: 3, to: words.count, by: 7) { words[index] = "changed" }
+            pairs.append((text, words.joined(separator: " ")))
+        }
+        for (lhs, rhs) in pairs {
+            let a = fingerprinter.fingerprint(of: lhs)
+            let b = fingerprinter.fingerprint(of: rhs)
+            let setA = Set(a.shingles)
+            let setB = Set(b.shingles)
+            let exact = Double(setA.intersection(setB).count) / Double(setA.union(setB).count)
+            let estimate = a.signature.withUnsafeBufferPointer { x in b.signature.withUnsafeBufferPointer { MinHasher.similarity(x, $0) } }
+            let error = (exact * (1 - exact) / Double(parameters.permutations)).squareRoot()
+            XCTAssertEqual(estimate, exact, accuracy: max(4 * error, 0.02), "exact \(exact) estimate \(estimate)")
+        }
+    }
+
+    /// Winnowing's guarantee: a run of k + w - 1 tokens shared by two unrelated texts yields a
+    /// shared fingerprint, wherever it is planted.
+    func testWinnowingGuaranteeOnRandomSharedRuns() throws {
+        let texts = try referenceTexts("gsm8k__175b_finetuning.jsonl", limit: 60)
+        // Words that are one token each, so that a run of words is a run of tokens.
+        let words = texts.joined(separator: " ").split(separator: " ").map(String.init)
+            .filter { $0.allSatisfy { $0.isLetter || $0.isNumber } }
+        var generator = SplitMix64(seed: 7)
+        let run = parameters.guaranteedRun
+        for _ in 0..<200 {
+            let start = Int(generator.next() % UInt64(words.count - run))
+            let shared = words[start..<(start + run)].joined(separator: " ")
+            func filler() -> String {
+                (0..<Int(generator.next() % 30)).map { _ in "w\(generator.next() % 1000)" }.joined(separator: " ")
+            }
+            let a = fingerprinter.fingerprint(of: filler() + " " + shared + " " + filler())
+            let b = fingerprinter.fingerprint(of: filler() + " " + shared + " " + filler())
+            XCTAssertFalse(Set(a.winnowedHashes).isDisjoint(with: b.winnowedHashes), shared)
+        }
+    }
+
+    func testDeterministicAcrossInstances() {
+        let text = "Deterministic: the same text gives the same signature on any machine."
+        let again = Fingerprinter(parameters: parameters).fingerprint(of: text)
+        let first = fingerprinter.fingerprint(of: text)
+        XCTAssertEqual(first.signature, again.signature)
+        XCTAssertEqual(first.winnowedHashes, again.winnowedHashes)
+    }
+}

@@ -1,0 +1,92 @@
+import EchoScan
+import Foundation
+import XCTest
+
+final class ReferenceIndexTests: XCTestCase {
+    static let referenceFiles = ["arena-hard__gpt-4-0314.jsonl", "fastchat__bard.jsonl", "gsm8k__175b_finetuning.jsonl"]
+        .map { TestSupport.samples + "/references/" + $0 }
+
+    func buildIndex(in dir: String, extra: [String] = []) throws -> (IndexBuildReport, String) {
+        let path = dir + "/reference.idx"
+        let report = try IndexBuilder().build(references: Self.referenceFiles + extra,
+                                              background: [TestSupport.samples + "/background/human.jsonl"], output: path)
+        return (report, path)
+    }
+
+    func testBuildCountsAttributionAndRoundTrip() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let (report, path) = try buildIndex(in: dir)
+        let index = try ReferenceIndex(path: path)
+        XCTAssertEqual(index.referenceCount, 320)
+        XCTAssertEqual(report.metadata.sources.map(\.records), [120, 80, 120])
+        XCTAssertEqual(Set(index.metadata.vendors), ["openai", "google"])
+        XCTAssertEqual(index.metadata.sources.first?.sha256.count, 64)
+        XCTAssertGreaterThan(index.metadata.postingCount, 10_000)
+        XCTAssertGreaterThan(index.metadata.commonByPrompt + index.metadata.commonByBackground + index.metadata.commonByFrequency, 0)
+
+        // Round trip: every reference's id, attribution and text come back as they went in.
+        var position = 0
+        for file in Self.referenceFiles {
+            for line in try TestSupport.lines(file) {
+                let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                let reference = index.reference(position)
+                XCTAssertEqual(reference.id, object["id"] as? String)
+                XCTAssertEqual(reference.model, object["model"] as? String)
+                XCTAssertEqual(reference.vendor, object["vendor"] as? String)
+                XCTAssertEqual(index.text(ofReference: position), object["text"] as? String)
+                position += 1
+            }
+        }
+        let bard = index.reference(130)
+        XCTAssertEqual(bard.vendor, "google")
+        XCTAssertTrue(bard.model.hasPrefix("bard"))
+    }
+
+    func testExactDuplicatesAreGroupedAndKeepEveryId() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        // The first GPT-4 answer again, under another id and model, reformatted.
+        let first = try TestSupport.lines(Self.referenceFiles[0])[0]
+        var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])
+        object["id"] = "copy-of-first"
+        object["model"] = "gpt-4-copy"
+        object["text"] = ((object["text"] as? String) ?? "").uppercased()
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: dir + "/dup.jsonl"))
+        let (_, path) = try buildIndex(in: dir, extra: [dir + "/dup.jsonl"])
+        let index = try ReferenceIndex(path: path)
+        XCTAssertEqual(index.referenceCount, 321)
+        let group = index.reference(320).group
+        XCTAssertEqual(index.reference(0).group, group)
+        XCTAssertEqual(index.members(ofGroup: group), [0, 320])
+        XCTAssertEqual(index.representative(ofGroup: group), 0)
+    }
+
+    func testDamagedFilesAreRefused() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let (_, path) = try buildIndex(in: dir)
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+
+        var flipped = bytes
+        flipped[bytes.count / 2] ^= 0x01
+        try TestSupport.write(flipped, to: dir + "/flipped.idx")
+        XCTAssertThrowsError(try ReferenceIndex(path: dir + "/flipped.idx")) { error in
+            XCTAssertTrue("\(error)".contains("checksum"), "\(error)")
+        }
+
+        try TestSupport.write(Array(bytes.prefix(bytes.count - 1000)), to: dir + "/truncated.idx")
+        XCTAssertThrowsError(try ReferenceIndex(path: dir + "/truncated.idx")) { error in
+            XCTAssertTrue("\(error)".contains("outside the file"), "\(error)")
+        }
+
+        var version = bytes
+        version[8] = 99
+        try TestSupport.write(version, to: dir + "/version.idx")
+        XCTAssertThrowsError(try ReferenceIndex(path: dir + "/version.idx")) { error in
+            XCTAssertTrue("\(error)".contains("format version 99"), "\(error)")
+        }
+
+        try TestSupport.write([UInt8]("{\"text\": \"not an index at all\"}\n"), to: dir + "/text.idx")
+        XCTAssertThrowsError(try ReferenceIndex(path: dir + "/text.idx")) { error in
+            XCTAssertTrue("\(error)".contains("magic"), "\(error)")
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import CLZ4
+import CZlib
+import CZstd
+import Foundation
+import XCTest
+
+/// Paths, temporary folders, real compressors and the built CLI, for the tests.
+enum TestSupport {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    static var samples: String { repositoryRoot.appendingPathComponent("samples").path }
+
+    static func temporaryDirectory(_ name: String = #function) throws -> String {
+        let safe = name.filter { $0.isLetter || $0.isNumber }
+        let path = NSTemporaryDirectory() + "echoscan-tests-\(safe)-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    static func write(_ bytes: [UInt8], to path: String) throws {
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+
+    static func lines(_ path: String) throws -> [String] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+
+    // MARK: Real compressors (libzstd, liblz4, zlib)
+
+    static func zstd(_ input: [UInt8], level: Int32 = 3) -> [UInt8] {
+        let bound = ZSTD_compressBound(input.count)
+        var output = [UInt8](repeating: 0, count: bound)
+        let written = output.withUnsafeMutableBytes { out in
+            input.withUnsafeBytes { ZSTD_compress(out.baseAddress, bound, $0.baseAddress, $0.count, level) }
+        }
+        precondition(ZSTD_isError(written) == 0)
+        return Array(output[0..<written])
+    }
+
+    /// A zstd skippable frame carrying `payload` (magic 0x184D2A5?, little-endian size, bytes).
+    static func zstdSkippableFrame(_ payload: [UInt8]) -> [UInt8] {
+        var frame: [UInt8] = [0x50, 0x2A, 0x4D, 0x18]
+        withUnsafeBytes(of: UInt32(payload.count).littleEndian) { frame += $0 }
+        return frame + payload
+    }
+
+    static func lz4Frame(_ input: [UInt8]) -> [UInt8] {
+        let bound = LZ4F_compressFrameBound(input.count, nil)
+        var output = [UInt8](repeating: 0, count: bound)
+        let written = output.withUnsafeMutableBytes { out in
+            input.withUnsafeBytes { LZ4F_compressFrame(out.baseAddress, bound, $0.baseAddress, $0.count, nil) }
+        }
+        precondition(LZ4F_isError(written) == 0)
+        return Array(output[0..<written])
+    }
+
+    static func gzip(_ input: [UInt8]) -> [UInt8] {
+        var stream = z_stream()
+        precondition(deflateInit2_(&stream, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK)
+        defer { deflateEnd(&stream) }
+        let bound = Int(deflateBound(&stream, uLong(input.count)))
+        var output = [UInt8](repeating: 0, count: bound)
+        var input = input
+        let produced: Int = input.withUnsafeMutableBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { destination in
+                stream.next_in = source.baseAddress
+                stream.avail_in = uInt(source.count)
+                stream.next_out = destination.baseAddress
+                stream.avail_out = uInt(destination.count)
+                precondition(deflate(&stream, Z_FINISH) == Z_STREAM_END)
+                return destination.count - Int(stream.avail_out)
+            }
+        }
+        return Array(output[0..<produced])
+    }
+
+    // MARK: The command-line tool
+
+    static var executable: String {
+        // Test bundles and products share the build folder.
+        let bundle = Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL
+            ?? URL(fileURLWithPath: CommandLine.arguments[0])
+        return bundle.deletingLastPathComponent().appendingPathComponent("echoscan").path
+    }
+
+    struct Run {
+        var status: Int32
+        var output: String
+        var error: String
+    }
+
+    /// Runs echoscan (optionally through a prefix such as `setpriv … --`) and collects its output.
+    static func run(_ arguments: [String], prefix: [String] = [], directory: String? = nil) throws -> Run {
+        let process = Process()
+        if prefix.isEmpty {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: prefix[0])
+            process.arguments = Array(prefix.dropFirst()) + [executable] + arguments
+        }
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let output = Pipe()
+        let error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let outData = output.fileHandleForReading.readDataToEndOfFile()
+        let errData = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
+                   error: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+extension Array where Element == UInt8 {
+    init(_ string: String) { self = Array(string.utf8) }
+}

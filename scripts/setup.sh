@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the system packages echoscan needs (idempotent) and builds a release binary.
+# Usage: scripts/setup.sh [--no-build]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+packages=(libzstd-dev liblz4-dev zlib1g-dev pkg-config zstd lz4 gzip python3)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if [ "${1:-}" != "--no-build" ]; then
+  swift build -c release --product echoscan 2>&1 | tail -1
+fi
