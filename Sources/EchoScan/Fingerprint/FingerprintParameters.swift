@@ -5,8 +5,10 @@ public struct FingerprintParameters: Codable, Sendable, Equatable, Hashable {
     public var seed: UInt64 = 0x6563_686F_7363_616E // "echoscan"
     /// Tokens per k-gram (shingle); the same k-grams feed MinHash and winnowing.
     public var shingleSize = 5
-    /// MinHash permutations.
+    /// MinHash values per signature.
     public var permutations = 128
+    /// How they are computed.
+    public var minHashScheme = MinHashScheme.onePermutation
     /// Winnowing window, in k-grams: any shared run of `shingleSize + winnowWindow - 1` tokens
     /// shares a fingerprint. 4 gives 8-token runs, shorter than the unedited stretches of a copy
     /// with one word in ten changed; measured in scripts/eval-quality.sh.
@@ -17,7 +19,7 @@ public struct FingerprintParameters: Codable, Sendable, Equatable, Hashable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case seed, shingleSize = "shingle_size", permutations, winnowWindow = "winnow_window"
+        case seed, shingleSize = "shingle_size", permutations, minHashScheme = "minhash_scheme", winnowWindow = "winnow_window"
         case nearDuplicateThreshold = "near_duplicate_threshold"
     }
 

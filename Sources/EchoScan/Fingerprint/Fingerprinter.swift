@@ -24,7 +24,7 @@ public struct Fingerprinter: Sendable {
         self.parameters = parameters
         tokenizer = Tokenizer(seed: parameters.seed)
         shingler = Shingler(size: parameters.shingleSize, seed: parameters.seed)
-        minHasher = MinHasher(permutations: parameters.permutations, seed: parameters.seed)
+        minHasher = MinHasher(permutations: parameters.permutations, seed: parameters.seed, scheme: parameters.minHashScheme)
         winnower = Winnower(window: parameters.winnowWindow)
     }
 

@@ -1,17 +1,31 @@
-/// MinHash signatures over k-gram hashes: for each of P permutations h_j(x) = (a_j·x + b_j) >> 32
-/// (multiply-add-shift hashing, a_j odd), the signature keeps the minimum over the document's
-/// k-grams. The fraction of equal positions in two signatures estimates the Jaccard similarity
-/// of their k-gram sets, with standard error sqrt(J(1-J)/P).
+/// How a MinHash signature of P values is computed.
+public enum MinHashScheme: String, Codable, Sendable, CaseIterable {
+    /// One hash per k-gram splits the k-grams into P bins by its top bits and keeps each bin's
+    /// minimum; empty bins borrow the value of a bin chosen by a fixed per-bin probe sequence
+    /// ("optimal densification", Shrivastava, ICML 2017). Same estimator, about P times cheaper.
+    case onePermutation = "one_permutation"
+    /// P independent hash functions h_j(x) = (a_j·x + b_j) >> 32, the minimum of each over the
+    /// k-grams (what datasketch computes).
+    case permutations
+}
+
+/// MinHash signatures over k-gram hashes. The fraction of equal positions in two signatures
+/// estimates the Jaccard similarity of the two k-gram sets, with standard error about
+/// sqrt(J(1-J)/P); see `MinHashScheme` for the two ways of computing them.
 ///
-/// The inner loop runs over permutations for one k-gram, on flat arrays with no allocation.
+/// The loops run on flat arrays with no allocation per k-gram.
 public struct MinHasher: Sendable {
     public let permutations: Int
+    public let scheme: MinHashScheme
     private let multipliers: [UInt64]
     private let addends: [UInt64]
+    private let binSeed: UInt64
 
-    public init(permutations: Int, seed: UInt64) {
+    public init(permutations: Int, seed: UInt64, scheme: MinHashScheme = .onePermutation) {
         precondition(permutations >= 1, "at least one permutation")
         self.permutations = permutations
+        self.scheme = scheme
+        binSeed = StableHash.mix(seed ^ 0x4F50_4832_4249_4E53)
         var generator = SplitMix64(seed: seed ^ 0x4D49_4E48_4153_4821)
         var multipliers: [UInt64] = []
         var addends: [UInt64] = []
@@ -26,6 +40,49 @@ public struct MinHasher: Sendable {
     /// Writes the signature of `shingles` into `signature` (resized to `permutations`).
     /// An empty document gets all-ones, which matches nothing but another empty document.
     public func signature(of shingles: [UInt64], into signature: inout [UInt32]) {
+        switch scheme {
+        case .onePermutation: onePermutationSignature(of: shingles, into: &signature)
+        case .permutations: permutationSignature(of: shingles, into: &signature)
+        }
+    }
+
+    private func onePermutationSignature(of shingles: [UInt64], into signature: inout [UInt32]) {
+        signature.removeAll(keepingCapacity: true)
+        signature.append(contentsOf: repeatElement(UInt32.max, count: permutations))
+        let bins = UInt64(permutations)
+        withUnsafeTemporaryAllocation(of: Bool.self, capacity: permutations) { filled in
+            filled.initialize(repeating: false)
+            signature.withUnsafeMutableBufferPointer { minimums in
+                for shingle in shingles {
+                    let hash = StableHash.mix(shingle ^ binSeed)
+                    let bin = Int(((hash >> 32) &* bins) >> 32)
+                    let value = UInt32(truncatingIfNeeded: hash)
+                    if value <= minimums[bin] {
+                        minimums[bin] = value
+                        filled[bin] = true
+                    }
+                }
+                guard !shingles.isEmpty else { return }
+                // Densify: an empty bin takes the value of the first filled bin on its own
+                // fixed probe sequence, so two documents' empty bins agree as often as their
+                // filled bins do.
+                for bin in 0..<permutations where !filled[bin] {
+                    var attempt: UInt64 = 0
+                    while true {
+                        let probe = StableHash.mix(binSeed ^ (UInt64(bin) << 32) ^ attempt)
+                        let source = Int(((probe >> 32) &* bins) >> 32)
+                        if filled[source] {
+                            minimums[bin] = minimums[source]
+                            break
+                        }
+                        attempt += 1
+                    }
+                }
+            }
+        }
+    }
+
+    private func permutationSignature(of shingles: [UInt64], into signature: inout [UInt32]) {
         signature.removeAll(keepingCapacity: true)
         signature.append(contentsOf: repeatElement(UInt32.max, count: permutations))
         let count = permutations

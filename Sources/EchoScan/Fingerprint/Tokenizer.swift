@@ -11,10 +11,14 @@ public struct TokenSequence: Sendable {
 
     public var count: Int { hashes.count }
 
-    mutating func removeAll() {
+    /// Empties the sequence and makes room for `capacity` tokens, so that appends never reallocate.
+    mutating func removeAll(reservingCapacity capacity: Int = 0) {
         hashes.removeAll(keepingCapacity: true)
         starts.removeAll(keepingCapacity: true)
         ends.removeAll(keepingCapacity: true)
+        hashes.reserveCapacity(capacity)
+        starts.reserveCapacity(capacity)
+        ends.reserveCapacity(capacity)
     }
 
     @inline(__always)
@@ -52,7 +56,9 @@ public struct Tokenizer: Sendable {
     }
 
     public func tokenize(_ text: UnsafeBufferPointer<UInt8>, into tokens: inout TokenSequence) {
-        tokens.removeAll()
+        // English averages more than five bytes per token with its separator; a denser text
+        // grows the arrays as usual.
+        tokens.removeAll(reservingCapacity: text.count / 4 + 1)
         let count = text.count
         var index = 0
         var atLineStart = true

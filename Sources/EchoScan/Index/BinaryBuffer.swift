@@ -7,12 +7,11 @@ struct BinaryBuffer {
     }
 
     mutating func append<T: FixedWidthInteger>(contentsOf values: [T]) {
-        if T.self == UInt8.self {
-            values.withUnsafeBytes { bytes.append(contentsOf: $0) }
-            return
-        }
-        bytes.reserveCapacity(bytes.count + values.count * MemoryLayout<T>.size)
+        #if _endian(little)
+        values.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        #else
         for value in values { append(value) }
+        #endif
     }
 
     mutating func align(to boundary: Int) {

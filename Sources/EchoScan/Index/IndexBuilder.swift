@@ -232,13 +232,14 @@ public struct IndexBuilder {
         file.add(.postingKeys, bytes: keyTable.bytes, count: keys.count)
         file.add(.postingGroups, bytes: ownerTable.bytes, count: owners.count)
         var directory = BinaryBuffer()
-        let shift = UInt64(64 - IndexFormat.directoryBits)
+        let directoryBits = IndexFormat.directoryBits(postings: keys.count)
+        let shift = UInt64(64 - directoryBits)
         var cursor = 0
-        for bucket in 0...(1 << IndexFormat.directoryBits) {
+        for bucket in 0...(1 << directoryBits) {
             while cursor < keys.count, keys[cursor] >> shift < UInt64(bucket) { cursor += 1 }
             directory.append(UInt32(cursor))
         }
-        file.add(.postingDirectory, bytes: directory.bytes, count: (1 << IndexFormat.directoryBits) + 1)
+        file.add(.postingDirectory, bytes: directory.bytes, count: (1 << directoryBits) + 1)
         var commonTable = BinaryBuffer()
         commonTable.append(contentsOf: common)
         file.add(.commonHashes, bytes: commonTable.bytes, count: common.count)

@@ -12,8 +12,11 @@ enum IndexFormat {
     static let version: UInt32 = 1
     static let headerBytes = 24
     static let tableEntryBytes = 32
-    /// Leading bits of a k-gram hash that index the posting directory.
-    static let directoryBits = 16
+    /// Leading bits of a k-gram hash that index the posting directory: about one posting per
+    /// bucket, so that a lookup — most miss — touches one or two cache lines.
+    static func directoryBits(postings: Int) -> Int {
+        min(26, max(8, Int.bitWidth - postings.leadingZeroBitCount))
+    }
 
     enum Section: UInt32, CaseIterable {
         /// JSON `IndexMetadata`.
@@ -38,7 +41,7 @@ enum IndexFormat {
         case postingKeys = 10
         /// u32 group for each posting key.
         case postingGroups = 11
-        /// u32 start of each 2^16 prefix bucket in the postings, plus an end.
+        /// u32 start of each prefix bucket in the postings (`directoryBits` leading bits), plus an end.
         case postingDirectory = 12
         /// Sorted u64 reference k-gram hashes judged common (stock phrases, background, prompts):
         /// kept out of the postings and not counted as evidence when verifying.

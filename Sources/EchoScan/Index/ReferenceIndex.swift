@@ -29,6 +29,7 @@ public final class ReferenceIndex: @unchecked Sendable {
     private let postingGroups: UnsafeBufferPointer<UInt32>
     private let postingDirectory: UnsafeBufferPointer<UInt32>
     private let commonHashes: UnsafeBufferPointer<UInt64>
+    private let directoryShift: UInt64
 
     public var referenceCount: Int { metadata.referenceCount }
     public var groupCount: Int { metadata.groupCount }
@@ -77,6 +78,7 @@ public final class ReferenceIndex: @unchecked Sendable {
             postingGroups = try section(.postingGroups).bindMemory(to: UInt32.self)
             postingDirectory = try section(.postingDirectory).bindMemory(to: UInt32.self)
             commonHashes = try section(.commonHashes).bindMemory(to: UInt64.self)
+            directoryShift = UInt64(64 - IndexFormat.directoryBits(postings: postingKeys.count))
             let groups = metadata.groupCount
             let expectations: [(String, Int, Int)] = [
                 ("references", referenceTable.count, metadata.referenceCount * IndexFormat.ReferenceRecord.bytes),
@@ -84,7 +86,7 @@ public final class ReferenceIndex: @unchecked Sendable {
                 ("signatures", signatures.count, groups * metadata.parameters.permutations),
                 ("bands", bandTable.count, 2 * groups * metadata.bands),
                 ("posting groups", postingGroups.count, postingKeys.count),
-                ("posting directory", postingDirectory.count, (1 << IndexFormat.directoryBits) + 1),
+                ("posting directory", postingDirectory.count, (1 << IndexFormat.directoryBits(postings: postingKeys.count)) + 1),
             ]
             for (name, actual, expected) in expectations where actual != expected {
                 throw IndexError(path: path, reason: "section \(name) has \(actual) entries, expected \(expected)")
@@ -218,7 +220,7 @@ public final class ReferenceIndex: @unchecked Sendable {
     /// The groups whose winnowed k-grams include `hash` (empty for common or unknown k-grams).
     @inline(__always)
     public func postings(for hash: UInt64) -> UnsafeBufferPointer<UInt32> {
-        let bucket = Int(hash >> UInt64(64 - IndexFormat.directoryBits))
+        let bucket = Int(hash >> directoryShift)
         var low = Int(postingDirectory[bucket])
         var high = Int(postingDirectory[bucket + 1])
         while low < high {

@@ -20,22 +20,25 @@ public struct MarkerList: Codable, Sendable {
 
 /// Finds marker phrases in one pass over a document's tokens: an Aho-Corasick automaton whose
 /// alphabet is token hashes, so phrases match whatever the case, punctuation or line breaks.
+///
+/// Transitions live in one flat open-addressing table keyed by (state, token hash): the scan
+/// does one probe per token, and from the root almost every probe misses at once.
 public struct MarkerDetector: Sendable {
-    struct Node: Sendable {
-        var transitions: [UInt64: Int32] = [:]
-        var failure: Int32 = 0
-        /// Phrases ending here (indices into `phrases`), including those reached by failure links.
-        var outputs: [Int32] = []
-    }
-
     public let phrases: [MarkerPhrase]
     private let lengths: [Int]
-    private var nodes: [Node] = [Node()]
+    private var failure: [Int32] = [0]
+    /// Phrases ending at each state, including those reached through failure links.
+    private var outputs: [[Int32]] = [[]]
+    private var table = TransitionTable()
+    /// Bits set for the first tokens of phrases: from the root, a token whose bit is clear
+    /// cannot start a phrase, which is almost every token.
+    private var firstTokens = [UInt64](repeating: 0, count: 64)
 
     public init(phrases: [MarkerPhrase], tokenizer: Tokenizer) {
         self.phrases = phrases
         var lengths: [Int] = []
         var tokens = TokenSequence()
+        var children: [[(UInt64, Int32)]] = [[]]
         for (index, marker) in phrases.enumerated() {
             var text = marker.phrase
             text.withUTF8 { tokenizer.tokenize($0, into: &tokens) }
@@ -43,36 +46,36 @@ public struct MarkerDetector: Sendable {
             guard tokens.count > 0 else { continue }
             var state = 0
             for hash in tokens.hashes {
-                if let nextState = nodes[state].transitions[hash] {
-                    state = Int(nextState)
+                if let next = children[state].first(where: { $0.0 == hash })?.1 {
+                    state = Int(next)
                 } else {
-                    nodes.append(Node())
-                    nodes[state].transitions[hash] = Int32(nodes.count - 1)
-                    state = nodes.count - 1
+                    children.append([])
+                    outputs.append([])
+                    failure.append(0)
+                    children[state].append((hash, Int32(children.count - 1)))
+                    state = children.count - 1
                 }
             }
-            nodes[state].outputs.append(Int32(index))
+            outputs[state].append(Int32(index))
         }
         self.lengths = lengths
-        buildFailureLinks()
-    }
-
-    private mutating func buildFailureLinks() {
-        var queue: [Int] = []
-        for (_, child) in nodes[0].transitions.sorted(by: { $0.key < $1.key }) {
-            nodes[Int(child)].failure = 0
-            queue.append(Int(child))
+        for (hash, _) in children[0] { firstTokens[Int(hash & 4095) >> 6] |= 1 << (hash & 63) }
+        table = TransitionTable(capacity: children.count * 2)
+        for (state, edges) in children.enumerated() {
+            for (hash, child) in edges { table.insert(state: Int32(state), hash: hash, next: child) }
         }
+        // Failure links, breadth first.
+        var queue = children[0].map { Int($0.1) }
         var head = 0
         while head < queue.count {
             let state = queue[head]
             head += 1
-            for (hash, child) in nodes[state].transitions.sorted(by: { $0.key < $1.key }) {
-                var fallback = Int(nodes[state].failure)
-                while fallback != 0 && nodes[fallback].transitions[hash] == nil { fallback = Int(nodes[fallback].failure) }
-                let target = nodes[fallback].transitions[hash].map(Int.init) ?? 0
-                nodes[Int(child)].failure = Int32(target)
-                nodes[Int(child)].outputs += nodes[target].outputs
+            for (hash, child) in children[state] {
+                var fallback = Int(failure[state])
+                while fallback != 0 && table.next(state: Int32(fallback), hash: hash) == nil { fallback = Int(failure[fallback]) }
+                let target = state == 0 ? 0 : Int(table.next(state: Int32(fallback), hash: hash) ?? 0)
+                failure[Int(child)] = Int32(target)
+                outputs[Int(child)] += outputs[target]
                 queue.append(Int(child))
             }
         }
@@ -81,11 +84,12 @@ public struct MarkerDetector: Sendable {
     /// Every occurrence of every phrase, in document order.
     public func find(in tokens: TokenSequence) -> [MarkerHit] {
         var hits: [MarkerHit] = []
-        var state = 0
+        var state: Int32 = 0
         for (position, hash) in tokens.hashes.enumerated() {
-            while state != 0 && nodes[state].transitions[hash] == nil { state = Int(nodes[state].failure) }
-            state = nodes[state].transitions[hash].map(Int.init) ?? 0
-            for output in nodes[state].outputs {
+            if state == 0 && firstTokens[Int(hash & 4095) >> 6] & (1 << (hash & 63)) == 0 { continue }
+            while state != 0 && table.next(state: state, hash: hash) == nil { state = failure[Int(state)] }
+            state = table.next(state: state, hash: hash) ?? 0
+            for output in outputs[Int(state)] {
                 let phrase = phrases[Int(output)]
                 let first = position - lengths[Int(output)] + 1
                 hits.append(MarkerHit(phrase: phrase.phrase, vendor: phrase.vendor,
@@ -93,5 +97,45 @@ public struct MarkerDetector: Sendable {
             }
         }
         return hits
+    }
+}
+
+/// Open addressing from (state, token hash) to the next state.
+struct TransitionTable: Sendable {
+    private var keys: [UInt64] = []
+    private var states: [Int32] = []
+    private var targets: [Int32] = []
+    private var mask = 0
+
+    init(capacity: Int = 0) {
+        var size = 16
+        while size < capacity * 2 { size <<= 1 }
+        keys = Array(repeating: 0, count: size)
+        states = Array(repeating: -1, count: size)
+        targets = Array(repeating: 0, count: size)
+        mask = size - 1
+    }
+
+    @inline(__always)
+    private func slot(_ state: Int32, _ hash: UInt64) -> Int {
+        Int(truncatingIfNeeded: StableHash.mix(hash ^ UInt64(UInt32(bitPattern: state)))) & mask
+    }
+
+    mutating func insert(state: Int32, hash: UInt64, next: Int32) {
+        var index = slot(state, hash)
+        while states[index] >= 0 { index = (index + 1) & mask }
+        keys[index] = hash
+        states[index] = state
+        targets[index] = next
+    }
+
+    @inline(__always)
+    func next(state: Int32, hash: UInt64) -> Int32? {
+        var index = slot(state, hash)
+        while states[index] >= 0 {
+            if keys[index] == hash && states[index] == state { return targets[index] }
+            index = (index + 1) & mask
+        }
+        return nil
     }
 }

@@ -20,8 +20,8 @@ public struct Matcher: Sendable {
     public struct Scratch {
         var fingerprint = DocumentFingerprint()
         var verifier = ContainmentVerifier()
-        var scores: [Int: (weight: Double, hits: Int)] = [:]
-        var seen = Set<UInt64>()
+        var hashes: [UInt64] = []
+        var hits: [(group: UInt32, weight: Double)] = []
         public init() {}
     }
 
@@ -61,20 +61,38 @@ public struct Matcher: Sendable {
     /// reference groups adds 1/d to each (common k-grams are not in the postings at all).
     func containmentCandidates(_ fingerprint: DocumentFingerprint, scratch: inout Scratch) -> [Int] {
         guard options.containment.enabled else { return [] }
-        scratch.scores.removeAll(keepingCapacity: true)
-        scratch.seen.removeAll(keepingCapacity: true)
-        for hash in fingerprint.winnowedHashes where scratch.seen.insert(hash).inserted {
-            let groups = index.postings(for: hash)
-            guard !groups.isEmpty else { continue }
-            let weight = 1 / Double(groups.count)
-            for group in groups {
-                let entry = scratch.scores[Int(group), default: (0, 0)]
-                scratch.scores[Int(group)] = (entry.weight + weight, entry.hits + 1)
-            }
+        // Most lookups miss; only the k-grams that hit are deduplicated (a repeated passage
+        // counts once).
+        scratch.hashes.removeAll(keepingCapacity: true)
+        for hash in fingerprint.winnowedHashes where !index.postings(for: hash).isEmpty {
+            scratch.hashes.append(hash)
         }
-        let ranked = scratch.scores.filter { $0.value.hits >= options.containment.minimumHits }
-            .sorted { $0.value.weight != $1.value.weight ? $0.value.weight > $1.value.weight : $0.key < $1.key }
-        return ranked.prefix(options.containment.maximumCandidates).map(\.key)
+        scratch.hashes.sort()
+        scratch.hits.removeAll(keepingCapacity: true)
+        var previous: UInt64? = nil
+        for hash in scratch.hashes where hash != previous {
+            previous = hash
+            let groups = index.postings(for: hash)
+            let weight = 1 / Double(groups.count)
+            for group in groups { scratch.hits.append((group, weight)) }
+        }
+        guard !scratch.hits.isEmpty else { return [] }
+        // Aggregate per group: sort by group, sum runs.
+        scratch.hits.sort { $0.group < $1.group }
+        var ranked: [(group: Int, weight: Double)] = []
+        var start = 0
+        while start < scratch.hits.count {
+            var end = start
+            var weight = 0.0
+            while end < scratch.hits.count, scratch.hits[end].group == scratch.hits[start].group {
+                weight += scratch.hits[end].weight
+                end += 1
+            }
+            if end - start >= options.containment.minimumHits { ranked.append((Int(scratch.hits[start].group), weight)) }
+            start = end
+        }
+        ranked.sort { $0.weight != $1.weight ? $0.weight > $1.weight : $0.group < $1.group }
+        return ranked.prefix(options.containment.maximumCandidates).map(\.group)
     }
 
     /// Groups that share at least one LSH band with the document.

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Throughput benchmarks (never timed unit tests). Figures are wall-clock seconds from
+# /usr/bin/time on this machine; compare ratios measured in the same run, since machines are noisy.
+#   1. read floor: `echoscan stats` vs `zstd -dc | wc -l` on a 200 MB .jsonl.zst, one core
+#   2. index build over all of DATA/reference: MB of reference text per second per core, index size
+#   3. scan: MB of uncompressed text per second, one core (taskset) and two threads on two cores
+# Usage: scripts/bench.sh [DATA_DIR] [WORK_DIR] [MEGABYTES]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA="${1:-../shared/data}"
+WORK="${2:-/tmp/echoscan-bench}"
+MB="${3:-200}"
+BIN="$(pwd)/.build/release/echoscan"
+swift build -c release --product echoscan >/dev/null
+mkdir -p "$WORK"
+CORPUS="$WORK/corpus-${MB}MB.jsonl"
+if [ ! -f "$CORPUS.zst" ]; then
+  python3 scripts/make_bench_corpus.py "$DATA" "$CORPUS" "$MB"
+  zstd -q -f -T0 "$CORPUS" -o "$CORPUS.zst"
+fi
+TEXT_MB=$(python3 -c "import json,sys; print(sum(len(json.loads(l)['text'].encode()) for l in open(sys.argv[1]))/1e6)" "$CORPUS")
+seconds() { /usr/bin/time -f "%e" "$@" 2>&1 >/dev/null | tail -1; }
+best() { local b=""; for _ in 1 2 3; do t=$(seconds "$@"); b=$(python3 -c "print(min(float('$t'), float('${b:-1e9}')))"); done; echo "$b"; }
+
+echo "== read floor (one core, best of 3)"
+ZSTD_WC=$(best taskset -c 0 sh -c "zstd -dc '$CORPUS.zst' | wc -l")
+STATS=$(best taskset -c 0 "$BIN" stats "$CORPUS.zst")
+python3 -c "print(f'zstd -dc | wc -l: {$ZSTD_WC:.2f} s; echoscan stats: {$STATS:.2f} s; ratio {$STATS/$ZSTD_WC:.2f}x (target <= 1.5x)')"
+
+echo "== index build over $DATA/reference"
+"$BIN" index build -o "$WORK/reference.idx" "$DATA/reference" --background "$DATA/human" "$DATA/background" | tail -1
+/usr/bin/time -f "peak RSS %M KB" "$BIN" index build -o "$WORK/reference.idx" "$DATA/reference" --background "$DATA/human" "$DATA/background" 2>&1 >/dev/null | tail -1
+
+echo "== scan of $TEXT_MB MB of text (best of 3)"
+ONE=$(best taskset -c 0 "$BIN" scan --threads 1 --index "$WORK/reference.idx" -o "$WORK/scan1" "$CORPUS.zst")
+TWO=$(best "$BIN" scan --threads 2 --index "$WORK/reference.idx" -o "$WORK/scan2" "$CORPUS.zst")
+python3 -c "print(f'one core: {$ONE:.2f} s = {$TEXT_MB/$ONE:.1f} MB/s per core; two threads: {$TWO:.2f} s = {$TEXT_MB/$TWO:.1f} MB/s ({$TEXT_MB/$TWO/2:.1f} per core); speed-up {$ONE/$TWO:.2f}x')"
+cmp "$WORK/scan1/manifest.jsonl" "$WORK/scan2/manifest.jsonl" && echo "manifests of 1 and 2 threads are byte-identical"
+/usr/bin/time -f "scan peak RSS %M KB" "$BIN" scan --threads 2 --index "$WORK/reference.idx" -o "$WORK/scan2" "$CORPUS.zst" 2>&1 >/dev/null | tail -1
