@@ -70,15 +70,22 @@ final class FingerprintTests: XCTestCase {
             for index in stride(from: 3, to: words.count, by: 7) { words[index] = "changed" }
             pairs.append((text, words.joined(separator: " ")))
         }
-        for (lhs, rhs) in pairs {
-            let a = fingerprinter.fingerprint(of: lhs)
-            let b = fingerprinter.fingerprint(of: rhs)
-            let setA = Set(a.shingles)
-            let setB = Set(b.shingles)
-            let exact = Double(setA.intersection(setB).count) / Double(setA.union(setB).count)
-            let estimate = a.signature.withUnsafeBufferPointer { x in b.signature.withUnsafeBufferPointer { MinHasher.similarity(x, $0) } }
-            let error = (exact * (1 - exact) / Double(parameters.permutations)).squareRoot()
-            XCTAssertEqual(estimate, exact, accuracy: max(4 * error, 0.02), "exact \(exact) estimate \(estimate)")
+        for scheme in MinHashScheme.allCases {
+            var schemeParameters = parameters
+            schemeParameters.minHashScheme = scheme
+            let fingerprinter = Fingerprinter(parameters: schemeParameters)
+            for (lhs, rhs) in pairs {
+                let a = fingerprinter.fingerprint(of: lhs)
+                let b = fingerprinter.fingerprint(of: rhs)
+                let setA = Set(a.shingles)
+                let setB = Set(b.shingles)
+                let exact = Double(setA.intersection(setB).count) / Double(setA.union(setB).count)
+                let estimate = a.signature.withUnsafeBufferPointer { x in
+                    b.signature.withUnsafeBufferPointer { MinHasher.similarity(x, $0) }
+                }
+                let error = (exact * (1 - exact) / Double(parameters.permutations)).squareRoot()
+                XCTAssertEqual(estimate, exact, accuracy: max(4 * error, 0.02), "\(scheme): exact \(exact) estimate \(estimate)")
+            }
         }
     }
 
