@@ -42,4 +42,36 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(object["offset"] as? Int, 0)
         XCTAssertNotNil(object["text"] as? String)
     }
+
+    func testIndexScanAndExplainThroughTheCLI() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let samples = TestSupport.samples
+        let build = try TestSupport.run(["index", "build", "-o", dir + "/ref.idx", samples + "/references", "--background", samples + "/background"])
+        XCTAssertEqual(build.status, 0, build.error)
+        XCTAssertTrue(build.output.contains("320 references"), build.output)
+        let info = try TestSupport.run(["index", "info", dir + "/ref.idx"])
+        XCTAssertTrue(info.output.contains("openai: 240") && info.output.contains("google: 80"), info.output)
+
+        let scan = try TestSupport.run(["scan", "--index", dir + "/ref.idx", "-o", dir + "/out", samples + "/corpus"],
+                                       directory: TestSupport.repositoryRoot.path)
+        XCTAssertEqual(scan.status, 0, scan.error)
+        XCTAssertTrue(scan.output.contains("181 documents"), scan.output)
+        let first = try XCTUnwrap(try TestSupport.lines(dir + "/out/manifest.jsonl").first { $0.contains("\"containment\"") })
+        let record = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])
+        let refID = try XCTUnwrap((record["matches"] as? [[String: Any]])?.first?["ref_id"] as? String)
+        let location = "\(try XCTUnwrap(record["shard"] as? String)):\(try XCTUnwrap(record["line"] as? Int))"
+        let explain = try TestSupport.run(["explain", "--plain", "--index", dir + "/ref.idx", location],
+                                          directory: TestSupport.repositoryRoot.path)
+        XCTAssertEqual(explain.status, 0, explain.error)
+        XCTAssertTrue(explain.output.contains("match \(refID)"), explain.output)
+        XCTAssertTrue(explain.output.contains("[[") && explain.output.contains("]]"), explain.output)
+
+        let damaged = dir + "/damaged.idx"
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir + "/ref.idx")))
+        bytes[bytes.count - 10] ^= 0xFF
+        try TestSupport.write(bytes, to: damaged)
+        let refused = try TestSupport.run(["scan", "--index", damaged, "-o", dir + "/out2", samples + "/corpus"])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.error.contains("checksum"), refused.error)
+    }
 }

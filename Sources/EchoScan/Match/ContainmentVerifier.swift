@@ -23,6 +23,8 @@ struct ContainmentVerifier {
         var referenceTokensCovered = 0
         /// Matched runs as token ranges of the document, in order.
         var runs: [Range<Int>] = []
+        /// The same runs as token ranges of the reference.
+        var referenceRuns: [Range<Int>] = []
     }
 
     /// Aligns `document` with a reference's tokens. Matched tokens count as evidence when a
@@ -44,6 +46,7 @@ struct ContainmentVerifier {
         /// Counts the evidence of one run and returns whether its last token was evidence.
         func account(documentStart: Int, referenceStart: Int, length: Int, inherits: Bool) -> Bool {
             outcome.runs.append(documentStart..<(documentStart + length))
+            outcome.referenceRuns.append(referenceStart..<(referenceStart + length))
             var evidenceEnd = documentStart  // tokens before this are known to be evidence
             if length >= k {
                 for offset in 0...(length - k) where !isCommon(shingles[documentStart + offset]) {

@@ -10,6 +10,8 @@ public struct ReferenceMatch: Sendable, Equatable {
     public var matchedWords: Int
     /// UTF-8 byte ranges of the matched passages in the document's text.
     public var spans: [Range<Int>]
+    /// The matched runs as token ranges of the reference (for `explain`).
+    public var referenceRuns: [Range<Int>]
     public var isNearDuplicate: Bool
     public var isContained: Bool
 }

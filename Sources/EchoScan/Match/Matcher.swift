@@ -132,23 +132,21 @@ public struct Matcher: Sendable {
         return ReferenceMatch(group: group, jaccard: jaccard, containment: containment, documentCoverage: coverage,
                               matchedWords: outcome.documentTokensCovered,
                               spans: spans(of: outcome.runs, tokens: fingerprint.tokens),
+                              referenceRuns: outcome.referenceRuns,
                               isNearDuplicate: isNear, isContained: isContained)
     }
 
-    /// Byte spans of matched runs; runs separated by at most two unmatched tokens (an edited word)
-    /// are joined into one span.
-    func spans(of runs: [Range<Int>], tokens: TokenSequence) -> [Range<Int>] {
-        var spans: [Range<Int>] = []
-        var current: Range<Int>? = nil
-        for run in runs {
-            if let open = current, run.lowerBound - open.upperBound <= 2 {
-                current = open.lowerBound..<run.upperBound
+    /// Byte spans of matched token runs, in order; overlapping runs, and runs separated by at
+    /// most two unmatched tokens (an edited word), are joined into one span.
+    public func spans(of runs: [Range<Int>], tokens: TokenSequence) -> [Range<Int>] {
+        var merged: [Range<Int>] = []
+        for run in runs.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if let last = merged.last, run.lowerBound - last.upperBound <= 2 {
+                merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, run.upperBound)
             } else {
-                if let open = current { spans.append(Int(tokens.starts[open.lowerBound])..<Int(tokens.ends[open.upperBound - 1])) }
-                current = run
+                merged.append(run)
             }
         }
-        if let open = current { spans.append(Int(tokens.starts[open.lowerBound])..<Int(tokens.ends[open.upperBound - 1])) }
-        return spans
+        return merged.map { Int(tokens.starts[$0.lowerBound])..<Int(tokens.ends[$0.upperBound - 1]) }
     }
 }
