@@ -15,7 +15,7 @@ public final class ReferenceIndex: @unchecked Sendable {
     public let path: String
     public let metadata: IndexMetadata
     public let fileSize: Int
-    private let mapping: UnsafeRawBufferPointer
+    private let file: MappedFile
 
     private let referenceTable: UnsafeRawBufferPointer
     private let strings: UnsafeRawBufferPointer
@@ -38,69 +38,57 @@ public final class ReferenceIndex: @unchecked Sendable {
 
     public init(path: String) throws {
         self.path = path
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw IndexError(path: path, reason: String(cString: strerror(errno))) }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw IndexError(path: path, reason: String(cString: strerror(errno))) }
-        let size = Int(status.st_size)
-        guard size >= IndexFormat.headerBytes else {
-            throw IndexError(path: path, reason: "file of \(size) bytes is too short for an index header")
-        }
-        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), base != MAP_FAILED else {
-            throw IndexError(path: path, reason: "cannot map the file: \(String(cString: strerror(errno)))")
-        }
-        let mapping = UnsafeRawBufferPointer(start: base, count: size)
+        let file: MappedFile
         do {
-            let sections = try Self.readTable(mapping, path: path)
-            func section(_ kind: IndexFormat.Section) throws -> UnsafeRawBufferPointer {
-                guard let found = sections[kind] else { throw IndexError(path: path, reason: "section \(kind) is missing") }
-                return found
-            }
-            let metadata: IndexMetadata
-            do {
-                metadata = try JSONDecoder().decode(IndexMetadata.self, from: Data(try section(.metadata)))
-            } catch let error as IndexError {
-                throw error
-            } catch {
-                throw IndexError(path: path, reason: "metadata does not decode: \(error)")
-            }
-            self.metadata = metadata
-            referenceTable = try section(.references)
-            strings = try section(.strings)
-            texts = try section(.texts)
-            groupTable = try section(.groups)
-            members = try section(.members).bindMemory(to: UInt32.self)
-            tokenTable = try section(.tokens).bindMemory(to: UInt64.self)
-            signatures = try section(.signatures).bindMemory(to: UInt32.self)
-            bandTable = try section(.bands).bindMemory(to: UInt64.self)
-            postingKeys = try section(.postingKeys).bindMemory(to: UInt64.self)
-            postingGroups = try section(.postingGroups).bindMemory(to: UInt32.self)
-            postingDirectory = try section(.postingDirectory).bindMemory(to: UInt32.self)
-            commonHashes = try section(.commonHashes).bindMemory(to: UInt64.self)
-            directoryShift = UInt64(64 - IndexFormat.directoryBits(postings: postingKeys.count))
-            let groups = metadata.groupCount
-            let expectations: [(String, Int, Int)] = [
-                ("references", referenceTable.count, metadata.referenceCount * IndexFormat.ReferenceRecord.bytes),
-                ("groups", groupTable.count, groups * IndexFormat.GroupRecord.bytes),
-                ("signatures", signatures.count, groups * metadata.parameters.permutations),
-                ("bands", bandTable.count, 2 * groups * metadata.bands),
-                ("posting groups", postingGroups.count, postingKeys.count),
-                ("posting directory", postingDirectory.count, (1 << IndexFormat.directoryBits(postings: postingKeys.count)) + 1),
-            ]
-            for (name, actual, expected) in expectations where actual != expected {
-                throw IndexError(path: path, reason: "section \(name) has \(actual) entries, expected \(expected)")
-            }
+            file = try MappedFile(path: path)
         } catch {
-            munmap(base, size)
-            throw error
+            throw IndexError(path: path, reason: error.reason)
         }
-        self.mapping = mapping
-        fileSize = size
-    }
-
-    deinit {
-        munmap(UnsafeMutableRawPointer(mutating: mapping.baseAddress), mapping.count)
+        let mapping = file.bytes
+        guard mapping.count >= IndexFormat.headerBytes else {
+            throw IndexError(path: path, reason: "file of \(mapping.count) bytes is too short for an index header")
+        }
+        let sections = try Self.readTable(mapping, path: path)
+        func section(_ kind: IndexFormat.Section) throws -> UnsafeRawBufferPointer {
+            guard let found = sections[kind] else { throw IndexError(path: path, reason: "section \(kind) is missing") }
+            return found
+        }
+        let metadata: IndexMetadata
+        do {
+            metadata = try JSONDecoder().decode(IndexMetadata.self, from: Data(try section(.metadata)))
+        } catch let error as IndexError {
+            throw error
+        } catch {
+            throw IndexError(path: path, reason: "metadata does not decode: \(error)")
+        }
+        self.metadata = metadata
+        referenceTable = try section(.references)
+        strings = try section(.strings)
+        texts = try section(.texts)
+        groupTable = try section(.groups)
+        members = try section(.members).bindMemory(to: UInt32.self)
+        tokenTable = try section(.tokens).bindMemory(to: UInt64.self)
+        signatures = try section(.signatures).bindMemory(to: UInt32.self)
+        bandTable = try section(.bands).bindMemory(to: UInt64.self)
+        postingKeys = try section(.postingKeys).bindMemory(to: UInt64.self)
+        postingGroups = try section(.postingGroups).bindMemory(to: UInt32.self)
+        postingDirectory = try section(.postingDirectory).bindMemory(to: UInt32.self)
+        commonHashes = try section(.commonHashes).bindMemory(to: UInt64.self)
+        directoryShift = UInt64(64 - IndexFormat.directoryBits(postings: postingKeys.count))
+        let groups = metadata.groupCount
+        let expectations: [(String, Int, Int)] = [
+            ("references", referenceTable.count, metadata.referenceCount * IndexFormat.ReferenceRecord.bytes),
+            ("groups", groupTable.count, groups * IndexFormat.GroupRecord.bytes),
+            ("signatures", signatures.count, groups * metadata.parameters.permutations),
+            ("bands", bandTable.count, 2 * groups * metadata.bands),
+            ("posting groups", postingGroups.count, postingKeys.count),
+            ("posting directory", postingDirectory.count, (1 << IndexFormat.directoryBits(postings: postingKeys.count)) + 1),
+        ]
+        for (name, actual, expected) in expectations where actual != expected {
+            throw IndexError(path: path, reason: "section \(name) has \(actual) entries, expected \(expected)")
+        }
+        self.file = file
+        fileSize = mapping.count
     }
 
     static func readTable(_ file: UnsafeRawBufferPointer, path: String) throws -> [IndexFormat.Section: UnsafeRawBufferPointer] {
@@ -260,6 +248,6 @@ public final class ReferenceIndex: @unchecked Sendable {
 
     /// SHA-256 of the whole index file, for provenance (reads every page: call once).
     public func computeSHA256() -> String {
-        SHA256.hash(data: mapping).map { byteHex($0) }.joined()
+        SHA256.hash(data: file.bytes).map { byteHex($0) }.joined()
     }
 }
