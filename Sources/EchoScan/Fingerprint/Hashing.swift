@@ -14,6 +14,13 @@ public enum StableHash {
         return x
     }
 
+    /// Hash of a sequence of hashes (e.g. a text's tokens): equal for equal normalized texts.
+    public static func sequence(_ values: [UInt64]) -> UInt64 {
+        var hash: UInt64 = 0x4558_4143_5453_4551
+        for value in values { hash = mix(hash ^ value) }
+        return mix(hash ^ UInt64(values.count))
+    }
+
     /// Hash of a byte string under a seed.
     public static func hash<C: Sequence>(bytes: C, seed: UInt64) -> UInt64 where C.Element == UInt8 {
         var hasher = TokenHasher(seed: seed)

@@ -276,8 +276,7 @@ public struct IndexBuilder {
         var sets = UnionFind(count: fingerprints.count)
         var exact: [UInt64: Int] = [:]
         for (index, fingerprint) in fingerprints.enumerated() {
-            var hash: UInt64 = 0x45584143
-            for token in fingerprint.tokens { hash = StableHash.mix(hash ^ token) }
+            let hash = StableHash.sequence(fingerprint.tokens)
             if let first = exact[hash], fingerprints[first].tokens == fingerprint.tokens {
                 sets.union(first, index)
             } else if exact[hash] == nil {
@@ -354,7 +353,8 @@ struct NameTable {
     var vendors = Interner()
 }
 
-/// Disjoint sets with path halving and union by size.
+/// Disjoint sets with path halving and union by size. Roots are arbitrary: callers that need a
+/// canonical member (the first in input order) take the smallest index of each set.
 struct UnionFind {
     private var parent: [Int]
     private var size: [Int]
@@ -378,7 +378,6 @@ struct UnionFind {
         var b = find(rhs)
         guard a != b else { return }
         if size[a] < size[b] { swap(&a, &b) }
-        // Keep the smaller index as root so that results do not depend on union order.
         parent[b] = a
         size[a] += size[b]
     }

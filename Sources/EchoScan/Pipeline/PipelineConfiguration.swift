@@ -11,6 +11,10 @@ public struct PipelineConfiguration: Sendable {
     public var markerFile: String?
     /// Worker threads; 0 means one per core.
     public var threads = 0
+    /// Corpus deduplication (`echoscan dedup`, and the scan's `dedup` stage).
+    public var dedup = DedupOptions()
+    /// Run deduplication before the scan so that its summary also counts unique documents.
+    public var dedupBeforeScan = false
     /// Write Dolma-style attribute files beside the manifest.
     public var writeAttributes = true
     /// Where this configuration came from and its SHA-256 (nil for the built-in defaults).
@@ -124,7 +128,7 @@ struct YAMLReader {
     }
 
     mutating func apply(_ root: Node, to configuration: inout PipelineConfiguration) throws {
-        for (key, value) in try mapping(root, "", allowed: ["version", "reader", "threads", "detectors", "outputs"]) {
+        for (key, value) in try mapping(root, "", allowed: ["version", "reader", "threads", "detectors", "outputs", "dedup"]) {
             switch key {
             case "version":
                 guard try int(value, key) == 1 else { throw fail(key, "this echoscan reads pipeline version 1") }
@@ -141,6 +145,8 @@ struct YAMLReader {
                     default: configuration.reader.strict = try bool(item, path)
                     }
                 }
+            case "dedup":
+                try applyDedup(value, to: &configuration)
             case "outputs":
                 for (name, item) in try mapping(value, key, allowed: ["attributes", "max_matches"]) {
                     if name == "attributes" {
@@ -153,6 +159,34 @@ struct YAMLReader {
                 try applyDetectors(value, to: &configuration)
             }
         }
+    }
+
+    func applyDedup(_ node: Node, to configuration: inout PipelineConfiguration) throws {
+        let keys: Set<String> = ["before_scan", "threshold", "permutations", "shingle_size", "minhash_scheme", "min_tokens", "sort_run_entries"]
+        var dedup = configuration.dedup
+        for (name, item) in try mapping(node, "dedup", allowed: keys) {
+            let path = "dedup.\(name)"
+            switch name {
+            case "before_scan": configuration.dedupBeforeScan = try bool(item, path)
+            case "threshold": dedup.parameters.nearDuplicateThreshold = try share(item, path)
+            case "permutations": dedup.parameters.permutations = try positive(item, path)
+            case "shingle_size": dedup.parameters.shingleSize = try positive(item, path)
+            case "min_tokens": dedup.minimumTokens = try int(item, path)
+            case "sort_run_entries": dedup.sortRunEntries = try positive(item, path)
+            default:
+                guard let scheme = MinHashScheme(rawValue: try string(item, path)) else {
+                    throw fail(path, "expected one of \(MinHashScheme.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                dedup.parameters.minHashScheme = scheme
+            }
+        }
+        configuration.dedup = dedup
+    }
+
+    func positive(_ node: Node, _ key: String) throws -> Int {
+        let value = try int(node, key)
+        guard value >= 1 else { throw fail(key, "must be at least 1") }
+        return value
     }
 
     func applyDetectors(_ node: Node, to configuration: inout PipelineConfiguration) throws {

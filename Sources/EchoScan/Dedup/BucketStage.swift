@@ -1,0 +1,66 @@
+import Foundation
+
+/// Dedup stage 2, one task per LSH band plus one for exact duplicates: every document's band
+/// hash (or content hash) is sorted on disk with bounded memory; documents sharing a bucket are
+/// verified against the bucket's first member (and the previous one) by MinHash similarity, and
+/// the verified pairs written to `buckets/BBBBBB.pairs` (a u64, b u64, Jaccard × 10⁶ u32, exact u32).
+struct BucketStage {
+    let layout: DedupLayout
+    let options: DedupOptions
+
+    var banding: LSHBanding { options.parameters.banding }
+    /// The task after the last band groups exact duplicates.
+    var taskCount: Int { banding.bands + 1 }
+
+    func run(band: Int) throws {
+        let files = try layout.shards.indices.map { try SignatureFile(path: layout.signaturePath($0)) }
+        let exact = band == banding.bands
+        try FileManager.default.createDirectory(atPath: layout.sortFolder(band), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: layout.sortFolder(band)) }
+        var sorter = ExternalSorter(directory: layout.sortFolder(band), runEntries: options.sortRunEntries)
+        for (shard, file) in files.enumerated() {
+            for record in 0..<file.count {
+                let tokens = file.tokens(record)
+                let key: UInt64
+                if exact {
+                    guard tokens > 0 else { continue }
+                    key = file.exactHash(record)
+                } else {
+                    guard tokens >= options.minimumTokens else { continue }
+                    key = banding.bandHash(file.signature(record), band: band)
+                }
+                try sorter.append(key, UInt64(shard) << 32 | UInt64(record))
+            }
+        }
+        func signature(_ document: UInt64) -> UnsafeBufferPointer<UInt32> {
+            files[Int(document >> 32)].signature(Int(document & 0xFFFF_FFFF))
+        }
+        var pairs = BinaryBuffer()
+        var bucketKey: UInt64? = nil
+        var first: UInt64 = 0
+        var previous: UInt64 = 0
+        let threshold = options.parameters.nearDuplicateThreshold
+        try sorter.forEachSorted { entry in
+            guard entry.key == bucketKey else {
+                bucketKey = entry.key
+                first = entry.value
+                previous = entry.value
+                return
+            }
+            let document = entry.value
+            var similarity = MinHasher.similarity(signature(first), signature(document))
+            var partner = first
+            if similarity < threshold && previous != first {
+                similarity = MinHasher.similarity(signature(previous), signature(document))
+                partner = previous
+            }
+            previous = document
+            guard exact || similarity >= threshold else { return }
+            pairs.append(partner)
+            pairs.append(document)
+            pairs.append(UInt32((similarity * 1_000_000).rounded()))
+            pairs.append(UInt32(exact ? 1 : 0))
+        }
+        try AtomicFile.write(pairs.bytes, to: layout.pairsPath(band))
+    }
+}

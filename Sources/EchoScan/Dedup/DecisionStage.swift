@@ -1,0 +1,62 @@
+import Foundation
+
+/// Dedup stage 4, one task per shard: the lines to drop (`remove/<shard name>.jsonl`), each with
+/// the document it duplicates, and the shard's counts.
+struct DecisionStage {
+    let layout: DedupLayout
+
+    struct ShardCounts: Codable, Sendable {
+        var documents: Int
+        var duplicates: Int
+        var exactDuplicates: Int
+        var keptClusterHeads: Int
+
+        enum CodingKeys: String, CodingKey {
+            case documents, duplicates, exactDuplicates = "exact_duplicates", keptClusterHeads = "kept_cluster_heads"
+        }
+    }
+
+    func run(shard: Int) throws {
+        let membership = try MappedFile.forStage(layout.membershipPath(shard), stage: "decisions", task: shard)
+        let documents = try DedupFiles.readDocuments(layout.documentsPath(shard))
+        var keptDocuments: [Int: [DedupDocument]] = [shard: documents]
+        var counts = ShardCounts(documents: documents.count, duplicates: 0, exactDuplicates: 0, keptClusterHeads: 0)
+        var output: [UInt8] = []
+        for (record, document) in documents.enumerated() {
+            func field(_ index: Int) -> UInt32 {
+                membership.bytes.loadUnaligned(fromByteOffset: (record * 5 + index) * 4, as: UInt32.self).littleEndian
+            }
+            let cluster = field(0)
+            guard cluster != ClusterStage.noCluster else { continue }
+            let keptShard = Int(field(1))
+            let keptRecord = Int(field(2))
+            if keptShard == shard && keptRecord == record {
+                counts.keptClusterHeads += 1
+                continue
+            }
+            if keptDocuments[keptShard] == nil { keptDocuments[keptShard] = try DedupFiles.readDocuments(layout.documentsPath(keptShard)) }
+            let kept = keptDocuments[keptShard]?[keptRecord]
+            counts.duplicates += 1
+            if field(4) == 1 { counts.exactDuplicates += 1 }
+            var json = JSONWriter()
+            json.beginObject()
+            json.key("line"); json.integer(document.line)
+            json.key("offset"); json.integer(document.offset)
+            json.key("id"); json.optionalString(document.id)
+            json.key("cluster"); json.integer(Int(cluster))
+            json.key("duplicate_of"); json.beginObject()
+            json.key("shard"); json.string(layout.shards[keptShard])
+            json.key("line"); json.integer(kept?.line ?? 0)
+            json.key("id"); json.optionalString(kept?.id)
+            json.endObject()
+            json.key("jaccard"); json.number(Double(field(3)) / 1_000_000)
+            json.key("exact"); json.bool(field(4) == 1)
+            json.endObject()
+            output += json.bytes
+            output.append(0x0A)
+        }
+        try FileManager.default.createDirectory(atPath: layout.removeFolder, withIntermediateDirectories: true)
+        try AtomicFile.write(output, to: layout.removePath(shard))
+        try AtomicFile.write(Array(try DedupFiles.encoder().encode(counts)), to: layout.decisionInfoPath(shard))
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+/// The files of a dedup run inside its output directory; every stage reads and writes here.
+struct DedupLayout: Sendable {
+    let directory: String
+    let shards: [String]
+    let attributeNames: [String]
+
+    init(directory: String, shards: [String]) {
+        self.directory = directory
+        self.shards = shards
+        attributeNames = OutputLayout.attributeNames(for: shards)
+    }
+
+    static func number(_ value: Int) -> String { String(format: "%06d", value) }
+
+    var signatures: String { directory + "/signatures" }
+    var buckets: String { directory + "/buckets" }
+    var clusterFolder: String { directory + "/clusters" }
+    var decisions: String { directory + "/decisions" }
+    var removeFolder: String { directory + "/remove" }
+    var clustersFile: String { directory + "/clusters.jsonl" }
+    var summaryPath: String { directory + "/summary.json" }
+
+    func signaturePath(_ shard: Int) -> String { signatures + "/" + Self.number(shard) + ".sig" }
+    func documentsPath(_ shard: Int) -> String { signatures + "/" + Self.number(shard) + ".docs.jsonl" }
+    func shardInfoPath(_ shard: Int) -> String { signatures + "/" + Self.number(shard) + ".shard.json" }
+    func pairsPath(_ band: Int) -> String { buckets + "/" + Self.number(band) + ".pairs" }
+    func sortFolder(_ band: Int) -> String { buckets + "/sort-" + Self.number(band) }
+    func membershipPath(_ shard: Int) -> String { clusterFolder + "/" + Self.number(shard) + ".members" }
+    func decisionInfoPath(_ shard: Int) -> String { decisions + "/" + Self.number(shard) + ".json" }
+    func removePath(_ shard: Int) -> String { removeFolder + "/" + attributeNames[shard] }
+}
+
+/// What the signature stage learned about one shard (`signatures/NNNNNN.shard.json`).
+struct DedupShardInfo: Codable, Sendable {
+    var path: String
+    var format: String?
+    var size: Int
+    var sha256: String?
+    var documents: Int
+    var bytes: Int
+    var badLines: Int
+    var error: String?
+    var lineErrors: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case path, format, size, sha256, documents, bytes, badLines = "bad_lines", error, lineErrors = "line_errors"
+    }
+}
+
+/// One document's line, byte offset and id (`signatures/NNNNNN.docs.jsonl`).
+struct DedupDocument: Codable, Sendable {
+    var line: Int
+    var offset: Int
+    var id: String?
+}
+
+enum DedupFiles {
+    static func readDocuments(_ path: String) throws -> [DedupDocument] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw StageError(stage: "dedup", task: -1, reason: "\(path): missing (did the signature stage finish?)")
+        }
+        let decoder = JSONDecoder()
+        return try data.split(separator: 0x0A).map { try decoder.decode(DedupDocument.self, from: Data($0)) }
+    }
+
+    static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+
+/// One stage of a pipeline: a number of independent tasks, each leaving a completion marker.
+///
+/// Stages run in order; the tasks of a stage run in any order and in any process (a local
+/// worker pool, a Slurm array task), because they communicate only through files. A task whose
+/// marker exists with the same configuration fingerprint is skipped on a rerun.
+public struct Stage: Sendable {
+    public let name: String
+    public let taskCount: Int
+    /// Where the stage's completion markers live.
+    public let markerDirectory: String
+    /// Fingerprint of everything that decides the stage's output; a marker with another one is stale.
+    public let fingerprint: String
+    let body: @Sendable (Int) throws -> Void
+
+    public init(name: String, taskCount: Int, markerDirectory: String, fingerprint: String, body: @escaping @Sendable (Int) throws -> Void) {
+        self.name = name
+        self.taskCount = taskCount
+        self.markerDirectory = markerDirectory
+        self.fingerprint = fingerprint
+        self.body = body
+    }
+
+    func markerPath(_ task: Int) -> String { markerDirectory + "/" + String(format: "%06d", task) + ".done" }
+
+    public func isDone(_ task: Int) -> Bool {
+        guard let data = FileManager.default.contents(atPath: markerPath(task)) else { return false }
+        return String(decoding: data, as: UTF8.self) == fingerprint
+    }
+
+    /// Runs one task and leaves its marker (skipping it when already done).
+    /// Returns false when the task was skipped.
+    @discardableResult
+    public func run(task: Int) throws -> Bool {
+        guard task >= 0 && task < taskCount else {
+            throw StageError(stage: name, task: task, reason: "task out of range 0..<\(taskCount)")
+        }
+        if isDone(task) { return false }
+        try FileManager.default.createDirectory(atPath: markerDirectory, withIntermediateDirectories: true)
+        do {
+            try body(task)
+        } catch let error as StageError {
+            throw error
+        } catch {
+            throw StageError(stage: name, task: task, reason: "\(error)")
+        }
+        try AtomicFile.write(Array(fingerprint.utf8), to: markerPath(task))
+        return true
+    }
+}
+
+public struct StageError: Error, CustomStringConvertible {
+    public var stage: String
+    public var task: Int
+    public var reason: String
+    public var description: String { "stage \(stage), task \(task): \(reason)" }
+}
+
+/// Runs stages, one after the other. The alternatives are real: this process's worker pool, or
+/// a cluster scheduler (see `SlurmExecutor`).
+public protocol StageExecutor {
+    func run(_ stages: [Stage]) throws
+}
+
+/// Runs every unfinished task of each stage on this machine, `threads` at a time.
+public struct LocalExecutor: StageExecutor {
+    public let threads: Int
+    public var log: (@Sendable (String) -> Void)?
+
+    public init(threads: Int, log: (@Sendable (String) -> Void)? = nil) {
+        self.threads = threads
+        self.log = log
+    }
+
+    public func run(_ stages: [Stage]) throws {
+        for stage in stages {
+            let pending = (0..<stage.taskCount).filter { !stage.isDone($0) }
+            if pending.count < stage.taskCount {
+                log?("\(stage.name): \(stage.taskCount - pending.count) of \(stage.taskCount) tasks already done, skipped")
+            }
+            let failures = Parallel.map(count: pending.count, threads: threads, makeState: {}) { _, position -> StageError? in
+                do {
+                    try stage.run(task: pending[position])
+                    return nil
+                } catch let error as StageError {
+                    return error
+                } catch {
+                    return StageError(stage: stage.name, task: pending[position], reason: "\(error)")
+                }
+            }.compactMap { $0 }
+            if let first = failures.first { throw first }
+        }
+    }
+}
+
+extension MappedFile {
+    /// Maps a file that a stage task reads, failing with a `StageError` that names it.
+    static func forStage(_ path: String, stage: String, task: Int) throws -> MappedFile {
+        do {
+            return try MappedFile(path: path)
+        } catch {
+            throw StageError(stage: stage, task: task, reason: "\(path): \(error.reason)")
+        }
+    }
+}
