@@ -7,8 +7,14 @@ import Foundation
 struct BucketStage {
     let layout: DedupLayout
     let options: DedupOptions
+    /// Derived from the threshold once: the search over (bands, rows) is not free.
+    let banding: LSHBanding
 
-    var banding: LSHBanding { options.parameters.banding }
+    init(layout: DedupLayout, options: DedupOptions) {
+        self.layout = layout
+        self.options = options
+        banding = options.parameters.banding
+    }
     /// The task after the last band groups exact duplicates.
     var taskCount: Int { banding.bands + 1 }
 

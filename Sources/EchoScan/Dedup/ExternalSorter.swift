@@ -25,7 +25,12 @@ struct ExternalSorter {
         var bytes = BinaryBuffer()
         for entry in buffer { bytes.append(entry.key); bytes.append(entry.value) }
         let path = directory + "/run-\(runs.count).bin"
-        try AtomicFile.write(bytes.bytes, to: path)
+        // A scratch file: no rename or sync needed, a failed task redoes it.
+        do {
+            try Data(bytes.bytes).write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw StageError(stage: "sort", task: -1, reason: "\(path): \(error.localizedDescription)")
+        }
         runs.append(path)
         buffer.removeAll(keepingCapacity: true)
     }
@@ -49,18 +54,32 @@ struct ExternalSorter {
             return (files[run].bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian,
                     files[run].bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self).littleEndian)
         }
-        // A k-way merge; runs are few (the corpus size over the run size), so a linear scan for
-        // the smallest head is as fast as a heap and simpler.
-        while true {
-            var best: (run: Int, entry: Entry)? = nil
-            for run in files.indices {
-                guard let head = entry(run) else { continue }
-                if let current = best, (current.entry.key, current.entry.value) <= (head.key, head.value) { continue }
-                best = (run, head)
+        // A k-way merge over a binary min-heap of the runs' heads.
+        var heap: [(entry: Entry, run: Int)] = files.indices.compactMap { run in entry(run).map { ($0, run) } }
+        func less(_ a: Int, _ b: Int) -> Bool {
+            (heap[a].entry.key, heap[a].entry.value, heap[a].run) < (heap[b].entry.key, heap[b].entry.value, heap[b].run)
+        }
+        func siftDown(_ start: Int) {
+            var parent = start
+            while true {
+                var smallest = parent
+                for child in [2 * parent + 1, 2 * parent + 2] where child < heap.count && less(child, smallest) { smallest = child }
+                if smallest == parent { return }
+                heap.swapAt(parent, smallest)
+                parent = smallest
             }
-            guard let (run, head) = best else { break }
-            try body(head)
-            cursors[run] += 1
+        }
+        for index in stride(from: heap.count / 2, through: 0, by: -1) { siftDown(index) }
+        while let top = heap.first {
+            try body(top.entry)
+            cursors[top.run] += 1
+            if let next = entry(top.run) {
+                heap[0] = (next, top.run)
+            } else {
+                heap[0] = heap[heap.count - 1]
+                heap.removeLast()
+            }
+            if !heap.isEmpty { siftDown(0) }
         }
     }
 }

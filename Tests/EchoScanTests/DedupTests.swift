@@ -1,0 +1,131 @@
+import EchoScan
+import Foundation
+import XCTest
+
+/// Deduplication on real text with planted duplicates of known kinds.
+final class DedupTests: XCTestCase {
+    struct Planted {
+        var shards: [String]
+        /// (duplicate id, original id)
+        var duplicates: [(String, String)]
+        /// How many of them are equal to their original after normalization.
+        var exact: Int
+    }
+
+    /// Two shards of real GPT-4 answers; shard B holds an exact copy, a reformatted copy (equal
+    /// after normalization) and a copy with one word in a hundred changed of some of shard A.
+    func plant(in dir: String) throws -> Planted {
+        let lines = try TestSupport.lines(TestSupport.samples + "/references/arena-hard__gpt-4-0314.jsonl").prefix(60)
+        let texts = try lines.map { line -> String in
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return try XCTUnwrap(object?["text"] as? String)
+        }.filter { $0.split(separator: " ").count > 120 }
+        func record(_ id: String, _ text: String) throws -> String {
+            String(decoding: try JSONSerialization.data(withJSONObject: ["id": id, "text": text], options: [.sortedKeys]), as: UTF8.self)
+        }
+        var a: [String] = []
+        var b: [String] = []
+        var duplicates: [(String, String)] = []
+        var exact = 0
+        for (index, text) in texts.enumerated() {
+            a.append(try record("a\(index)", text))
+            switch index % 4 {
+            case 0:
+                b.append(try record("b\(index)", text))
+                duplicates.append(("b\(index)", "a\(index)"))
+                exact += 1
+            case 1:
+                let reformatted = text.uppercased().replacingOccurrences(of: "\"", with: "\u{201C}").replacingOccurrences(of: " ", with: "  ")
+                b.append(try record("b\(index)", reformatted))
+                duplicates.append(("b\(index)", "a\(index)"))
+                exact += 1
+            case 2:
+                var words = text.split(separator: " ").map(String.init)
+                for position in stride(from: 50, to: words.count, by: 100) { words[position] = "zebra" }
+                b.append(try record("b\(index)", words.joined(separator: " ")))
+                duplicates.append(("b\(index)", "a\(index)"))
+            default:
+                break // no copy: a unique document
+            }
+        }
+        let shardA = dir + "/a.jsonl.zst"
+        let shardB = dir + "/b.jsonl.gz"
+        try TestSupport.write(TestSupport.zstd([UInt8](a.joined(separator: "\n") + "\n")), to: shardA)
+        try TestSupport.write(TestSupport.gzip([UInt8](b.joined(separator: "\n") + "\n")), to: shardB)
+        return Planted(shards: [shardA, shardB], duplicates: duplicates, exact: exact)
+    }
+
+    func testPlantedDuplicatesAreClusteredAndTheFirstIsKept() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let planted = try plant(in: dir)
+        let deduplicator = Deduplicator(request: DedupRequest(inputs: planted.shards, outputDirectory: dir + "/out",
+                                                              configuration: PipelineConfiguration()))
+        let summary = try deduplicator.run(executor: LocalExecutor(threads: 2))
+        XCTAssertEqual(summary.status, "ok")
+        XCTAssertEqual(summary.totals.duplicates, planted.duplicates.count)
+        XCTAssertEqual(summary.totals.exactDuplicates, planted.exact)
+        XCTAssertEqual(summary.shards[0].counts.duplicates, 0, "the originals come first and are kept")
+
+        var removed: [String: String] = [:]
+        for line in try TestSupport.lines(dir + "/out/remove/b.jsonl") {
+            let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let original = try XCTUnwrap(object["duplicate_of"] as? [String: Any])
+            removed[try XCTUnwrap(object["id"] as? String)] = original["id"] as? String
+        }
+        XCTAssertEqual(removed, Dictionary(uniqueKeysWithValues: planted.duplicates))
+        XCTAssertEqual(try TestSupport.lines(dir + "/out/clusters.jsonl").count, planted.duplicates.count)
+    }
+
+    func testRerunSkipsFinishedTasksAndRedoesUnfinishedOnes() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let planted = try plant(in: dir)
+        let request = DedupRequest(inputs: planted.shards, outputDirectory: dir + "/out", configuration: PipelineConfiguration())
+        _ = try Deduplicator(request: request).run(executor: LocalExecutor(threads: 2))
+        let first = try Data(contentsOf: URL(fileURLWithPath: dir + "/out/clusters.jsonl"))
+
+        // An interrupted run: one band's pairs and marker are gone, and the later stages' too.
+        let stages = Deduplicator(request: request).stages()
+        try FileManager.default.removeItem(atPath: dir + "/out/buckets/000003.pairs")
+        try FileManager.default.removeItem(atPath: dir + "/out/buckets/000003.done")
+        try FileManager.default.removeItem(atPath: dir + "/out/clusters/000000.done")
+        XCTAssertTrue(stages[0].isDone(0) && stages[0].isDone(1))
+        XCTAssertFalse(stages[1].isDone(3))
+        XCTAssertTrue(stages[1].isDone(2))
+
+        let log = LockedLines()
+        _ = try Deduplicator(request: request).run(executor: LocalExecutor(threads: 2, log: { log.append($0) }))
+        XCTAssertTrue(log.lines.contains("signatures: 2 of 2 tasks already done, skipped"), "\(log.lines)")
+        XCTAssertTrue(log.lines.contains { $0.hasPrefix("buckets: \(stages[1].taskCount - 1) of") }, "\(log.lines)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/out/buckets/000003.pairs"))
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/out/clusters.jsonl")), first)
+
+        // Other parameters make every marker stale.
+        var stricter = PipelineConfiguration()
+        stricter.dedup.parameters.nearDuplicateThreshold = 0.95
+        let changed = Deduplicator(request: DedupRequest(inputs: planted.shards, outputDirectory: dir + "/out", configuration: stricter))
+        XCTAssertFalse(changed.stages()[0].isDone(0))
+    }
+
+    func testExternalSortSpillsRunsAndGivesTheSameResult() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let planted = try plant(in: dir)
+        var tiny = PipelineConfiguration()
+        tiny.dedup.sortRunEntries = 16  // several runs on disk per band
+        let spilled = try Deduplicator(request: DedupRequest(inputs: planted.shards, outputDirectory: dir + "/spilled", configuration: tiny))
+            .run(executor: LocalExecutor(threads: 1))
+        let inMemory = try Deduplicator(request: DedupRequest(inputs: planted.shards, outputDirectory: dir + "/memory",
+                                                              configuration: PipelineConfiguration()))
+            .run(executor: LocalExecutor(threads: 2))
+        XCTAssertEqual(spilled.totals, inMemory.totals)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/spilled/clusters.jsonl")),
+                       try Data(contentsOf: URL(fileURLWithPath: dir + "/memory/clusters.jsonl")))
+    }
+}
+
+/// Lines collected from concurrent callers.
+final class LockedLines: @unchecked Sendable {
+    private var storage: [String] = []
+    private let lock = NSLock()
+    func append(_ line: String) { lock.lock(); storage.append(line); lock.unlock() }
+    var lines: [String] { lock.lock(); defer { lock.unlock() }; return storage }
+}
