@@ -52,7 +52,10 @@ final class FingerprintTests: XCTestCase {
     }
 
     func testLSHBandingFromThreshold() {
-        XCTAssertEqual(LSHBanding(threshold: 0.8, permutations: 128), LSHBanding(bands: 9, rows: 13))
+        // datasketch's choice with equal weights, and echoscan's recall-weighted default.
+        XCTAssertEqual(LSHBanding(threshold: 0.8, permutations: 128, falsePositiveWeight: 0.5, falseNegativeWeight: 0.5),
+                       LSHBanding(bands: 9, rows: 13))
+        XCTAssertEqual(LSHBanding(threshold: 0.8, permutations: 128), LSHBanding(bands: 16, rows: 8))
         let banding = LSHBanding(threshold: 0.5, permutations: 128)
         XCTAssertLessThanOrEqual(banding.bands * banding.rows, 128)
         XCTAssertGreaterThan(banding.candidateProbability(0.9), 0.99)

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Deduplication benchmark: precision and recall of duplicate pairs on a corpus with planted
+# near-duplicates (scripts/make_dedup_corpus.py), MB of text per second per core, and peak RSS,
+# for echoscan and, in the same run with the same parameters (Jaccard 0.8, 128 permutations,
+# word 5-grams), datasketch and rensa from PyPI in a virtual environment.
+# Usage: scripts/bench-dedup.sh [DATA_DIR] [WORK_DIR] [MEGABYTES]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA="${1:-../shared/data}"
+WORK="${2:-/tmp/echoscan-bench-dedup}"
+MB="${3:-100}"
+BIN="$(pwd)/.build/release/echoscan"
+swift build -c release --product echoscan >/dev/null
+VENV="$WORK/venv"
+[ -x "$VENV/bin/python" ] || { python3 -m venv "$VENV"; "$VENV/bin/pip" install -q datasketch rensa; }
+CORPUS="$WORK/${MB}MB"
+[ -d "$CORPUS/corpus" ] || python3 scripts/make_dedup_corpus.py "$DATA" "$CORPUS" "$MB"
+TEXT_MB=$(python3 -c "import json,os,sys; d=sys.argv[1]; print(sum(len(json.loads(l)['text'].encode()) for f in os.listdir(d) for l in open(os.path.join(d,f)))/1e6)" "$CORPUS/corpus")
+
+rm -rf "$CORPUS/echoscan"
+/usr/bin/time -f "%e %M" -o "$CORPUS/echoscan.time" taskset -c 0 "$BIN" dedup --threads 1 -o "$CORPUS/echoscan" "$CORPUS/corpus" >/dev/null
+read -r ONE RSS < "$CORPUS/echoscan.time"
+rm -rf "$CORPUS/echoscan2"
+/usr/bin/time -f "%e %M" -o "$CORPUS/echoscan2.time" "$BIN" dedup --threads 2 -o "$CORPUS/echoscan2" "$CORPUS/corpus" >/dev/null
+read -r TWO RSS2 < "$CORPUS/echoscan2.time"
+python3 - "$CORPUS/echoscan/clusters.jsonl" "$CORPUS/echoscan.pairs" <<'PY'
+import json, sys
+with open(sys.argv[2], "w") as out:
+    for line in open(sys.argv[1]):
+        cluster = json.loads(line)
+        ids = sorted([cluster["kept"]["id"]] + [d["id"] for d in cluster["duplicates"]])
+        for i in range(len(ids)):
+            for j in range(i + 1, len(ids)):
+                out.write(json.dumps([ids[i], ids[j]]) + "\n")
+PY
+echo "== speed ($TEXT_MB MB of text)"
+python3 -c "print(f'echoscan: one core {$ONE:.1f} s = {$TEXT_MB/$ONE:.1f} MB/s per core, peak RSS {$RSS/1024:.0f} MB; two threads {$TWO:.1f} s = {$TEXT_MB/$TWO:.1f} MB/s')"
+for peer in datasketch rensa; do
+  RESULT=$(taskset -c 0 "$VENV/bin/python" scripts/dedup_peers.py "$peer" "$CORPUS/corpus" "$CORPUS/$peer.pairs")
+  python3 -c "import json; r=json.loads('$RESULT'); print(f\"{r['peer']}: one core {r['seconds']:.1f} s = {r['megabytes']/r['seconds']:.1f} MB/s per core, peak RSS {r['peak_rss_mb']} MB\")"
+done
+echo "== quality"
+python3 scripts/score_dedup.py "$CORPUS/corpus" "$CORPUS/planted.jsonl" echoscan="$CORPUS/echoscan.pairs" \
+  datasketch="$CORPUS/datasketch.pairs" rensa="$CORPUS/rensa.pairs"
