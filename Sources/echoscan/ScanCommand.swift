@@ -24,6 +24,9 @@ struct Scan: ParsableCommand {
     @Flag(help: "Make a bad line end its shard instead of being counted and skipped.")
     var strict = false
 
+    @Flag(help: "Scan shards again even when already scanned with the same index and pipeline.")
+    var rescan = false
+
     @Argument(help: "Shard files, directories or globs.")
     var inputs: [String]
 
@@ -36,17 +39,11 @@ struct Scan: ParsableCommand {
         if let threads { configuration.threads = threads }
         if strict { configuration.reader.strict = true }
         let progress = ProgressLine()
-        let summary: ScanSummary
-        do {
-            summary = try ContaminationScanner(request: ScanRequest(inputs: inputs, indexPath: index, outputDirectory: output,
-                                                       configuration: configuration)).run(progress: progress.update)
-        } catch let error as IndexError {
-            throw CommandError(error.description)
-        } catch let error as PipelineConfiguration.Error {
-            throw CommandError(error.description)
-        } catch let error as AtomicFile.Error {
-            throw CommandError(error.description)
-        }
+        // Errors (a damaged index, a busy or unwritable output directory, a bad pipeline file)
+        // reach ArgumentParser, which prints their description and exits with status 1.
+        var request = ScanRequest(inputs: inputs, indexPath: index, outputDirectory: output, configuration: configuration)
+        request.rescan = rescan
+        let summary = try ContaminationScanner(request: request).run(progress: progress.update, log: { log($0) })
         progress.finish()
         for shard in summary.shards {
             if let error = shard.error { FileHandleStream.standardError.write("echoscan: \(error)\n") }

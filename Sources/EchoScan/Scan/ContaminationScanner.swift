@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// What a scan reads and where it writes.
@@ -6,6 +7,8 @@ public struct ScanRequest: Sendable {
     public var indexPath: String
     public var outputDirectory: String
     public var configuration: PipelineConfiguration
+    /// Scan shards already scanned with the same index and pipeline again.
+    public var rescan = false
 
     public init(inputs: [String], indexPath: String, outputDirectory: String, configuration: PipelineConfiguration) {
         self.inputs = inputs
@@ -15,19 +18,25 @@ public struct ScanRequest: Sendable {
     }
 }
 
-/// The contamination scan: read → fingerprint → match → write.
+/// The contamination scan: read → fingerprint → match → write, as two stages.
 ///
-/// A reader thread streams the shards, in order, into a queue of at most a few batches; the calling
-/// thread takes each batch, matches its documents on `threads` workers, and writes their lines in
-/// document order. Memory is therefore the index plus a constant, and the output is the same for
-/// every thread count. Each shard's manifest and attribute file are written to temporary names
-/// and renamed when the shard is done; manifest.jsonl and summary.json are assembled last, also
-/// atomically.
-public struct ContaminationScanner {
+/// **scan**, one task per shard: a reader thread streams the shard into a queue of at most a few
+/// batches; the task's thread takes each batch, matches its documents on `threads` workers, and
+/// writes their lines in document order. Memory is the index plus a constant, and the output is
+/// the same for every thread count. The shard's manifest part, attribute file and counts are
+/// written under temporary names and renamed when the shard is done, then its completion marker
+/// (keyed by the index's and the pipeline's SHA-256): a rerun, after a kill or with new shards,
+/// skips finished shards. **merge**, one task: manifest.jsonl and summary.json, atomically.
+public struct ContaminationScanner: Sendable {
     public let request: ScanRequest
+    public let shards: [String]
+    public let inputErrors: [ShardError]
+    let layout: OutputLayout
 
     public init(request: ScanRequest) {
         self.request = request
+        (shards, inputErrors) = ShardInputs.expand(request.inputs)
+        layout = OutputLayout(directory: request.outputDirectory, shards: shards)
     }
 
     public struct Progress: Sendable {
@@ -37,96 +46,149 @@ public struct ContaminationScanner {
         public var bytes: Int
     }
 
-    enum ReaderEvent: Sendable {
-        case batch(DocumentBatch)
-        case shardEnd(Int, ShardReadResult)
-        case finished
+    /// The index, matcher and provenance a process needs to scan; opened once per process.
+    public final class Context: @unchecked Sendable {
+        let index: ReferenceIndex
+        let matcher: Matcher
+        let records: ScanRecordWriter
+        let indexSHA256: String
+        let fingerprint: String
+
+        init(request: ScanRequest) throws {
+            index = try ReferenceIndex(path: request.indexPath)
+            matcher = Matcher(index: index, options: request.configuration.match, markers: try request.configuration.loadMarkers())
+            records = ScanRecordWriter(index: index)
+            indexSHA256 = index.computeSHA256()
+            let configuration = request.configuration
+            var text = "echoscan-scan \(EchoScanVersion.current) index \(indexSHA256) pipeline \(configuration.sha256 ?? "defaults")"
+            if request.rescan { text += " rescan \(Date().timeIntervalSince1970)" }
+            fingerprint = SHA256.hash(data: Data(text.utf8)).map { byteHex($0) }.joined()
+        }
     }
 
-    public func run(progress: ((Progress) -> Void)? = nil) throws -> ScanSummary {
+    public func makeContext() throws -> Context { try Context(request: request) }
+
+    public func stages(context: Context, progress: ((Progress) -> Void)? = nil) -> [Stage] {
+        let scanner = self
+        let reportProgress = UncheckedSendable(progress)
+        return [
+            Stage(name: "scan", taskCount: shards.count, markerDirectory: layout.directory + "/parts", fingerprint: context.fingerprint) { task in
+                try scanner.scan(shard: task, context: context, progress: reportProgress.value)
+            },
+            Stage(name: "merge", taskCount: 1, markerDirectory: layout.directory + "/merged", fingerprint: context.fingerprint) { _ in
+                _ = try scanner.merge(context: context)
+            },
+        ]
+    }
+
+    /// Scans every unfinished shard in this process, one after the other (each on all
+    /// `threads`), then merges. Returns the summary.
+    public func run(progress: ((Progress) -> Void)? = nil, log: ((String) -> Void)? = nil) throws -> ScanSummary {
+        // The index and pipeline are checked before anything is created or locked.
+        let context = try makeContext()
+        try layout.prepare()
+        let lock = try DirectoryLock(directory: layout.directory)
+        defer { withExtendedLifetime(lock) {} }
+        layout.removeStaleTemporaryFiles()
+        let stages = stages(context: context, progress: progress)
+        var skipped = 0
+        for task in 0..<stages[0].taskCount where !(try stages[0].run(task: task)) { skipped += 1 }
+        if skipped > 0 { log?("\(skipped) of \(shards.count) shards already scanned with this index and pipeline, skipped") }
+        // The merge always runs: its inputs may have changed since a marker was left.
+        return try merge(context: context)
+    }
+
+    enum ReaderEvent: Sendable {
+        case batch(DocumentBatch)
+        case end(ShardReadResult)
+    }
+
+    /// Scans one shard into its part files and counts.
+    func scan(shard number: Int, context: Context, progress: ((Progress) -> Void)?) throws {
         let started = Date()
         let configuration = request.configuration
-        let index = try ReferenceIndex(path: request.indexPath)
-        let matcher = Matcher(index: index, options: configuration.match, markers: try configuration.loadMarkers())
-        let records = ScanRecordWriter(index: index)
-        let (paths, inputErrors) = ShardInputs.expand(request.inputs)
         let threads = configuration.effectiveThreads
-        let layout = try OutputLayout(directory: request.outputDirectory, shards: paths)
-
+        let path = shards[number]
         let reader = { var options = configuration.reader; options.computeSHA256 = true; return options }()
         let queue = BoundedQueue<ReaderEvent>(capacity: 3)
         let producer = Thread {
-            for (number, path) in paths.enumerated() {
-                let result = ShardReader(path: path, shardIndex: number, options: reader).read { queue.push(.batch($0)) }
-                queue.push(.shardEnd(number, result))
-            }
-            queue.push(.finished)
+            let result = ShardReader(path: path, shardIndex: number, options: reader).read { queue.push(.batch($0)) }
+            queue.push(.end(result))
         }
         producer.stackSize = 1 << 22
         producer.start()
 
-        var shards: [ScanSummary.Shard] = []
-        var totals = ScanSummary.Counts()
+        let output = try ShardOutput(layout: layout, shard: number, attributes: configuration.writeAttributes)
+        let matcher = context.matcher
+        let records = context.records
+        let index = context.index
         var counts = ScanSummary.Counts()
-        var part: ShardOutput? = nil
-        var writeFailure: Error? = nil
-        loop: while true {
+        while true {
             switch queue.pop() {
             case .batch(let batch):
-                if part == nil {
-                    do { part = try ShardOutput(layout: layout, shard: batch.shardIndex, attributes: configuration.writeAttributes) } catch { writeFailure = writeFailure ?? error }
-                }
-                let shardPath = paths[batch.shardIndex]
                 let lines = Parallel.map(count: batch.documents.count, threads: threads, makeState: { Matcher.Scratch() }) { scratch, position in
                     let document = batch.documents[position]
                     let verdict = batch.withText(of: document) { matcher.match($0, scratch: &scratch) }
-                    let manifest = verdict.isFlagged ? records.manifestLine(shard: shardPath, document: document, verdict: verdict) : nil
+                    let manifest = verdict.isFlagged ? records.manifestLine(shard: path, document: document, verdict: verdict) : nil
                     return (manifest, records.attributeLine(document: document, verdict: verdict), verdict.summaryKeys(index: index))
                 }
                 for (manifest, attribute, keys) in lines {
                     counts.documents += 1
                     if let manifest {
-                        part?.manifest.write(manifest)
-                        part?.manifest.write(CollectionOfOne(0x0A))
-                        counts.flagged += 1
-                        for detector in keys.detectors { counts.byDetector[detector, default: 0] += 1 }
-                        if let model = keys.model { counts.byModel[model, default: 0] += 1 }
-                        if let vendor = keys.vendor { counts.byVendor[vendor, default: 0] += 1 }
+                        output.manifest.write(manifest)
+                        output.manifest.write(CollectionOfOne(0x0A))
+                        counts.count(keys)
                     }
                     for vendor in keys.markerVendors { counts.markersByVendor[vendor, default: 0] += 1 }
-                    part?.attributes?.write(attribute)
-                    part?.attributes?.write(CollectionOfOne(0x0A))
+                    output.attributes?.write(attribute)
+                    output.attributes?.write(CollectionOfOne(0x0A))
                 }
-                progress?(Progress(shardsDone: shards.count, shardCount: paths.count, documents: totals.documents + counts.documents,
-                                   bytes: totals.bytes + counts.bytes))
-            case .shardEnd(_, let result):
+                progress?(Progress(shardsDone: number, shardCount: shards.count, documents: counts.documents, bytes: 0))
+            case .end(let result):
                 counts.bytes = result.uncompressedBytes
                 counts.badLines = result.badLines
-                do { try part?.commit() } catch { writeFailure = writeFailure ?? error }
-                part = nil
                 let status = result.fatalError != nil ? "failed" : (result.badLines > 0 ? "partial" : "ok")
-                shards.append(ScanSummary.Shard(
+                let shard = ScanSummary.Shard(
                     path: result.path, format: result.format?.rawValue, size: result.compressedBytes, sha256: result.sha256,
                     status: status, counts: counts, error: result.fatalError?.description,
-                    lineErrors: result.errors.filter { !$0.isFatalToShard }.map(\.description)))
-                totals.add(counts)
-                counts = ScanSummary.Counts()
-                progress?(Progress(shardsDone: shards.count, shardCount: paths.count, documents: totals.documents, bytes: totals.bytes))
-            case .finished:
-                break loop
+                    lineErrors: result.errors.filter { !$0.isFatalToShard }.map(\.description),
+                    seconds: Date().timeIntervalSince(started))
+                try output.commit()
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                try AtomicFile.write(Array(try encoder.encode(shard)), to: layout.shardSummaryPath(number))
+                progress?(Progress(shardsDone: number + 1, shardCount: shards.count, documents: counts.documents, bytes: counts.bytes))
+                return
             }
         }
-        if let writeFailure { throw writeFailure }
+    }
 
-        try layout.mergeManifests(shardCount: paths.count)
-        let partial = !inputErrors.isEmpty || shards.contains { $0.status != "ok" }
+    /// Assembles manifest.jsonl (shard order) and summary.json from the shards' parts.
+    public func merge(context: Context) throws -> ScanSummary {
+        let started = Date()
+        let decoder = JSONDecoder()
+        var shardSummaries: [ScanSummary.Shard] = []
+        var totals = ScanSummary.Counts()
+        for number in shards.indices {
+            guard let data = FileManager.default.contents(atPath: layout.shardSummaryPath(number)) else {
+                throw StageError(stage: "merge", task: 0, reason: "shard \(shards[number]) has not been scanned (no \(layout.shardSummaryPath(number)))")
+            }
+            let shard = try decoder.decode(ScanSummary.Shard.self, from: data)
+            totals.add(shard.counts)
+            shardSummaries.append(shard)
+        }
+        try layout.mergeManifests(shardCount: shards.count)
+        let configuration = request.configuration
+        let index = context.index
+        let partial = !inputErrors.isEmpty || shardSummaries.contains { $0.status != "ok" }
+        let firstStart = shardSummaries.compactMap(\.seconds).reduce(0, +)
         let summary = ScanSummary(
-            index: .init(path: request.indexPath, sha256: index.computeSHA256(), parameters: index.parameters,
+            index: .init(path: request.indexPath, sha256: context.indexSHA256, parameters: index.parameters,
                          bands: index.metadata.bands, rows: index.metadata.rows, references: index.referenceCount, groups: index.groupCount),
             pipeline: .init(path: configuration.source, sha256: configuration.sha256),
-            startedAt: Self.timestamp(started), finishedAt: Self.timestamp(Date()),
-            host: ProcessInfo.processInfo.hostName, threads: threads, status: partial ? "partial" : "ok",
-            totals: totals, shards: shards, inputErrors: inputErrors.map(\.description))
+            startedAt: Self.timestamp(started.addingTimeInterval(-firstStart)), finishedAt: Self.timestamp(Date()),
+            host: ProcessInfo.processInfo.hostName, threads: configuration.effectiveThreads, status: partial ? "partial" : "ok",
+            totals: totals, shards: shardSummaries, inputErrors: inputErrors.map(\.description))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         try AtomicFile.write(Array(try encoder.encode(summary)) + [0x0A], to: layout.summaryPath)
@@ -138,6 +200,12 @@ public struct ContaminationScanner {
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.string(from: date)
     }
+}
+
+/// Hands a non-Sendable value (a progress callback used from one thread at a time) to a stage.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 extension DocumentVerdict {
@@ -155,5 +223,14 @@ extension DocumentVerdict {
         var vendors: [String] = []
         for marker in markers where !vendors.contains(marker.vendor) { vendors.append(marker.vendor) }
         return SummaryKeys(detectors: detectors, model: best?.model, vendor: best?.vendor, markerVendors: vendors)
+    }
+}
+
+extension ScanSummary.Counts {
+    mutating func count(_ keys: DocumentVerdict.SummaryKeys) {
+        flagged += 1
+        for detector in keys.detectors { byDetector[detector, default: 0] += 1 }
+        if let model = keys.model { byModel[model, default: 0] += 1 }
+        if let vendor = keys.vendor { byVendor[vendor, default: 0] += 1 }
     }
 }

@@ -12,8 +12,13 @@ struct OutputLayout: Sendable {
     let directory: String
     let attributeNames: [String]
 
-    init(directory: String, shards: [String]) throws {
+    init(directory: String, shards: [String]) {
         self.directory = directory
+        attributeNames = Self.attributeNames(for: shards)
+    }
+
+    /// Creates the directory and its folders, and checks that it can be written.
+    func prepare() throws {
         for folder in [directory, directory + "/parts", directory + "/attributes"] {
             do {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -24,13 +29,22 @@ struct OutputLayout: Sendable {
         guard access(directory, W_OK) == 0 else {
             throw AtomicFile.Error(path: directory, reason: "the output directory is not writable")
         }
-        attributeNames = Self.attributeNames(for: shards)
+    }
+
+    /// Deletes temporary files left by a run that was killed; call while holding the lock, when
+    /// no other run can be writing here.
+    func removeStaleTemporaryFiles() {
+        for folder in [directory, directory + "/parts", directory + "/attributes"] {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            for name in names where name.contains(".tmp-") { try? FileManager.default.removeItem(atPath: folder + "/" + name) }
+        }
     }
 
     var manifestPath: String { directory + "/manifest.jsonl" }
     var summaryPath: String { directory + "/summary.json" }
 
     func partPath(_ shard: Int) -> String { directory + "/parts/" + String(format: "%06d", shard) + ".manifest.jsonl" }
+    func shardSummaryPath(_ shard: Int) -> String { directory + "/parts/" + String(format: "%06d", shard) + ".summary.json" }
     func attributePath(_ shard: Int) -> String { directory + "/attributes/" + attributeNames[shard] }
 
     /// `<shard file name without compression suffix>`, made unique by a numeric prefix when two

@@ -51,9 +51,11 @@ public struct ScanSummary: Codable, Sendable {
         public var counts: Counts
         public var error: String?
         public var lineErrors: [String]
+        /// Time spent scanning the shard (absent from merged summaries' determinism checks).
+        public var seconds: Double?
 
         enum CodingKeys: String, CodingKey {
-            case path, format, size, sha256, status, counts, error, lineErrors = "line_errors"
+            case path, format, size, sha256, status, counts, error, lineErrors = "line_errors", seconds
         }
     }
 
