@@ -45,24 +45,8 @@ struct Scan: ParsableCommand {
         request.rescan = rescan
         let summary = try ContaminationScanner(request: request).run(progress: progress.update, log: { log($0) })
         progress.finish()
-        for shard in summary.shards {
-            if let error = shard.error { FileHandleStream.standardError.write("echoscan: \(error)\n") }
-            for line in shard.lineErrors { FileHandleStream.standardError.write("echoscan: \(line)\n") }
-        }
-        for error in summary.inputErrors { FileHandleStream.standardError.write("echoscan: \(error)\n") }
-        let totals = summary.totals
-        let rate = totals.documents > 0 ? 100 * Double(totals.flagged) / Double(totals.documents) : 0
-        print("scanned \(summary.shards.count) shards, \(totals.documents) documents: \(totals.flagged) flagged (\(String(format: "%.2f", rate))%)")
-        for (detector, count) in totals.byDetector.sorted(by: { $0.key < $1.key }) { print("  \(detector): \(count)") }
-        for (vendor, count) in totals.byVendor.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }) {
-            print("  vendor \(vendor): \(count)")
-        }
-        print("manifest: \(output)/manifest.jsonl")
-        print("summary:  \(output)/summary.json")
-        if summary.status != "ok" {
-            FileHandleStream.standardError.write("echoscan: partial scan: some shards or lines could not be read (exit 3)\n")
-            throw Status.partial
-        }
+        printScan(summary, output: output)
+        if summary.status != "ok" { throw Status.partial }
     }
 }
 

@@ -17,6 +17,18 @@ public struct PipelineConfiguration: Sendable {
     public var dedupBeforeScan = false
     /// Write Dolma-style attribute files beside the manifest.
     public var writeAttributes = true
+    /// `echoscan run` and `audit`: a name for metrics, inputs, the index (built from
+    /// `indexReferences` when the file is missing), the output directory and the stages.
+    public var job = "echoscan"
+    public var inputs: [String] = []
+    public var indexPath: String?
+    public var indexReferences: [String] = []
+    public var indexBackground: [String] = []
+    public var output: String?
+    public var stages: [String] = ["scan", "report"]
+    /// The audit gate: more flagged documents, or a higher flagged rate, fails the audit.
+    public var auditMaximumFlagged: Int?
+    public var auditMaximumRate: Double?
     /// Where this configuration came from and its SHA-256 (nil for the built-in defaults).
     public var source: String?
     public var sha256: String?
@@ -101,6 +113,12 @@ struct YAMLReader {
         return pairs
     }
 
+    func strings(_ node: Node, _ key: String) throws -> [String] {
+        if let single = node.string, node.sequence == nil { return [single] }
+        guard let sequence = node.sequence else { throw fail(key, "expected a list of strings") }
+        return try sequence.map { try string($0, key) }
+    }
+
     func int(_ node: Node, _ key: String) throws -> Int {
         guard let value = node.int else { throw fail(key, "expected an integer") }
         return value
@@ -128,7 +146,8 @@ struct YAMLReader {
     }
 
     mutating func apply(_ root: Node, to configuration: inout PipelineConfiguration) throws {
-        for (key, value) in try mapping(root, "", allowed: ["version", "reader", "threads", "detectors", "outputs", "dedup"]) {
+        let keys: Set<String> = ["version", "reader", "threads", "detectors", "outputs", "dedup", "job", "inputs", "index", "output", "stages", "audit"]
+        for (key, value) in try mapping(root, "", allowed: keys) {
             switch key {
             case "version":
                 guard try int(value, key) == 1 else { throw fail(key, "this echoscan reads pipeline version 1") }
@@ -147,6 +166,33 @@ struct YAMLReader {
                 }
             case "dedup":
                 try applyDedup(value, to: &configuration)
+            case "job":
+                configuration.job = try string(value, key)
+            case "inputs":
+                configuration.inputs = try strings(value, key)
+            case "output":
+                configuration.output = try string(value, key)
+            case "stages":
+                configuration.stages = try strings(value, key)
+                for stage in configuration.stages where !["dedup", "scan", "report"].contains(stage) {
+                    throw fail(key, "unknown stage \(stage) (stages are dedup, scan, report)")
+                }
+            case "index":
+                for (name, item) in try mapping(value, key, allowed: ["path", "references", "background"]) {
+                    switch name {
+                    case "path": configuration.indexPath = try string(item, "index.path")
+                    case "references": configuration.indexReferences = try strings(item, "index.references")
+                    default: configuration.indexBackground = try strings(item, "index.background")
+                    }
+                }
+            case "audit":
+                for (name, item) in try mapping(value, key, allowed: ["max_flagged", "max_flagged_rate"]) {
+                    if name == "max_flagged" {
+                        configuration.auditMaximumFlagged = try int(item, "audit.max_flagged")
+                    } else {
+                        configuration.auditMaximumRate = try share(item, "audit.max_flagged_rate")
+                    }
+                }
             case "outputs":
                 for (name, item) in try mapping(value, key, allowed: ["attributes", "max_matches"]) {
                     if name == "attributes" {

@@ -71,9 +71,21 @@ public struct ScanSummary: Codable, Sendable {
     public var totals: Counts
     public var shards: [Shard]
     public var inputErrors: [String]
+    /// Present when deduplication ran before the scan: contamination per unique document.
+    public var deduplication: Deduplication?
+
+    public struct Deduplication: Codable, Sendable {
+        public var uniqueDocuments: Int
+        public var flaggedUnique: Int
+        public var duplicates: Int
+
+        enum CodingKeys: String, CodingKey {
+            case uniqueDocuments = "unique_documents", flaggedUnique = "flagged_unique", duplicates
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case echoscanVersion = "echoscan_version", index, pipeline, startedAt = "started_at", finishedAt = "finished_at"
-        case host, threads, status, totals, shards, inputErrors = "input_errors"
+        case host, threads, status, totals, shards, inputErrors = "input_errors", deduplication
     }
 }
