@@ -2,7 +2,7 @@
 # Installs what the tests need and runs them (the README's test command; CI runs exactly this).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh --no-build
+scripts/setup.sh --no-build --test
 swift build --product echoscan
 log=$(mktemp)
 status=0

@@ -1,0 +1,85 @@
+import Foundation
+import XCTest
+
+/// `run`, `audit`, reports, metrics and `diff` on the bundled samples, through the CLI.
+final class OperationsTests: XCTestCase {
+    func pipeline(in dir: String, stages: String, maxFlagged: Int) throws -> String {
+        let samples = TestSupport.samples
+        let markers = TestSupport.repositoryRoot.path + "/pipelines/markers/markers-v1.yaml"
+        let text = """
+            version: 1
+            job: test-audit
+            inputs: [\(samples)/corpus]
+            index:
+              path: \(dir)/index/reference.idx
+              references: [\(samples)/references]
+              background: [\(samples)/background]
+            output: \(dir)/out
+            stages: [\(stages)]
+            detectors:
+              marker: {file: \(markers)}
+            audit:
+              max_flagged: \(maxFlagged)
+            """
+        let path = dir + "/pipeline-\(maxFlagged).yaml"
+        try TestSupport.write([UInt8](text), to: path)
+        return path
+    }
+
+    func testAuditGatesOnTheFlaggedCount() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let failing = try TestSupport.run(["audit", try pipeline(in: dir, stages: "dedup, scan, report", maxFlagged: 10)])
+        XCTAssertEqual(failing.status, 1, failing.error)
+        XCTAssertTrue(failing.output.contains("audit FAILED: 72 flagged documents exceed the limit of 10"), failing.output)
+        XCTAssertTrue(failing.output.contains("vendor openai"), failing.output)
+        XCTAssertTrue(failing.output.contains("unique documents"), failing.output)
+
+        let passing = try TestSupport.run(["audit", try pipeline(in: dir, stages: "scan, report", maxFlagged: 1000), "-o", dir + "/second"])
+        XCTAssertEqual(passing.status, 0, passing.error)
+        XCTAssertTrue(passing.output.contains("audit passed"), passing.output)
+
+        let metrics = try String(contentsOfFile: dir + "/second/metrics.prom", encoding: .utf8)
+        XCTAssertTrue(metrics.contains("echoscan_documents_scanned{job=\"test-audit\"} 181"), metrics)
+        XCTAssertTrue(metrics.contains("echoscan_documents_flagged_by_vendor{job=\"test-audit\",vendor=\"google\"} 20"), metrics)
+        XCTAssertTrue(metrics.contains("echoscan_last_success_timestamp_seconds"), metrics)
+
+        let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/summary.json"))) as? [String: Any])
+        let unique = try XCTUnwrap(summary["deduplication"] as? [String: Any])
+        XCTAssertEqual(unique["unique_documents"] as? Int, 179)
+
+        let diff = try TestSupport.run(["diff", dir + "/out", dir + "/second"])
+        XCTAssertEqual(diff.status, 0, diff.error)
+        XCTAssertTrue(diff.output.contains("new flags: 0") && diff.output.contains("cleared flags: 0"), diff.output)
+
+        let markdown = try String(contentsOfFile: dir + "/out/report.md", encoding: .utf8)
+        XCTAssertTrue(markdown.contains("| openai | 52 |"), markdown)
+        XCTAssertTrue(markdown.contains("**"), "samples are highlighted")
+    }
+
+    /// The HTML report rendered by a real browser: headless Chromium takes a screenshot, and the
+    /// bars of the charts are found among its pixels.
+    func testHTMLReportDrawsItsCharts() throws {
+        let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        let browser = try XCTUnwrap(chromium, "chromium is installed by scripts/setup.sh")
+        let dir = try TestSupport.temporaryDirectory()
+        let run = try TestSupport.run(["run", try pipeline(in: dir, stages: "scan, report", maxFlagged: 1000)])
+        XCTAssertEqual(run.status, 0, run.error)
+        let html = try String(contentsOfFile: dir + "/out/report.html", encoding: .utf8)
+        XCTAssertFalse(html.contains("http://") && html.contains("<script"), "self-contained")
+        XCTAssertTrue(html.contains("<svg id=\"vendors\""), "vendor chart")
+
+        let screenshot = dir + "/report.png"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: browser)
+        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1000,1400",
+                             "--screenshot=\(screenshot)", "file://\(dir)/out/report.html"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let image = try XCTUnwrap(PNGImage(path: screenshot), "chromium wrote a PNG")
+        XCTAssertEqual(image.width, 1000)
+        XCTAssertGreaterThan(image.count(red: 0xc0, green: 0x39, blue: 0x2b), 2000, "the per-shard bars are drawn")
+        XCTAssertGreaterThan(image.count(red: 0x3b, green: 0x6e, blue: 0xa5), 2000, "the vendor and model bars are drawn")
+    }
+}
