@@ -82,4 +82,43 @@ final class OperationsTests: XCTestCase {
         XCTAssertGreaterThan(image.count(red: 0xc0, green: 0x39, blue: 0x2b), 2000, "the per-shard bars are drawn")
         XCTAssertGreaterThan(image.count(red: 0x3b, green: 0x6e, blue: 0xa5), 2000, "the vendor and model bars are drawn")
     }
+
+    func testLedgerRecordsScansAndANewPipelineRescans() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let path = try pipeline(in: dir, stages: "scan", maxFlagged: 1000)
+        XCTAssertEqual(try TestSupport.run(["run", path]).status, 0)
+        let again = try TestSupport.run(["run", path])
+        XCTAssertTrue(again.error.contains("4 of 4 shards already scanned with this index and pipeline, skipped"), again.error)
+        XCTAssertEqual(try TestSupport.run(["ledger", "--json", dir + "/out"]).output.split(separator: "\n").count, 4)
+
+        // A changed pipeline (another threshold) scans everything again, and so does --rescan.
+        let changed = try String(contentsOfFile: path, encoding: .utf8) + "\nthreads: 1\n"
+        try TestSupport.write([UInt8](changed), to: path)
+        XCTAssertFalse(try TestSupport.run(["run", path]).error.contains("skipped"))
+        let rescan = try TestSupport.run(["scan", "--rescan", "--index", dir + "/index/reference.idx", "-o", dir + "/out",
+                                          TestSupport.samples + "/corpus"], directory: TestSupport.repositoryRoot.path)
+        XCTAssertFalse(rescan.error.contains("skipped"), rescan.error)
+        let ledger = try TestSupport.run(["ledger", "--json", dir + "/out"])
+        let rows = try ledger.output.split(separator: "\n").map {
+            try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        XCTAssertEqual(rows.count, 12)
+        XCTAssertEqual(Set(rows.map { $0["pipeline_sha256"] as? String }).count, 3, "defaults, first and changed pipeline")
+        XCTAssertTrue(rows.allSatisfy { ($0["sha256"] as? String)?.count == 64 && $0["status"] as? String == "ok" })
+    }
+
+    func testUnwritableOutputDirectoryIsAClearErrorAndLeavesNothing() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir)
+        let samples = TestSupport.samples
+        XCTAssertEqual(try TestSupport.run(["index", "build", "-o", dir + "/ref.idx", samples + "/references"]).status, 0)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: dir + "/ref.idx")
+        // As `nobody`, the root-owned folder cannot be written.
+        let prefix = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"] : []
+        let result = try TestSupport.run(["scan", "--index", dir + "/ref.idx", "-o", dir + "/out", samples + "/corpus"],
+                                         prefix: prefix, directory: TestSupport.repositoryRoot.path)
+        XCTAssertEqual(result.status, 1, result.error)
+        XCTAssertTrue(result.error.contains("cannot create the output directory") || result.error.contains("not writable"), result.error)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/out"))
+    }
 }

@@ -71,8 +71,14 @@ public struct ContaminationScanner: Sendable {
     public func stages(context: Context, progress: ((Progress) -> Void)? = nil) -> [Stage] {
         let scanner = self
         let reportProgress = UncheckedSendable(progress)
+        let shards = self.shards
+        // A shard's marker names the shard (path, size, modification time) as well as the index
+        // and pipeline: a changed file, or another shard at this position, is scanned again.
+        let shardFingerprint: @Sendable (Int) -> String = { task in
+            context.fingerprint + " " + ShardIdentity(path: shards[task]).description
+        }
         return [
-            Stage(name: "scan", taskCount: shards.count, markerDirectory: layout.directory + "/parts", fingerprint: context.fingerprint) { task in
+            Stage(name: "scan", taskCount: shards.count, markerDirectory: layout.directory + "/parts", fingerprint: shardFingerprint) { task in
                 try scanner.scan(shard: task, context: context, progress: reportProgress.value)
             },
             Stage(name: "merge", taskCount: 1, markerDirectory: layout.directory + "/merged", fingerprint: context.fingerprint) { _ in
@@ -92,7 +98,10 @@ public struct ContaminationScanner: Sendable {
         layout.removeStaleTemporaryFiles()
         let stages = stages(context: context, progress: progress)
         var skipped = 0
-        for task in 0..<stages[0].taskCount where !(try stages[0].run(task: task)) { skipped += 1 }
+        for task in 0..<stages[0].taskCount where !(try stages[0].run(task: task)) {
+            log?("skipped \(shards[task]): already scanned with this index and pipeline")
+            skipped += 1
+        }
         if skipped > 0 { log?("\(skipped) of \(shards.count) shards already scanned with this index and pipeline, skipped") }
         // The merge always runs: its inputs may have changed since a marker was left.
         return try merge(context: context)
@@ -157,6 +166,12 @@ public struct ContaminationScanner: Sendable {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
                 try AtomicFile.write(Array(try encoder.encode(shard)), to: layout.shardSummaryPath(number))
+                let identity = ShardIdentity(path: path)
+                try Ledger(directory: layout.directory).record(LedgerEntry(
+                    path: path, size: identity.size, modified: identity.modified, sha256: result.sha256,
+                    indexSHA256: context.indexSHA256, pipelineSHA256: configuration.sha256 ?? "defaults", status: status,
+                    documents: counts.documents, flagged: counts.flagged, badLines: counts.badLines,
+                    error: result.fatalError?.description, finishedAt: Self.timestamp(Date()), seconds: shard.seconds ?? 0))
                 progress?(Progress(shardsDone: number + 1, shardCount: shards.count, documents: counts.documents, bytes: counts.bytes))
                 return
             }

@@ -10,11 +10,12 @@ public struct Stage: Sendable {
     public let taskCount: Int
     /// Where the stage's completion markers live.
     public let markerDirectory: String
-    /// Fingerprint of everything that decides the stage's output; a marker with another one is stale.
-    public let fingerprint: String
+    /// Fingerprint of everything that decides a task's output; a marker with another one is stale.
+    public let fingerprint: @Sendable (Int) -> String
     let body: @Sendable (Int) throws -> Void
 
-    public init(name: String, taskCount: Int, markerDirectory: String, fingerprint: String, body: @escaping @Sendable (Int) throws -> Void) {
+    public init(name: String, taskCount: Int, markerDirectory: String, fingerprint: @escaping @Sendable (Int) -> String,
+                body: @escaping @Sendable (Int) throws -> Void) {
         self.name = name
         self.taskCount = taskCount
         self.markerDirectory = markerDirectory
@@ -22,11 +23,16 @@ public struct Stage: Sendable {
         self.body = body
     }
 
+    /// A stage whose tasks all share one fingerprint.
+    public init(name: String, taskCount: Int, markerDirectory: String, fingerprint: String, body: @escaping @Sendable (Int) throws -> Void) {
+        self.init(name: name, taskCount: taskCount, markerDirectory: markerDirectory, fingerprint: { _ in fingerprint }, body: body)
+    }
+
     func markerPath(_ task: Int) -> String { markerDirectory + "/" + String(format: "%06d", task) + ".done" }
 
     public func isDone(_ task: Int) -> Bool {
         guard let data = FileManager.default.contents(atPath: markerPath(task)) else { return false }
-        return String(decoding: data, as: UTF8.self) == fingerprint
+        return String(decoding: data, as: UTF8.self) == fingerprint(task)
     }
 
     /// Runs one task and leaves its marker (skipping it when already done).
@@ -45,7 +51,7 @@ public struct Stage: Sendable {
         } catch {
             throw StageError(stage: name, task: task, reason: "\(error)")
         }
-        try AtomicFile.write(Array(fingerprint.utf8), to: markerPath(task))
+        try AtomicFile.write(Array(fingerprint(task).utf8), to: markerPath(task))
         return true
     }
 }
