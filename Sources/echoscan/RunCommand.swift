@@ -13,6 +13,22 @@ struct PipelineArguments: ParsableArguments {
     @Option(help: "Worker threads (overrides the pipeline's threads:).")
     var threads: Int?
 
+    @Option(help: "Where the stages run: local (this machine) or slurm (job arrays, one per stage).")
+    var executor: ExecutorKind = .local
+
+    @Option(help: "With --executor slurm: at most this many array tasks per stage.")
+    var tasks: Int?
+
+    @Option(help: "With --executor slurm: the partition to submit to.")
+    var partition: String?
+
+    @Flag(help: "With --executor slurm: print the job ids and return without waiting.")
+    var noWait = false
+
+    enum ExecutorKind: String, ExpressibleByArgument {
+        case local, slurm
+    }
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
@@ -22,8 +38,24 @@ struct PipelineArguments: ParsableArguments {
         if let threads { configuration.threads = threads }
         let runner = try PipelineRunner(configuration: configuration, output: output, log: { log($0) })
         let progress = ProgressLine()
-        let result = try runner.run(progress: progress.update)
+        var chosen: StageExecutor? = nil
+        if executor == .slurm {
+            let directory = FileManager.default.currentDirectoryPath
+            func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : directory + "/" + path }
+            var slurm = SlurmExecutor(binary: URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path,
+                                      pipeline: absolute(pipeline), output: absolute(runner.output),
+                                      workingDirectory: directory, log: { log($0) })
+            slurm.tasks = tasks
+            slurm.partition = partition
+            slurm.wait = !noWait
+            chosen = slurm
+        }
+        let result = try runner.run(executor: chosen, progress: executor == .local ? progress.update : nil)
         progress.finish()
+        if executor == .slurm && noWait {
+            print("submitted; the results will be in \(runner.output)")
+            return (configuration, result)
+        }
         if let dedup = result.dedup { report(dedup) }
         if let scan = result.scan {
             printScan(scan, output: runner.output)

@@ -16,7 +16,7 @@ struct EchoScanCommand: ParsableCommand {
         commandName: "echoscan",
         abstract: "Find the outputs of commercial language models inside a training corpus.",
         version: EchoScanVersion.current,
-        subcommands: [Scan.self, Run.self, Audit.self, Dedup.self, IndexCommand.self, Explain.self, Diff.self, LedgerCommand.self, Cat.self, Stats.self]
+        subcommands: [Scan.self, Run.self, Audit.self, Dedup.self, IndexCommand.self, Explain.self, Diff.self, LedgerCommand.self, TaskCommand.self, Cat.self, Stats.self]
     )
 }
 

@@ -88,7 +88,7 @@ final class OperationsTests: XCTestCase {
         let path = try pipeline(in: dir, stages: "scan", maxFlagged: 1000)
         XCTAssertEqual(try TestSupport.run(["run", path]).status, 0)
         let again = try TestSupport.run(["run", path])
-        XCTAssertTrue(again.error.contains("4 of 4 shards already scanned with this index and pipeline, skipped"), again.error)
+        XCTAssertTrue(again.error.contains("scan: 4 of 4 tasks already done, skipped"), again.error)
         XCTAssertEqual(try TestSupport.run(["ledger", "--json", dir + "/out"]).output.split(separator: "\n").count, 4)
 
         // A changed pipeline (another threshold) scans everything again, and so does --rescan.

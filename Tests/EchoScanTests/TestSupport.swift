@@ -97,7 +97,8 @@ enum TestSupport {
             process.arguments = arguments
         } else {
             process.executableURL = URL(fileURLWithPath: prefix[0])
-            process.arguments = Array(prefix.dropFirst()) + [executable] + arguments
+            // An empty argument list runs the prefix alone (a plain command).
+            process.arguments = Array(prefix.dropFirst()) + (arguments.isEmpty ? [] : [executable] + arguments)
         }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let output = Pipe()

@@ -39,27 +39,18 @@ public struct Ledger: Sendable {
         // Slurm tasks of one run may record at the same time; SQLite serialises them.
         configuration.busyMode = .timeout(60)
         queue = try DatabaseQueue(path: path, configuration: configuration)
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
-            try db.create(table: LedgerEntry.databaseTableName) { table in
-                table.autoIncrementedPrimaryKey("id")
-                table.column("path", .text).notNull()
-                table.column("size", .integer).notNull()
-                table.column("modified", .double).notNull()
-                table.column("sha256", .text)
-                table.column("index_sha256", .text).notNull()
-                table.column("pipeline_sha256", .text).notNull()
-                table.column("status", .text).notNull()
-                table.column("documents", .integer).notNull()
-                table.column("flagged", .integer).notNull()
-                table.column("bad_lines", .integer).notNull()
-                table.column("error", .text)
-                table.column("finished_at", .text).notNull()
-                table.column("seconds", .double).notNull()
-            }
-            try db.create(index: "shard_scans_by_path", on: LedgerEntry.databaseTableName, columns: ["path", "index_sha256", "pipeline_sha256"])
+        // Idempotent DDL rather than a migrator: several processes (Slurm tasks, parallel
+        // shards) may open a new ledger at the same moment, and SQLite serialises these writes.
+        try queue.write { db in
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS shard_scans (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL, size INTEGER NOT NULL, modified DOUBLE NOT NULL,
+                    sha256 TEXT, index_sha256 TEXT NOT NULL, pipeline_sha256 TEXT NOT NULL, status TEXT NOT NULL,
+                    documents INTEGER NOT NULL, flagged INTEGER NOT NULL, bad_lines INTEGER NOT NULL, error TEXT,
+                    finished_at TEXT NOT NULL, seconds DOUBLE NOT NULL);
+                CREATE INDEX IF NOT EXISTS shard_scans_by_path ON shard_scans (path, index_sha256, pipeline_sha256);
+                """)
         }
-        try migrator.migrate(queue)
     }
 
     public func record(_ entry: LedgerEntry) throws {

@@ -1,12 +1,13 @@
 import Foundation
 
-/// Runs a whole pipeline file (`echoscan run`, `echoscan audit`): builds the index when it is
-/// missing, then the stages it names — dedup (into OUTPUT/dedup), scan, report — and always
-/// writes metrics.prom.
-public struct PipelineRunner {
+/// Runs a whole pipeline file (`echoscan run`, `echoscan audit`, `echoscan task`): builds the
+/// index when it is missing, then the stages it names as one list of `Stage`s — dedup
+/// (signatures, buckets, clusters, decisions into OUTPUT/dedup), scan (per shard), merge, and
+/// finish (unique counts, report, metrics.prom) — on any `StageExecutor`.
+public struct PipelineRunner: Sendable {
     public let configuration: PipelineConfiguration
     public let output: String
-    public var log: @Sendable (String) -> Void
+    public let log: @Sendable (String) -> Void
 
     public struct Result {
         public var scan: ScanSummary?
@@ -25,38 +26,91 @@ public struct PipelineRunner {
         }
         self.output = directory
         self.log = log
+        guard !configuration.inputs.isEmpty else { throw Error(description: "the pipeline names no inputs") }
     }
 
-    public func run(progress: ((ContaminationScanner.Progress) -> Void)? = nil) throws -> Result {
+    var wantsDedup: Bool { configuration.stages.contains("dedup") || configuration.dedupBeforeScan }
+    var wantsScan: Bool { configuration.stages.contains("scan") }
+
+    var deduplicator: Deduplicator {
+        Deduplicator(request: DedupRequest(inputs: configuration.inputs, outputDirectory: output + "/dedup", configuration: configuration))
+    }
+
+    var scanner: ContaminationScanner {
+        ContaminationScanner(request: ScanRequest(inputs: configuration.inputs, indexPath: configuration.indexPath ?? "",
+                                                  outputDirectory: output, configuration: configuration))
+    }
+
+    /// Every stage of the pipeline, in order. Opens the index when the pipeline scans.
+    public func stages(progress: ((ContaminationScanner.Progress) -> Void)? = nil) throws -> [Stage] {
+        var stages: [Stage] = []
+        if wantsDedup { stages += deduplicator.stages() }
+        if wantsScan {
+            let scanner = self.scanner
+            let context = try scanner.makeContext()
+            try scanner.layout.prepare()
+            stages += scanner.stages(context: context, progress: progress)
+            let runner = self
+            stages.append(Stage(name: "finish", taskCount: 1, markerDirectory: output + "/finished", fingerprint: context.fingerprint) { _ in
+                try runner.finish()
+            })
+        }
+        return stages
+    }
+
+    /// Builds the index if needed, runs every stage with `executor` (the merge and finish stages
+    /// every time: new shards change them), and reads the results back.
+    public func run(executor: StageExecutor? = nil, progress: ((ContaminationScanner.Progress) -> Void)? = nil) throws -> Result {
         let started = Date()
-        guard !configuration.inputs.isEmpty else { throw Error(description: "the pipeline names no inputs") }
-        var result = Result(seconds: 0)
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-        if configuration.stages.contains("dedup") || configuration.dedupBeforeScan {
-            let deduplicator = Deduplicator(request: DedupRequest(inputs: configuration.inputs, outputDirectory: output + "/dedup",
-                                                                  configuration: configuration))
-            result.dedup = try deduplicator.run(executor: LocalExecutor(threads: configuration.effectiveThreads, log: log))
+        let lock = try DirectoryLock(directory: output)
+        defer { withExtendedLifetime(lock) {} }
+        if wantsScan {
+            _ = try prepareIndex()
+            scanner.layout.removeStaleTemporaryFiles()
         }
-        if configuration.stages.contains("scan") {
-            let index = try prepareIndex()
-            let scanner = ContaminationScanner(request: ScanRequest(inputs: configuration.inputs, indexPath: index,
-                                                                    outputDirectory: output, configuration: configuration))
-            var summary = try scanner.run(progress: progress, log: log)
-            if let dedup = result.dedup {
-                summary.deduplication = try Self.uniqueCounts(scan: summary, dedup: dedup, dedupDirectory: output + "/dedup", scanDirectory: output)
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-                try AtomicFile.write(Array(try encoder.encode(summary)) + [0x0A], to: output + "/summary.json")
-            }
-            if configuration.stages.contains("report") {
-                try ScanReport(summary: summary, manifest: try ManifestDigest(path: output + "/manifest.jsonl"),
-                               reader: configuration.reader).write(to: output)
-            }
-            result.scan = summary
-            try RunMetrics.write(job: configuration.job, summary: summary, seconds: Date().timeIntervalSince(started), to: output)
+        let stages = try self.stages(progress: progress)
+        for stage in stages where stage.name == "merge" || stage.name == "finish" {
+            try? FileManager.default.removeItem(atPath: stage.markerPath(0))
         }
-        result.seconds = Date().timeIntervalSince(started)
+        let executor = executor ?? LocalExecutor(threads: configuration.effectiveThreads, log: log)
+        try executor.run(stages)
+        return try results(seconds: Date().timeIntervalSince(started))
+    }
+
+    /// The summaries the stages left on disk.
+    public func results(seconds: Double) throws -> Result {
+        let decoder = JSONDecoder()
+        var result = Result(seconds: seconds)
+        if wantsDedup, let data = FileManager.default.contents(atPath: output + "/dedup/summary.json") {
+            result.dedup = try decoder.decode(DedupSummary.self, from: data)
+        }
+        if wantsScan, let data = FileManager.default.contents(atPath: output + "/summary.json") {
+            result.scan = try decoder.decode(ScanSummary.self, from: data)
+        }
         return result
+    }
+
+    /// After the merge: dedup's summary and unique counts, the report, metrics.prom.
+    func finish() throws {
+        let decoder = JSONDecoder()
+        guard let data = FileManager.default.contents(atPath: output + "/summary.json") else {
+            throw Error(description: "\(output)/summary.json is missing: the merge did not run")
+        }
+        var summary = try decoder.decode(ScanSummary.self, from: data)
+        if wantsDedup {
+            let dedup = try deduplicator.writeSummary(started: Date(), threads: nil)
+            summary.deduplication = try Self.uniqueCounts(scan: summary, dedup: dedup, dedupDirectory: output + "/dedup", scanDirectory: output)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            try AtomicFile.write(Array(try encoder.encode(summary)) + [0x0A], to: output + "/summary.json")
+        }
+        if configuration.stages.contains("report") {
+            try ScanReport(summary: summary, manifest: try ManifestDigest(path: output + "/manifest.jsonl"),
+                           reader: configuration.reader).write(to: output)
+        }
+        let seconds = summary.shards.compactMap(\.seconds).reduce(0, +)
+        try RunMetrics.write(job: configuration.job, summary: summary, seconds: seconds, to: output)
     }
 
     /// The index file, built first from `index.references` when it does not exist yet.

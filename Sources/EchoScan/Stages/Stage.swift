@@ -28,7 +28,7 @@ public struct Stage: Sendable {
         self.init(name: name, taskCount: taskCount, markerDirectory: markerDirectory, fingerprint: { _ in fingerprint }, body: body)
     }
 
-    func markerPath(_ task: Int) -> String { markerDirectory + "/" + String(format: "%06d", task) + ".done" }
+    public func markerPath(_ task: Int) -> String { markerDirectory + "/" + String(format: "%06d", task) + ".done" }
 
     public func isDone(_ task: Int) -> Bool {
         guard let data = FileManager.default.contents(atPath: markerPath(task)) else { return false }

@@ -1,0 +1,93 @@
+import Foundation
+import XCTest
+
+/// The Slurm executor against a real one-node cluster (scripts/slurm-single-node.sh, started by
+/// .ci/run). Set ECHOSCAN_SKIP_SLURM=1 to skip on a machine without Slurm.
+final class SlurmTests: XCTestCase {
+    override func setUpWithError() throws {
+        if ProcessInfo.processInfo.environment["ECHOSCAN_SKIP_SLURM"] == "1" { throw XCTSkip("ECHOSCAN_SKIP_SLURM=1") }
+        let sinfo = Process()
+        sinfo.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        sinfo.arguments = ["sinfo", "-h"]
+        sinfo.standardOutput = FileHandle.nullDevice
+        sinfo.standardError = FileHandle.nullDevice
+        try sinfo.run()
+        sinfo.waitUntilExit()
+        XCTAssertEqual(sinfo.terminationStatus, 0, "a Slurm cluster must be up: scripts/slurm-single-node.sh start")
+    }
+
+    func pipeline(in dir: String) throws -> String {
+        let samples = TestSupport.samples
+        let text = """
+            version: 1
+            job: slurm-test
+            inputs: [\(samples)/corpus]
+            index:
+              path: \(dir)/index/reference.idx
+              references: [\(samples)/references]
+              background: [\(samples)/background]
+            stages: [dedup, scan, report]
+            detectors:
+              marker: {file: \(TestSupport.repositoryRoot.path)/pipelines/markers/markers-v1.yaml}
+            """
+        let path = dir + "/pipeline.yaml"
+        try TestSupport.write([UInt8](text), to: path)
+        return path
+    }
+
+    /// summary.json without the fields that name the time, the host or the thread count.
+    func comparable(_ path: String) throws -> NSDictionary {
+        var summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        for key in ["started_at", "finished_at", "host", "threads"] { summary[key] = nil }
+        summary["shards"] = (summary["shards"] as? [[String: Any]])?.map { shard -> [String: Any] in
+            var copy = shard
+            copy["seconds"] = nil
+            return copy
+        }
+        return summary as NSDictionary
+    }
+
+    func testSlurmRunIsByteIdenticalToTheLocalRunAndRerunsOnlyUnfinishedTasks() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let pipeline = try pipeline(in: dir)
+        let local = try TestSupport.run(["run", pipeline, "-o", dir + "/local"])
+        XCTAssertEqual(local.status, 0, local.error)
+        let slurm = try TestSupport.run(["run", pipeline, "-o", dir + "/slurm", "--executor", "slurm", "--tasks", "2"])
+        XCTAssertEqual(slurm.status, 0, slurm.error)
+        XCTAssertTrue(slurm.error.contains("scan: submitted job array"), slurm.error)
+        XCTAssertTrue(slurm.error.contains("finish: job"), slurm.error)
+
+        for file in ["manifest.jsonl", "attributes/shard-002.jsonl", "dedup/clusters.jsonl", "dedup/remove/shard-001.jsonl"] {
+            let a = try Data(contentsOf: URL(fileURLWithPath: dir + "/local/" + file))
+            let b = try Data(contentsOf: URL(fileURLWithPath: dir + "/slurm/" + file))
+            XCTAssertEqual(a, b, file)
+        }
+        XCTAssertEqual(try comparable(dir + "/local/summary.json"), try comparable(dir + "/slurm/summary.json"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/slurm/report.html"))
+
+        // Lose one shard's scan: the rerun submits that shard alone, and nothing of the dedup.
+        try FileManager.default.removeItem(atPath: dir + "/slurm/parts/000002.done")
+        let rerun = try TestSupport.run(["run", pipeline, "-o", dir + "/slurm", "--executor", "slurm"])
+        XCTAssertEqual(rerun.status, 0, rerun.error)
+        XCTAssertTrue(rerun.error.contains("signatures: all 4 tasks done, not submitted"), rerun.error)
+        XCTAssertTrue(rerun.error.contains("scan: submitted job array") && rerun.error.contains("with 1 tasks (1 of 4 stage tasks)"), rerun.error)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/local/manifest.jsonl")),
+                       try Data(contentsOf: URL(fileURLWithPath: dir + "/slurm/manifest.jsonl")))
+    }
+
+    func testAFailedTaskFailsItsStageWithItsLogAndCancelsTheRest() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let pipeline = try pipeline(in: dir)
+        // The clusters stage cannot create its folder: a file stands where it should be.
+        try FileManager.default.createDirectory(atPath: dir + "/out/dedup", withIntermediateDirectories: true)
+        try TestSupport.write([UInt8]("not a folder"), to: dir + "/out/dedup/clusters")
+        let started = Date()
+        let result = try TestSupport.run(["run", pipeline, "-o", dir + "/out", "--executor", "slurm"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.error.contains("stage clusters"), result.error)
+        XCTAssertTrue(result.error.contains("FAILED") && result.error.contains("/slurm/logs/clusters-"), result.error)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 120, "dependent stages are cancelled, not left pending")
+        let queue = try TestSupport.run([], prefix: ["/usr/bin/env", "squeue", "-h", "-n", "echoscan-decisions"])
+        XCTAssertEqual(queue.output.trimmingCharacters(in: .whitespacesAndNewlines), "", "nothing left in the queue")
+    }
+}
