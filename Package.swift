@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "echoscan", targets: ["echoscan"]),
+        .executable(name: "echoscan-fuzz", targets: ["echoscan-fuzz"]),
         .library(name: "EchoScan", targets: ["EchoScan"]),
     ],
     dependencies: [
@@ -33,6 +34,13 @@ let package = Package(
                 "EchoScan",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // libFuzzer target over the reader: scripts/fuzz.sh builds it with --sanitize=fuzzer.
+        .executableTarget(
+            name: "echoscan-fuzz",
+            dependencies: ["EchoScan"],
+            path: "Sources/EchoScanFuzz",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
         .testTarget(
             name: "EchoScanTests",

@@ -1,0 +1,44 @@
+import EchoScan
+import Foundation
+
+/// One fuzz input through the reader: the JSON field extractor on the bytes as one line, then
+/// the whole shard reader (format detection, decompressors, line splitter, extractor) on the
+/// bytes as a file. Any crash, hang or unbounded allocation is a bug; errors are fine.
+enum FuzzReader {
+    static let path = NSTemporaryDirectory() + "echoscan-fuzz-\(getpid()).jsonl"
+
+    static func run(_ bytes: UnsafeRawBufferPointer) {
+        var output: [UInt8] = []
+        var values: [JSONFieldExtractor.Value] = []
+        try? JSONFieldExtractor(keys: ["text", "id"]).extract(bytes, into: &output, values: &values)
+        for value in values {
+            if case .string(let range) = value { precondition(range.upperBound <= output.count) }
+        }
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { return }
+        var options = ReaderOptions()
+        options.maximumLineBytes = 1 << 20
+        _ = ShardReader(path: path, options: options).read { batch in
+            for document in batch.documents { precondition(document.textRange.upperBound <= batch.bytes.count) }
+        }
+    }
+}
+
+#if FUZZING
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    FuzzReader.run(UnsafeRawBufferPointer(start: data, count: size))
+    return 0
+}
+#else
+/// Without the fuzzer: replays the files given as arguments (a crash reproducer or a corpus).
+@main
+struct Replay {
+    static func main() {
+        for path in CommandLine.arguments.dropFirst() {
+            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            data.withUnsafeBytes { FuzzReader.run($0) }
+        }
+        print("replayed \(CommandLine.arguments.count - 1) inputs")
+    }
+}
+#endif

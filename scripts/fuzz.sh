@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Fuzzes the shard reader and the JSON extractor with libFuzzer for a bounded time.
+# Seeds: the bundled sample shards (plain, zstd, gzip, lz4) and a few malformed lines.
+# Usage: scripts/fuzz.sh [SECONDS]   (default 600); crashes are saved under .fuzz/artifacts/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_TO_RUN="${1:-600}"
+scripts/setup.sh --no-build
+swift build --scratch-path .build-fuzz --product echoscan-fuzz --sanitize=fuzzer -Xswiftc -DFUZZING 2>&1 | tail -1
+mkdir -p .fuzz/corpus .fuzz/artifacts
+cp samples/corpus/* .fuzz/corpus/
+printf '{"text":"a\\ud83d\\ude00b","id":1}\n{"text":"\\u00e9"}\n{"text":5}\n{"id":"x"}\nnot json\n' > .fuzz/corpus/lines.jsonl
+head -c 3000 samples/references/fastchat__bard.jsonl > .fuzz/corpus/head.jsonl
+SWIFT_BACKTRACE=enable=no .build-fuzz/debug/echoscan-fuzz .fuzz/corpus -max_total_time="$SECONDS_TO_RUN" \
+  -max_len=65536 -timeout=10 -rss_limit_mb=2048 -artifact_prefix=.fuzz/artifacts/ -print_final_stats=1
