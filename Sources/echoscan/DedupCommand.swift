@@ -9,29 +9,16 @@ struct Dedup: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output directory (stage files, clusters.jsonl, remove/<shard>.jsonl, summary.json).")
     var output: String
 
-    @Option(help: "Pipeline file; its dedup: section sets threshold, permutations, shingle size.")
-    var pipeline: String?
-
-    @Option(help: "Worker threads (default: the pipeline's, else one per core).")
-    var threads: Int?
+    /// The pipeline's dedup: section sets threshold, permutations, shingle size.
+    @OptionGroup var pipeline: PipelineOptions
 
     @Argument(help: "Shard files, directories or globs.")
     var inputs: [String]
 
-    func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-    }
-
     func run() throws {
-        var configuration = try loadPipeline(pipeline)
-        if let threads { configuration.threads = threads }
+        let configuration = try pipeline.load()
         let deduplicator = Deduplicator(request: DedupRequest(inputs: inputs, outputDirectory: output, configuration: configuration))
-        let summary: DedupSummary
-        do {
-            summary = try deduplicator.run(executor: LocalExecutor(threads: configuration.effectiveThreads, log: { log($0) }))
-        } catch let error as StageError {
-            throw CommandError(error.description)
-        }
+        let summary = try deduplicator.run(executor: LocalExecutor(threads: configuration.effectiveThreads, log: { log($0) }))
         report(summary)
         if summary.status != "ok" { throw Status.partial }
     }

@@ -28,6 +28,26 @@ struct ReaderArguments: ParsableArguments {
     }
 }
 
+/// `--pipeline` and `--threads`, shared by the commands that take a pipeline file as an option.
+struct PipelineOptions: ParsableArguments {
+    @Option(help: "Pipeline file (see pipelines/default.yaml).")
+    var pipeline: String?
+
+    @Option(help: "Worker threads (default: the pipeline's, else one per core).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    /// The pipeline file's configuration (the defaults without one), with --threads applied.
+    func load() throws -> PipelineConfiguration {
+        var configuration = try loadPipeline(pipeline)
+        if let threads { configuration.threads = threads }
+        return configuration
+    }
+}
+
 /// Writes to standard error without buffering surprises.
 enum FileHandleStream {
     struct Standard {

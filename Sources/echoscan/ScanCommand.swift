@@ -15,11 +15,7 @@ struct Scan: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output directory.")
     var output: String
 
-    @Option(help: "Pipeline file with detector thresholds (see pipelines/default.yaml).")
-    var pipeline: String?
-
-    @Option(help: "Worker threads (default: the pipeline's, else one per core).")
-    var threads: Int?
+    @OptionGroup var pipeline: PipelineOptions
 
     @Flag(help: "Make a bad line end its shard instead of being counted and skipped.")
     var strict = false
@@ -30,13 +26,8 @@ struct Scan: ParsableCommand {
     @Argument(help: "Shard files, directories or globs.")
     var inputs: [String]
 
-    func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-    }
-
     func run() throws {
-        var configuration = try loadPipeline(pipeline)
-        if let threads { configuration.threads = threads }
+        var configuration = try pipeline.load()
         if strict { configuration.reader.strict = true }
         let progress = ProgressLine()
         // Errors (a damaged index, a busy or unwritable output directory, a bad pipeline file)

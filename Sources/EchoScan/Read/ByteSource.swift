@@ -109,6 +109,24 @@ struct InputWindow {
         return n > 0
     }
 
+    /// Makes input available for a decompressor: false at the clean end of the file, an error
+    /// when the file ends inside a frame (a truncated stream).
+    mutating func ensureInput(frameOpen: Bool, format: String) throws -> Bool {
+        if !isEmpty { return true }
+        if try refill() { return true }
+        if frameOpen {
+            throw ShardError(shard: file.path, kind: .truncatedStream,
+                             reason: "\(format) stream ends inside a frame after \(file.bytesRead) compressed bytes")
+        }
+        return false
+    }
+
+    /// A decoding error of `format`, placed at the current compressed byte.
+    func corrupt(_ format: String, _ message: String) -> ShardError {
+        ShardError(shard: file.path, kind: .corruptStream,
+                   reason: "\(format): \(message) near compressed byte \(file.bytesRead - pendingCount)")
+    }
+
     var pendingPointer: UnsafeRawPointer { UnsafeRawPointer(storage.baseAddress!) + start }
     var pendingCount: Int { end - start }
 }

@@ -24,15 +24,7 @@ public final class GzipDecompressor: ByteSource {
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         while true {
-            if input.isEmpty {
-                guard try input.refill() else {
-                    if memberOpen {
-                        throw ShardError(shard: input.file.path, kind: .truncatedStream,
-                                         reason: "gzip stream ends inside a member after \(input.file.bytesRead) compressed bytes")
-                    }
-                    return 0
-                }
-            }
+            guard try input.ensureInput(frameOpen: memberOpen, format: "gzip") else { return 0 }
             let available = input.pendingCount
             stream.next_in = UnsafeMutablePointer(mutating: input.pendingPointer.assumingMemoryBound(to: Bytef.self))
             stream.avail_in = UInt32(available)
@@ -50,9 +42,7 @@ public final class GzipDecompressor: ByteSource {
             case Z_OK, Z_BUF_ERROR:
                 break
             default:
-                let message = stream.msg.map { String(cString: $0) } ?? "error \(status)"
-                throw ShardError(shard: input.file.path, kind: .corruptStream,
-                                 reason: "gzip: \(message) near compressed byte \(input.file.bytesRead - input.pendingCount)")
+                throw input.corrupt("gzip", stream.msg.map { String(cString: $0) } ?? "error \(status)")
             }
             if produced > 0 { return produced }
         }

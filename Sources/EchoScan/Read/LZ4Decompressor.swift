@@ -25,24 +25,12 @@ public final class LZ4Decompressor: ByteSource {
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         while true {
-            if input.isEmpty {
-                guard try input.refill() else {
-                    if frameOpen {
-                        throw ShardError(shard: input.file.path, kind: .truncatedStream,
-                                         reason: "lz4 stream ends inside a frame after \(input.file.bytesRead) compressed bytes")
-                    }
-                    return 0
-                }
-            }
+            guard try input.ensureInput(frameOpen: frameOpen, format: "lz4") else { return 0 }
             var produced = buffer.count
             var consumed = input.pendingCount
             let hint = LZ4F_decompress(context, buffer.baseAddress, &produced, input.pendingPointer, &consumed, nil)
             input.start += consumed
-            if LZ4F_isError(hint) != 0 {
-                let name = String(cString: LZ4F_getErrorName(hint))
-                throw ShardError(shard: input.file.path, kind: .corruptStream,
-                                 reason: "lz4: \(name) near compressed byte \(input.file.bytesRead - input.pendingCount)")
-            }
+            if LZ4F_isError(hint) != 0 { throw input.corrupt("lz4", String(cString: LZ4F_getErrorName(hint))) }
             frameOpen = hint != 0
             if produced > 0 { return produced }
         }

@@ -26,24 +26,12 @@ public final class ZstdDecompressor: ByteSource {
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         while true {
-            if input.isEmpty {
-                guard try input.refill() else {
-                    if frameOpen {
-                        throw ShardError(shard: input.file.path, kind: .truncatedStream,
-                                         reason: "zstd stream ends inside a frame after \(input.file.bytesRead) compressed bytes")
-                    }
-                    return 0
-                }
-            }
+            guard try input.ensureInput(frameOpen: frameOpen, format: "zstd") else { return 0 }
             var inBuffer = ZSTD_inBuffer(src: input.pendingPointer, size: input.pendingCount, pos: 0)
             var outBuffer = ZSTD_outBuffer(dst: buffer.baseAddress, size: buffer.count, pos: 0)
             let result = ZSTD_decompressStream(stream, &outBuffer, &inBuffer)
             input.start += inBuffer.pos
-            if ZSTD_isError(result) != 0 {
-                let name = String(cString: ZSTD_getErrorName(result))
-                throw ShardError(shard: input.file.path, kind: .corruptStream,
-                                 reason: "zstd: \(name) near compressed byte \(input.file.bytesRead - input.pendingCount)")
-            }
+            if ZSTD_isError(result) != 0 { throw input.corrupt("zstd", String(cString: ZSTD_getErrorName(result))) }
             frameOpen = result != 0
             if outBuffer.pos > 0 { return outBuffer.pos }
         }
