@@ -121,4 +121,29 @@ final class OperationsTests: XCTestCase {
         XCTAssertTrue(result.error.contains("cannot create the output directory") || result.error.contains("not writable"), result.error)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/out"))
     }
+
+    /// A full disk: a 48 KiB tmpfs fills up during the scan. The scan fails with a clear error,
+    /// no manifest appears, the ledger holds no half-written row, and no marker claims the
+    /// unfinished shard, so a rerun on a roomier disk redoes it.
+    func testFullDiskIsAClearErrorAndLeavesTheLedgerConsistent() throws {
+        guard getuid() == 0 else { throw XCTSkip("mounting a small tmpfs needs root") }
+        let dir = try TestSupport.temporaryDirectory()
+        let samples = TestSupport.samples
+        XCTAssertEqual(try TestSupport.run(["index", "build", "-o", dir + "/ref.idx", samples + "/references"]).status, 0)
+        let small = dir + "/small"
+        try FileManager.default.createDirectory(atPath: small, withIntermediateDirectories: true)
+        let mount = try TestSupport.run([], prefix: ["/bin/mount", "-t", "tmpfs", "-o", "size=48k", "tmpfs", small])
+        XCTAssertEqual(mount.status, 0, mount.error)
+        defer { _ = try? TestSupport.run([], prefix: ["/bin/umount", small]) }
+
+        let result = try TestSupport.run(["scan", "--index", dir + "/ref.idx", "-o", small + "/out", samples + "/corpus"],
+                                         directory: TestSupport.repositoryRoot.path)
+        XCTAssertEqual(result.status, 1, result.output)
+        XCTAssertTrue(result.error.contains("full") || result.error.contains("No space left"), result.error)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: small + "/out/manifest.jsonl"))
+        let done = try FileManager.default.contentsOfDirectory(atPath: small + "/out/parts").filter { $0.hasSuffix(".done") }
+        let ledger = try TestSupport.run(["ledger", "--json", small + "/out"])
+        XCTAssertEqual(ledger.status, 0, ledger.error)
+        XCTAssertEqual(ledger.output.split(separator: "\n").count, done.count, "one ledger row per finished shard")
+    }
 }
