@@ -13,7 +13,7 @@ struct Cat: ParsableCommand {
     func run() throws {
         let (paths, expandErrors) = ShardInputs.expand(inputs)
         var failed = !expandErrors.isEmpty
-        expandErrors.forEach { FileHandleStream.standardError.write("echoscan: \($0)\n") }
+        expandErrors.forEach { log("\($0)") }
         let output = BufferedOutput(descriptor: 1)
         for (index, path) in paths.enumerated() {
             let result = ShardReader(path: path, shardIndex: index, options: reader.options).read { batch in
@@ -30,7 +30,7 @@ struct Cat: ParsableCommand {
                     output.write([0x0A])
                 }
             }
-            for error in result.errors { FileHandleStream.standardError.write("echoscan: \(error)\n") }
+            for error in result.errors { log("\(error)") }
             failed = failed || !result.errors.isEmpty
         }
         output.flush()
@@ -52,7 +52,7 @@ struct Stats: ParsableCommand {
 
     func run() throws {
         let (paths, expandErrors) = ShardInputs.expand(inputs)
-        expandErrors.forEach { FileHandleStream.standardError.write("echoscan: \($0)\n") }
+        expandErrors.forEach { log("\($0)") }
         var failed = !expandErrors.isEmpty
         if !json {
             print(pad("shard", 48) + pad("format", 8) + pad("documents", 11) + pad("bad_lines", 11) + pad("bytes", 14) + "compressed")
@@ -83,7 +83,7 @@ struct Stats: ParsableCommand {
                 print(pad(path, 48) + pad(result.format?.rawValue ?? "-", 8) + pad("\(result.documents)", 11)
                       + pad("\(result.badLines)", 11) + pad("\(result.uncompressedBytes)", 14) + "\(result.compressedBytes)")
             }
-            for error in result.errors { FileHandleStream.standardError.write("echoscan: \(error)\n") }
+            for error in result.errors { log("\(error)") }
             failed = failed || !result.errors.isEmpty
         }
         if !json {

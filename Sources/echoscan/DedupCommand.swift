@@ -24,10 +24,6 @@ struct Dedup: ParsableCommand {
     }
 }
 
-func log(_ line: String) {
-    FileHandleStream.standardError.write("echoscan: \(line)\n")
-}
-
 func report(_ summary: DedupSummary) {
     for shard in summary.shards {
         if let error = shard.error { log(error) }

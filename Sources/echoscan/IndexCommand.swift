@@ -66,7 +66,7 @@ struct IndexCommand: ParsableCommand {
             if let first = backgroundPaths.errors.first { throw CommandError(first.description) }
             do {
                 let report = try IndexBuilder(options: options).build(references: paths, background: backgroundPaths.paths, output: output)
-                for warning in report.warnings { FileHandleStream.standardError.write("echoscan: warning: \(warning)\n") }
+                for warning in report.warnings { log("warning: \(warning)") }
                 let megabytes = Double(report.referenceBytes) / 1_000_000
                 print("""
                     wrote \(output): \(report.metadata.referenceCount) references in \(report.metadata.groupCount) groups, \
