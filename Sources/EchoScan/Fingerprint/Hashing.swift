@@ -39,7 +39,10 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     }
 }
 
-/// Hashes a token's normalized bytes as they are produced, eight bytes per mixing step.
+/// Hashes a token's normalized bytes eight at a time: byte i of the token goes to bits
+/// 8·(i mod 8) of a word (a little-endian load), each full word is mixed into the state, and the
+/// length closes it. The tokenizer's ASCII path feeds whole words (`addWord`), the Unicode path
+/// single bytes (`add`); both give the same hash for the same bytes.
 @usableFromInline
 struct TokenHasher {
     var state: UInt64
@@ -51,12 +54,19 @@ struct TokenHasher {
 
     @inline(__always)
     mutating func add(_ byte: UInt8) {
-        word = word << 8 | UInt64(byte)
+        word |= UInt64(byte) << ((length & 7) << 3)
         length &+= 1
         if length & 7 == 0 {
             state = StableHash.mix(state ^ word) &+ 0x9E37_79B9_7F4A_7C15
             word = 0
         }
+    }
+
+    /// Eight bytes at once; only at a multiple of eight bytes into the token.
+    @inline(__always)
+    mutating func addWord(_ value: UInt64) {
+        state = StableHash.mix(state ^ value) &+ 0x9E37_79B9_7F4A_7C15
+        length &+= 8
     }
 
     @inline(__always)

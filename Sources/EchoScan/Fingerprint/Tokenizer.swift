@@ -68,7 +68,8 @@ public struct Tokenizer: Sendable {
                 if byte < 0x80 {
                     let kind = classes[Int(byte)]
                     if kind != 0 {
-                        var hasher = TokenHasher(seed: seed)
+                        // Find the end of the ASCII word first, then hash it a word at a time:
+                        // OR-ing 0x20 lowercases letters and leaves digits as they are.
                         var end = index
                         var allDigits = true
                         while end < count {
@@ -76,8 +77,19 @@ public struct Tokenizer: Sendable {
                             let nextKind = next < 0x80 ? classes[Int(next)] : 0
                             if nextKind == 0 { break }
                             allDigits = allDigits && nextKind == 2
-                            hasher.add(next | (nextKind == 1 ? 0x20 : 0))
                             end += 1
+                        }
+                        var hasher = TokenHasher(seed: seed)
+                        var chunk = index
+                        if let base = text.baseAddress {
+                            while chunk + 8 <= end {
+                                hasher.addWord(UnsafeRawPointer(base + chunk).loadUnaligned(as: UInt64.self).littleEndian | 0x2020_2020_2020_2020)
+                                chunk += 8
+                            }
+                        }
+                        while chunk < end {
+                            hasher.add(text[chunk] | 0x20)
+                            chunk += 1
                         }
                         if end < count, text[end] >= 0x80, Self.continuesWord(text, at: end) {
                             index = slowWord(text, from: index, into: &tokens)
