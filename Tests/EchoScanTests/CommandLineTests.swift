@@ -26,8 +26,7 @@ final class CommandLineTests: XCTestCase {
         try FileManager.default.setAttributes([.posixPermissions: 0o711], ofItemAtPath: dir)
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: dir + "/open.jsonl")
         try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: dir + "/locked")
-        let prefix = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"] : []
-        let result = try TestSupport.run(["stats", dir + "/locked", dir + "/open.jsonl"], prefix: prefix)
+        let result = try TestSupport.runUnprivileged(["stats", dir + "/locked", dir + "/open.jsonl"], directory: dir)
         XCTAssertEqual(result.status, 3, result.error)
         XCTAssertTrue(result.error.contains("locked: unreadable: cannot list directory: Permission denied"), result.error)
         XCTAssertTrue(result.output.contains("open.jsonl"), result.output)

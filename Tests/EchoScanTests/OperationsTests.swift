@@ -108,15 +108,20 @@ final class OperationsTests: XCTestCase {
     }
 
     func testUnwritableOutputDirectoryIsAClearErrorAndLeavesNothing() throws {
+        // Everything the unprivileged run reads lives in a world-readable folder.
         let dir = try TestSupport.temporaryDirectory()
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir)
         let samples = TestSupport.samples
         XCTAssertEqual(try TestSupport.run(["index", "build", "-o", dir + "/ref.idx", samples + "/references"]).status, 0)
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: dir + "/ref.idx")
+        try FileManager.default.copyItem(atPath: samples + "/corpus/shard-003.jsonl", toPath: dir + "/shard.jsonl")
+        try FileManager.default.copyItem(atPath: TestSupport.repositoryRoot.path + "/pipelines/markers/markers-v1.yaml", toPath: dir + "/markers.yaml")
+        try TestSupport.write([UInt8]("version: 1\ndetectors:\n  marker: {file: markers.yaml}\n"), to: dir + "/pipeline.yaml")
+        for file in ["ref.idx", "shard.jsonl", "markers.yaml", "pipeline.yaml"] {
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: dir + "/" + file)
+        }
         // As `nobody`, the root-owned folder cannot be written.
-        let prefix = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"] : []
-        let result = try TestSupport.run(["scan", "--index", dir + "/ref.idx", "-o", dir + "/out", samples + "/corpus"],
-                                         prefix: prefix, directory: TestSupport.repositoryRoot.path)
+        let result = try TestSupport.runUnprivileged(["scan", "--index", dir + "/ref.idx", "--pipeline", dir + "/pipeline.yaml",
+                                                      "-o", dir + "/out", dir + "/shard.jsonl"], directory: dir)
         XCTAssertEqual(result.status, 1, result.error)
         XCTAssertTrue(result.error.contains("cannot create the output directory") || result.error.contains("not writable"), result.error)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/out"))

@@ -89,8 +89,19 @@ enum TestSupport {
         var error: String
     }
 
+    /// Runs echoscan as `nobody` when the tests run as root (root reads and writes everything),
+    /// from a copy of the binary in a world-readable folder, since the checkout may not be.
+    static func runUnprivileged(_ arguments: [String], directory: String) throws -> Run {
+        guard getuid() == 0 else { return try run(arguments, directory: directory) }
+        let folder = try temporaryDirectory("nobody")
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder)
+        try FileManager.default.copyItem(atPath: executable, toPath: folder + "/echoscan")
+        return try run(arguments, prefix: ["/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"],
+                       directory: directory, executable: folder + "/echoscan")
+    }
+
     /// Runs echoscan (optionally through a prefix such as `setpriv … --`) and collects its output.
-    static func run(_ arguments: [String], prefix: [String] = [], directory: String? = nil) throws -> Run {
+    static func run(_ arguments: [String], prefix: [String] = [], directory: String? = nil, executable: String = executable) throws -> Run {
         let process = Process()
         if prefix.isEmpty {
             process.executableURL = URL(fileURLWithPath: executable)
