@@ -2,7 +2,7 @@
 # Deduplication benchmark: precision and recall of duplicate pairs on a corpus with planted
 # near-duplicates (scripts/make_dedup_corpus.py), MB of text per second per core, and peak RSS,
 # for echoscan and, in the same run with the same parameters (Jaccard 0.8, 128 permutations,
-# word 5-grams), datasketch and rensa from PyPI in a virtual environment.
+# word 5-grams), datasketch, rensa and datatrove's MinHash stages from PyPI in a virtual environment.
 # Usage: scripts/bench-dedup.sh [DATA_DIR] [WORK_DIR] [MEGABYTES]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +12,7 @@ MB="${3:-100}"
 BIN="$(pwd)/.build/release/echoscan"
 swift build -c release --product echoscan >/dev/null
 VENV="$WORK/venv"
-[ -x "$VENV/bin/python" ] || { python3 -m venv "$VENV"; "$VENV/bin/pip" install -q datasketch rensa; }
+[ -x "$VENV/bin/python" ] || { python3 -m venv "$VENV"; "$VENV/bin/pip" install -q datasketch rensa datatrove regex tokenizers xxhash orjson spacy nltk; }
 CORPUS="$WORK/${MB}MB"
 [ -d "$CORPUS/corpus" ] || python3 scripts/make_dedup_corpus.py "$DATA" "$CORPUS" "$MB"
 TEXT_MB=$(python3 -c "import json,os,sys; d=sys.argv[1]; print(sum(len(json.loads(l)['text'].encode()) for f in os.listdir(d) for l in open(os.path.join(d,f)))/1e6)" "$CORPUS/corpus")
@@ -35,10 +35,10 @@ with open(sys.argv[2], "w") as out:
 PY
 echo "== speed ($TEXT_MB MB of text)"
 python3 -c "print(f'echoscan: one core {$ONE:.1f} s = {$TEXT_MB/$ONE:.1f} MB/s per core, peak RSS {$RSS/1024:.0f} MB; two threads {$TWO:.1f} s = {$TEXT_MB/$TWO:.1f} MB/s')"
-for peer in datasketch rensa; do
+for peer in datasketch rensa datatrove; do
   RESULT=$(taskset -c 0 "$VENV/bin/python" scripts/dedup_peers.py "$peer" "$CORPUS/corpus" "$CORPUS/$peer.pairs")
   python3 -c "import json; r=json.loads('$RESULT'); print(f\"{r['peer']}: one core {r['seconds']:.1f} s = {r['megabytes']/r['seconds']:.1f} MB/s per core, peak RSS {r['peak_rss_mb']} MB\")"
 done
 echo "== quality"
 python3 scripts/score_dedup.py "$CORPUS/corpus" "$CORPUS/planted.jsonl" echoscan="$CORPUS/echoscan.pairs" \
-  datasketch="$CORPUS/datasketch.pairs" rensa="$CORPUS/rensa.pairs"
+  datasketch="$CORPUS/datasketch.pairs" rensa="$CORPUS/rensa.pairs" datatrove="$CORPUS/datatrove.pairs"

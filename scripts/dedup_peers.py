@@ -2,7 +2,9 @@
 """Runs a peer's MinHash-LSH deduplication over a corpus with echoscan's parameters (Jaccard 0.8,
 128 permutations, word 5-grams) and writes the duplicate pairs it finds (every pair inside a
 cluster) as JSONL. Shingling is the same for all peers: lowercased \\w+ words, 5-grams.
-Usage: dedup_peers.py datasketch|rensa CORPUS_DIR PAIRS_OUT
+datatrove runs its own four MinHash stages (its word tokenizer and normalisation, 16 buckets of 8
+hashes, sha1 hashing: its xxhash path fails with the installed xxhash) and its clusters are read back.
+Usage: dedup_peers.py datasketch|rensa|datatrove CORPUS_DIR PAIRS_OUT
 Prints one JSON line: seconds, MB of text, peak RSS.
 """
 import json, os, re, resource, sys, time
@@ -69,12 +71,39 @@ elif peer == "rensa":
                 union(keys[other][0], doc_id)
         lsh.insert(number, minhash)
         keys.append((doc_id, minhash))
+elif peer == "datatrove":
+    import glob, gzip, tempfile
+    from datatrove.executor import LocalPipelineExecutor
+    from datatrove.pipeline.dedup.minhash import (MinhashConfig, MinhashDedupBuckets, MinhashDedupCluster,
+                                                  MinhashDedupFilter, MinhashDedupSignature)
+    from datatrove.pipeline.readers import JsonlReader
+    from datatrove.pipeline.writers import JsonlWriter
+    from datatrove.utils.hashing import HashConfig
+    work = tempfile.mkdtemp(prefix="datatrove-")
+    config = MinhashConfig(n_grams=5, num_buckets=16, hashes_per_bucket=8, seed=1, hash_config=HashConfig(hash_fc="sha1", precision=64))
+    for name, pipeline, tasks in [
+        ("signatures", [JsonlReader(corpus), MinhashDedupSignature(output_folder=f"{work}/sigs", config=config)], 1),
+        ("buckets", [MinhashDedupBuckets(input_folder=f"{work}/sigs", output_folder=f"{work}/buckets", config=config)], config.num_buckets),
+        ("clusters", [MinhashDedupCluster(input_folder=f"{work}/buckets", output_folder=f"{work}/remove", config=config, save_cluster_id=True)], 1),
+        ("filter", [JsonlReader(corpus), MinhashDedupFilter(input_folder=f"{work}/remove", exclusion_writer=JsonlWriter(f"{work}/removed"),
+                                                            load_cluster_ids=True), JsonlWriter(f"{work}/kept")], 1),
+    ]:
+        LocalPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=1, logging_dir=f"{work}/logs/{name}").run()
+    for path in glob.glob(f"{work}/removed/*") + glob.glob(f"{work}/kept/*"):
+        with gzip.open(path, "rt") as handle:
+            for line in handle:
+                record = json.loads(line)
+                cluster = record.get("metadata", {}).get("minhash_cluster_id", -1)
+                if cluster is not None and cluster >= 0:
+                    union(f"cluster-{cluster}", record["id"])
+    megabytes = sum(len(text.encode()) for _, text in documents()) / 1e6
 else:
     sys.exit(f"unknown peer {peer}")
 seconds = time.time() - start
 clusters = {}
 for doc_id in list(parent):
-    clusters.setdefault(find(doc_id), set()).add(doc_id)
+    if not doc_id.startswith("cluster-"):
+        clusters.setdefault(find(doc_id), set()).add(doc_id)
 with open(pairs_out, "w") as handle:
     for members in clusters.values():
         members = sorted(members)

@@ -88,7 +88,7 @@ public struct Deduplicator: Sendable {
             totals.add(counts)
             let status = info.error != nil ? "failed" : (info.badLines > 0 ? "partial" : "ok")
             shardsSummary.append(.init(path: info.path, format: info.format, size: info.size, sha256: info.sha256, status: status,
-                                       counts: counts, error: info.error, lineErrors: info.lineErrors))
+                                       counts: counts, error: info.error, lineErrors: info.lineErrors, seconds: nil))
         }
         let clusters = (try? String(contentsOfFile: layout.clustersFile, encoding: .utf8))?.split(separator: "\n").count ?? 0
         let configuration = request.configuration
@@ -130,20 +130,7 @@ public struct DedupSummary: Codable, Sendable {
         }
     }
 
-    public struct Shard: Codable, Sendable {
-        public var path: String
-        public var format: String?
-        public var size: Int
-        public var sha256: String?
-        public var status: String
-        public var counts: Counts
-        public var error: String?
-        public var lineErrors: [String]
-
-        enum CodingKeys: String, CodingKey {
-            case path, format, size, sha256, status, counts, error, lineErrors = "line_errors"
-        }
-    }
+    public typealias Shard = ShardReport<Counts>
 
     public var echoscanVersion = EchoScanVersion.current
     public var parameters: FingerprintParameters

@@ -42,22 +42,7 @@ public struct ScanSummary: Codable, Sendable {
         }
     }
 
-    public struct Shard: Codable, Sendable {
-        public var path: String
-        public var format: String?
-        public var size: Int
-        public var sha256: String?
-        public var status: String
-        public var counts: Counts
-        public var error: String?
-        public var lineErrors: [String]
-        /// Time spent scanning the shard (absent from merged summaries' determinism checks).
-        public var seconds: Double?
-
-        enum CodingKeys: String, CodingKey {
-            case path, format, size, sha256, status, counts, error, lineErrors = "line_errors", seconds
-        }
-    }
+    public typealias Shard = ShardReport<Counts>
 
     public var echoscanVersion = EchoScanVersion.current
     public var index: IndexProvenance
@@ -87,5 +72,25 @@ public struct ScanSummary: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case echoscanVersion = "echoscan_version", index, pipeline, startedAt = "started_at", finishedAt = "finished_at"
         case host, threads, status, totals, shards, inputErrors = "input_errors", deduplication
+    }
+}
+
+/// What a run did with one shard: where it is, its checksum, how reading it ended, and the
+/// run's counts for it (scan or dedup counts).
+public struct ShardReport<Counts: Codable & Sendable>: Codable, Sendable {
+    public var path: String
+    public var format: String?
+    public var size: Int
+    public var sha256: String?
+    /// "ok", "partial" (lines skipped) or "failed" (the shard could not be read to its end).
+    public var status: String
+    public var counts: Counts
+    public var error: String?
+    public var lineErrors: [String]
+    /// Time spent on the shard, when the run measures it.
+    public var seconds: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case path, format, size, sha256, status, counts, error, lineErrors = "line_errors", seconds
     }
 }
