@@ -50,7 +50,9 @@ struct PipelineArguments: ParsableArguments {
             slurm.wait = !noWait
             chosen = slurm
         }
-        let result = try runner.run(executor: chosen, progress: executor == .local ? progress.update : nil)
+        var callback: ((ContaminationScanner.Progress) -> Void)? = nil
+        if executor == .local { callback = { progress.update($0) } }
+        let result = try runner.run(executor: chosen, progress: callback)
         progress.finish()
         if executor == .slurm && noWait {
             print("submitted; the results will be in \(runner.output)")

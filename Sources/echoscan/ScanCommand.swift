@@ -51,18 +51,29 @@ func loadPipeline(_ path: String?) throws -> PipelineConfiguration {
 }
 
 /// A live status line on a terminal; nothing when standard error is not a terminal.
-final class ProgressLine {
+final class ProgressLine: @unchecked Sendable {
     private let enabled = isatty(2) == 1
     private let started = Date()
     private var last = Date.distantPast
+    private var shards: [Int: ContaminationScanner.Progress] = [:]
+    private let lock = NSLock()
 
+    /// Shards done, documents, MB/s of text and an ETA from the share of shards done; shard
+    /// tasks may report from several threads.
     func update(_ progress: ContaminationScanner.Progress) {
-        guard enabled, Date().timeIntervalSince(last) > 0.2 else { return }
+        guard enabled else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        shards[progress.shard] = progress
+        guard Date().timeIntervalSince(last) > 0.2 || progress.finished else { return }
         last = Date()
         let seconds = max(Date().timeIntervalSince(started), 0.001)
-        let rate = Double(progress.bytes) / 1_000_000 / seconds
-        FileHandleStream.standardError.write(
-            "\r\u{1B}[K\(progress.shardsDone)/\(progress.shardCount) shards, \(progress.documents) documents, \(String(format: "%.1f", rate)) MB/s")
+        let done = shards.values.filter(\.finished).count
+        let documents = shards.values.map(\.documents).reduce(0, +)
+        let rate = Double(shards.values.map(\.bytes).reduce(0, +)) / 1_000_000 / seconds
+        let eta = done > 0 ? String(format: "%.0f s", seconds / Double(done) * Double(progress.shardCount - done)) : "?"
+        FileHandleStream.standardError.write("\r\u{1B}[K\(done)/\(progress.shardCount) shards, \(documents) documents, "
+                                             + "\(String(format: "%.1f", rate)) MB/s, ETA \(eta)")
     }
 
     func finish() {

@@ -39,11 +39,14 @@ public struct ContaminationScanner: Sendable {
         layout = OutputLayout(directory: request.outputDirectory, shards: shards)
     }
 
+    /// How far one shard's scan has come (totals so far for that shard).
     public struct Progress: Sendable {
-        public var shardsDone: Int
+        public var shard: Int
         public var shardCount: Int
         public var documents: Int
+        /// Uncompressed text bytes scanned so far in the shard.
         public var bytes: Int
+        public var finished: Bool
     }
 
     /// The index, matcher and provenance a process needs to scan; opened once per process.
@@ -132,6 +135,7 @@ public struct ContaminationScanner: Sendable {
         let records = context.records
         let index = context.index
         var counts = ScanSummary.Counts()
+        var textBytes = 0
         while true {
             switch queue.pop() {
             case .batch(let batch):
@@ -152,7 +156,8 @@ public struct ContaminationScanner: Sendable {
                     output.attributes?.write(attribute)
                     output.attributes?.write(CollectionOfOne(0x0A))
                 }
-                progress?(Progress(shardsDone: number, shardCount: shards.count, documents: counts.documents, bytes: 0))
+                textBytes += batch.bytes.count
+                progress?(Progress(shard: number, shardCount: shards.count, documents: counts.documents, bytes: textBytes, finished: false))
             case .end(let result):
                 counts.bytes = result.uncompressedBytes
                 counts.badLines = result.badLines
@@ -172,7 +177,7 @@ public struct ContaminationScanner: Sendable {
                     indexSHA256: context.indexSHA256, pipelineSHA256: configuration.sha256 ?? "defaults", status: status,
                     documents: counts.documents, flagged: counts.flagged, badLines: counts.badLines,
                     error: result.fatalError?.description, finishedAt: Self.timestamp(Date()), seconds: shard.seconds ?? 0))
-                progress?(Progress(shardsDone: number + 1, shardCount: shards.count, documents: counts.documents, bytes: counts.bytes))
+                progress?(Progress(shard: number, shardCount: shards.count, documents: counts.documents, bytes: textBytes, finished: true))
                 return
             }
         }
