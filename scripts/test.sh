@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# Installs what the tests need and runs them (the README's test command; CI runs exactly this).
+# Installs what the tests need and runs them: the README's test command, and exactly what CI runs.
+# As root it installs the system packages and starts a one-node Slurm cluster for the Slurm
+# executor's tests (scripts/slurm-single-node.sh); elsewhere, without Slurm, those tests are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --no-build --test
+if [ "$(id -u)" -eq 0 ]; then
+  scripts/slurm-single-node.sh start
+elif ! command -v sinfo >/dev/null 2>&1; then
+  echo "test: no Slurm here and not root to start one: the Slurm tests are skipped" >&2
+  export ECHOSCAN_SKIP_SLURM=1
+fi
 swift build --product echoscan
 log=$(mktemp)
 status=0
