@@ -30,6 +30,11 @@ public final class ReferenceIndex: @unchecked Sendable {
     private let postingDirectory: UnsafeBufferPointer<UInt32>
     private let commonHashes: UnsafeBufferPointer<UInt64>
     private let directoryShift: UInt64
+    /// Per band, the start of each leading-bits bucket in its sorted entries (plus an end);
+    /// computed at open from the band table, about 4 KiB per band.
+    private let bandDirectory: [UInt32]
+    static let bandDirectoryBits = 10
+    static let bandBuckets = 1 << bandDirectoryBits
 
     public var referenceCount: Int { metadata.referenceCount }
     public var groupCount: Int { metadata.groupCount }
@@ -87,6 +92,19 @@ public final class ReferenceIndex: @unchecked Sendable {
         for (name, actual, expected) in expectations where actual != expected {
             throw IndexError(path: path, reason: "section \(name) has \(actual) entries, expected \(expected)")
         }
+        var directory: [UInt32] = []
+        directory.reserveCapacity(metadata.bands * (Self.bandBuckets + 1))
+        for band in 0..<metadata.bands {
+            var cursor = 0
+            for bucket in 0...Self.bandBuckets {
+                while cursor < metadata.groupCount,
+                      Int(bandTable[2 * (band * metadata.groupCount + cursor)] >> UInt64(64 - Self.bandDirectoryBits)) < bucket {
+                    cursor += 1
+                }
+                directory.append(UInt32(cursor))
+            }
+        }
+        bandDirectory = directory
         self.file = file
         fileSize = mapping.count
     }
@@ -224,8 +242,10 @@ public final class ReferenceIndex: @unchecked Sendable {
     public func bandMatches(band: Int, hash: UInt64, _ body: (Int) -> Void) {
         let groups = metadata.groupCount
         let base = band * groups
-        var low = 0
-        var high = groups
+        // The band's directory narrows the search to the entries with the same leading bits.
+        let bucket = band * (Self.bandBuckets + 1) + Int(hash >> UInt64(64 - Self.bandDirectoryBits))
+        var low = Int(bandDirectory[bucket])
+        var high = Int(bandDirectory[bucket + 1])
         while low < high {
             let middle = (low + high) >> 1
             if bandTable[2 * (base + middle)] < hash { low = middle + 1 } else { high = middle }
