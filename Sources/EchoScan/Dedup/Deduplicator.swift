@@ -40,7 +40,7 @@ public struct Deduplicator: Sendable {
         let reader = request.configuration.reader
         text += "\(reader.textField) \(reader.idField) \(reader.maximumLineBytes) \(reader.strict)\n"
         text += shards.joined(separator: "\n")
-        return SHA256.hash(data: Data(text.utf8)).map { byteHex($0) }.joined()
+        return SHA256.hash(data: Data(text.utf8)).hexString
     }
 
     public func stages() -> [Stage] {

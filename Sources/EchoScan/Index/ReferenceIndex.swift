@@ -227,12 +227,7 @@ public final class ReferenceIndex: @unchecked Sendable {
     @inline(__always)
     public func postings(for hash: UInt64) -> UnsafeBufferPointer<UInt32> {
         let bucket = Int(hash >> directoryShift)
-        var low = Int(postingDirectory[bucket])
-        var high = Int(postingDirectory[bucket + 1])
-        while low < high {
-            let middle = (low + high) >> 1
-            if postingKeys[middle] < hash { low = middle + 1 } else { high = middle }
-        }
+        let low = Self.lowerBound(hash, in: postingKeys, from: Int(postingDirectory[bucket]), to: Int(postingDirectory[bucket + 1]))
         var end = low
         while end < postingKeys.count, postingKeys[end] == hash { end += 1 }
         return UnsafeBufferPointer(rebasing: postingGroups[low..<end])
@@ -244,12 +239,8 @@ public final class ReferenceIndex: @unchecked Sendable {
         let base = band * groups
         // The band's directory narrows the search to the entries with the same leading bits.
         let bucket = band * (Self.bandBuckets + 1) + Int(hash >> UInt64(64 - Self.bandDirectoryBits))
-        var low = Int(bandDirectory[bucket])
-        var high = Int(bandDirectory[bucket + 1])
-        while low < high {
-            let middle = (low + high) >> 1
-            if bandTable[2 * (base + middle)] < hash { low = middle + 1 } else { high = middle }
-        }
+        var low = Self.lowerBound(hash, in: bandTable, from: Int(bandDirectory[bucket]), to: Int(bandDirectory[bucket + 1]),
+                                  stride: 2, offset: 2 * base)
         while low < groups, bandTable[2 * (base + low)] == hash {
             body(Int(bandTable[2 * (base + low) + 1]))
             low += 1
@@ -257,17 +248,26 @@ public final class ReferenceIndex: @unchecked Sendable {
     }
 
     public func isCommon(_ hash: UInt64) -> Bool {
-        var low = 0
-        var high = commonHashes.count
+        let low = Self.lowerBound(hash, in: commonHashes, from: 0, to: commonHashes.count)
+        return low < commonHashes.count && commonHashes[low] == hash
+    }
+
+    /// The first position in `from..<to` whose key is not below `key`, where entry i's key is
+    /// `keys[offset + stride·i]` and the keys are sorted.
+    @inline(__always)
+    static func lowerBound(_ key: UInt64, in keys: UnsafeBufferPointer<UInt64>, from: Int, to: Int,
+                           stride: Int = 1, offset: Int = 0) -> Int {
+        var low = from
+        var high = to
         while low < high {
             let middle = (low + high) >> 1
-            if commonHashes[middle] < hash { low = middle + 1 } else { high = middle }
+            if keys[offset + stride * middle] < key { low = middle + 1 } else { high = middle }
         }
-        return low < commonHashes.count && commonHashes[low] == hash
+        return low
     }
 
     /// SHA-256 of the whole index file, for provenance (reads every page: call once).
     public func computeSHA256() -> String {
-        SHA256.hash(data: file.bytes).map { byteHex($0) }.joined()
+        SHA256.hash(data: file.bytes).hexString
     }
 }

@@ -61,7 +61,7 @@ public struct PipelineConfiguration: Sendable {
         var reader = YAMLReader(path: path)
         try reader.apply(root, to: &configuration)
         configuration.source = path
-        configuration.sha256 = SHA256.hash(data: data).map { byteHex($0) }.joined()
+        configuration.sha256 = SHA256.hash(data: data).hexString
         if let file = configuration.markerFile, !file.hasPrefix("/") {
             configuration.markerFile = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(file)
         }

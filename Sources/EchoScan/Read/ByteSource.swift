@@ -70,8 +70,13 @@ public final class FileSource: ByteSource {
     /// The hex SHA-256 of every byte read so far; call after the stream has been read to the end.
     public func sha256Hex() -> String? {
         guard let hasher else { return nil }
-        return hasher.finalize().map { byteHex($0) }.joined()
+        return hasher.finalize().hexString
     }
+}
+
+extension Sequence where Element == UInt8 {
+    /// Lowercase hexadecimal, two digits per byte (SHA-256 digests in provenance and markers).
+    var hexString: String { map { byteHex($0) }.joined() }
 }
 
 func byteHex(_ byte: UInt8) -> String {

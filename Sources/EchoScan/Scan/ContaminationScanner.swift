@@ -65,7 +65,7 @@ public struct ContaminationScanner: Sendable {
             let configuration = request.configuration
             var text = "echoscan-scan \(EchoScanVersion.current) index \(indexSHA256) pipeline \(configuration.sha256 ?? "defaults")"
             if request.rescan { text += " rescan \(Date().timeIntervalSince1970)" }
-            fingerprint = SHA256.hash(data: Data(text.utf8)).map { byteHex($0) }.joined()
+            fingerprint = SHA256.hash(data: Data(text.utf8)).hexString
         }
     }
 

@@ -18,8 +18,6 @@ public struct SlurmExecutor: StageExecutor {
     public var wait = true
     public var pollInterval: Double = 1
     public var log: @Sendable (String) -> Void
-    /// Job ids submitted by the last `run`, in stage order.
-    public private(set) var submitted: [(stage: String, job: String)] = []
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
@@ -33,15 +31,11 @@ public struct SlurmExecutor: StageExecutor {
         self.log = log
     }
 
+    /// Submits the stages' unfinished tasks (the job ids are logged), then waits unless `wait` is off.
     public func run(_ stages: [Stage]) throws {
-        var copy = self
-        try copy.submitAndWait(stages)
-    }
-
-    public mutating func submitAndWait(_ stages: [Stage]) throws {
         let folder = output + "/slurm"
         try FileManager.default.createDirectory(atPath: folder + "/logs", withIntermediateDirectories: true)
-        submitted = []
+        var submitted: [(stage: String, job: String)] = []
         var previous: String? = nil
         for stage in stages {
             let pending = (0..<stage.taskCount).filter { !stage.isDone($0) }
