@@ -39,14 +39,20 @@ struct IndexCommand: ParsableCommand {
         @Option(help: "Worker threads (default: all cores).")
         var threads = ProcessInfo.processInfo.activeProcessorCount
 
+        @Option(help: "MiB of memory for sorting k-grams and band hashes; beyond it, sorted runs spill to disk.")
+        var sortMemory = IndexBuildOptions().sortMemoryBytes >> 20
+
+        @Option(help: "Folder for scratch files (default: the output's folder); about 40 bytes per reference token.")
+        var scratchDir = ""
+
         @OptionGroup var reader: ReaderArguments
 
         @Argument(help: "Reference files, directories or globs.")
         var references: [String]
 
         func validate() throws {
-            guard shingleSize >= 1, permutations >= 1, winnowWindow >= 1, threads >= 1 else {
-                throw ValidationError("--shingle-size, --permutations, --winnow-window and --threads must be at least 1")
+            guard shingleSize >= 1, permutations >= 1, winnowWindow >= 1, threads >= 1, sortMemory >= 1 else {
+                throw ValidationError("--shingle-size, --permutations, --winnow-window, --threads and --sort-memory must be at least 1")
             }
         }
 
@@ -60,6 +66,8 @@ struct IndexCommand: ParsableCommand {
             options.parameters.permutations = permutations
             options.parameters.winnowWindow = winnowWindow
             options.threads = threads
+            options.sortMemoryBytes = sortMemory << 20
+            options.scratchDirectory = scratchDir
             let (paths, errors) = ShardInputs.expand(references)
             if let first = errors.first { throw CommandError(first.description) }
             let backgroundPaths = ShardInputs.expand(background)
@@ -70,7 +78,7 @@ struct IndexCommand: ParsableCommand {
                 let megabytes = Double(report.referenceBytes) / 1_000_000
                 print("""
                     wrote \(output): \(report.metadata.referenceCount) references in \(report.metadata.groupCount) groups, \
-                    \(report.metadata.postingCount) postings, \(report.metadata.commonByFrequency + report.metadata.commonByBackground) common k-grams
+                    \(report.metadata.postingCount) postings, \(report.metadata.commonByFrequency + report.metadata.commonByBackground + report.metadata.commonByPrompt) common k-grams
                     \(String(format: "%.1f", megabytes)) MB of reference text in \(String(format: "%.2f", report.seconds)) s \
                     (\(String(format: "%.1f", megabytes / report.seconds / Double(threads))) MB/s per core, \(threads) threads); \
                     index \(report.indexBytes) bytes (\(String(format: "%.2f", Double(report.indexBytes) / Double(max(report.referenceBytes, 1)))) bytes per reference byte)

@@ -6,9 +6,10 @@ final class ReferenceIndexTests: XCTestCase {
     static let referenceFiles = ["arena-hard__gpt-4-0314.jsonl", "fastchat__bard.jsonl", "gsm8k__175b_finetuning.jsonl"]
         .map { TestSupport.samples + "/references/" + $0 }
 
-    func buildIndex(in dir: String, extra: [String] = []) throws -> (IndexBuildReport, String) {
-        let path = dir + "/reference.idx"
-        let report = try IndexBuilder().build(references: Self.referenceFiles + extra,
+    func buildIndex(in dir: String, extra: [String] = [], options: IndexBuildOptions = IndexBuildOptions(),
+                    name: String = "reference.idx") throws -> (IndexBuildReport, String) {
+        let path = dir + "/" + name
+        let report = try IndexBuilder(options: options).build(references: Self.referenceFiles + extra,
                                               background: [TestSupport.samples + "/background/human.jsonl"], output: path)
         return (report, path)
     }
@@ -58,6 +59,32 @@ final class ReferenceIndexTests: XCTestCase {
         XCTAssertEqual(index.reference(0).group, group)
         XCTAssertEqual(index.members(ofGroup: group), [0, 320])
         XCTAssertEqual(index.representative(ofGroup: group), 0)
+    }
+
+    func testBuildThatSpillsToDiskWritesTheSameIndex() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        // A copy of the first answer with one word changed: a near-duplicate, grouped with it
+        // through the LSH bands, which must survive the on-disk sort as well.
+        let first = try TestSupport.lines(Self.referenceFiles[0])[0]
+        var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])
+        var words = ((object["text"] as? String) ?? "").split(separator: " ").map(String.init)
+        XCTAssertGreaterThan(words.count, 100)
+        words[words.count / 2] = "edited"
+        object["id"] = "edited-copy"
+        object["text"] = words.joined(separator: " ")
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: dir + "/edited.jsonl"))
+
+        let (_, inMemory) = try buildIndex(in: dir, extra: [dir + "/edited.jsonl"])
+        var small = IndexBuildOptions()
+        small.sortMemoryBytes = 1  // the floor: runs of 1,024 entries, so every sorter spills many runs
+        small.threads = 1
+        let (_, spilled) = try buildIndex(in: dir, extra: [dir + "/edited.jsonl"], options: small, name: "spilled.idx")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: inMemory)), try Data(contentsOf: URL(fileURLWithPath: spilled)))
+        let index = try ReferenceIndex(path: spilled)
+        XCTAssertEqual(index.reference(320).group, index.reference(0).group)
+        XCTAssertEqual(index.members(ofGroup: index.reference(0).group), [0, 320])
+        // The scratch folder is gone.
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), ["edited.jsonl", "reference.idx", "spilled.idx"])
     }
 
     func testDamagedFilesAreRefused() throws {

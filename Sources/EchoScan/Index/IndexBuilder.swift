@@ -15,6 +15,10 @@ public struct IndexBuildOptions: Sendable {
     /// prompt is not the model's own, so the prompt's k-grams are common.
     public var promptField = "prompt"
     public var threads = ProcessInfo.processInfo.activeProcessorCount
+    /// Memory for sorting k-grams and band hashes; beyond it, sorted runs spill to disk.
+    public var sortMemoryBytes = 256 << 20
+    /// Folder for scratch files ("" = the output's folder); needs about 40 bytes per token.
+    public var scratchDirectory = ""
 
     public init() {}
 }
@@ -28,13 +32,16 @@ public struct IndexBuildReport: Sendable {
     public var warnings: [ShardError]
 }
 
-/// Builds a reference index file from JSONL reference files (see `IndexFormat`).
+/// Builds a reference index file from JSONL reference files (see `IndexFormat`) with memory
+/// bounded by one read batch, the sort budget and a few integers per reference.
 ///
-/// Stages: read every reference (id, text, model, vendor) → fingerprint in parallel → group exact
-/// duplicates (same token sequence) and near-duplicates (LSH candidates verified by MinHash
-/// similarity) with union-find → postings of the winnowed k-grams of each group, with document
-/// frequencies; frequent or background k-grams are marked common → band tables → one file,
-/// written to a temporary name and renamed into place.
+/// Passes: (1) read and fingerprint every reference in parallel batches, spilling texts, tokens
+/// and signatures to scratch files and content hashes, band hashes and k-grams to on-disk sorters
+/// (`ReferenceSpill`); (2) group exact and near-duplicates from the sorted hashes
+/// (`ReferenceGroups`); (3) merge the sorted k-grams of the groups' representatives with the
+/// sorted background and prompt k-grams into document frequencies and the common k-grams; (4)
+/// merge the sorted winnowed k-grams with the common ones into postings; (5) write each section
+/// to a scratch file and copy them into one index file, written to a temporary name and renamed.
 public struct IndexBuilder {
     public let options: IndexBuildOptions
 
@@ -42,211 +49,258 @@ public struct IndexBuilder {
         self.options = options
     }
 
-    struct Reference {
-        var id: String
-        var model: Int
-        var vendor: Int
-        var text: ArraySlice<UInt8>
-    }
-
-    struct ReferenceFingerprint: Sendable {
-        var tokens: [UInt64]
-        var signature: [UInt32]
-        var shingles: [UInt64]
-        var winnowed: [UInt64]
-    }
+    /// Sorters alive at once during the first pass (five for references, one for background).
+    private static let concurrentSorters = 6
 
     public func build(references: [String], background: [String] = [], output: String) throws -> IndexBuildReport {
         let started = Date()
+        let parameters = options.parameters
+        let folder = try Self.makeScratchFolder(for: output, in: options.scratchDirectory)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let sortEntries = max(1 << 10, options.sortMemoryBytes / 16 / Self.concurrentSorters)
+
         var warnings: [ShardError] = []
-        var names = NameTable()
-        var texts: [UInt8] = []
-        var records: [(id: String, model: Int, vendor: Int, range: Range<Int>)] = []
         var sources: [IndexMetadata.Source] = []
         var skipped = 0
-
         var reader = options.reader
         reader.extraFields = [options.modelField, options.vendorField] + (options.promptField.isEmpty ? [] : [options.promptField])
-        var promptShingles = Set<UInt64>()
-        let promptFingerprinter = Fingerprinter(parameters: options.parameters)
-        var promptScratch = DocumentFingerprint()
         reader.computeSHA256 = true
+        var spill = try ReferenceSpill(folder: folder, parameters: parameters, sortEntries: sortEntries, threads: options.threads)
         for (index, path) in references.enumerated() {
-            let result = ShardReader(path: path, shardIndex: index, options: reader).read { batch in
-                for document in batch.documents {
-                    let start = texts.count
-                    texts.append(contentsOf: batch.bytes[document.textRange])
-                    let model = names.models.intern(document.extras[0] ?? "unknown")
-                    let vendor = names.vendors.intern(document.extras[1] ?? "unknown")
-                    records.append((document.id ?? "\(path):\(document.line)", model, vendor, start..<texts.count))
-                    if document.extras.count > 2, var prompt = document.extras[2], !prompt.isEmpty {
-                        prompt.withUTF8 { promptFingerprinter.fingerprint($0, into: &promptScratch, withSignature: false) }
-                        promptShingles.formUnion(promptScratch.shingles)
-                    }
-                }
+            let result = try ShardReader(path: path, shardIndex: index, options: reader).read { batch in
+                try spill.add(batch, path: path)
             }
             if let fatal = result.fatalError { throw fatal }
             warnings += result.errors
             skipped += result.badLines
             sources.append(.init(path: path, sha256: result.sha256 ?? "", bytes: result.compressedBytes, records: result.documents))
         }
+        try spill.finish()
+        var backgroundSources: [IndexMetadata.Source] = []
+        var backgroundSorter = ExternalSorter(directory: folder, name: "background", runEntries: sortEntries)
+        try addBackground(background, to: &backgroundSorter, sources: &backgroundSources)
 
-        let parameters = options.parameters
-        let fingerprinter = Fingerprinter(parameters: parameters)
-        let frozenTexts = texts
-        let frozenRanges = records.map(\.range)
-        let fingerprints: [ReferenceFingerprint] = Parallel.map(count: records.count, threads: options.threads,
-                                                                makeState: { DocumentFingerprint() }) { scratch, index in
-            frozenTexts.withUnsafeBufferPointer { all in
-                fingerprinter.fingerprint(UnsafeBufferPointer(rebasing: all[frozenRanges[index]]), into: &scratch)
-            }
-            return ReferenceFingerprint(tokens: scratch.tokens.hashes, signature: scratch.signature,
-                                        shingles: scratch.shingles, winnowed: Self.uniqued(scratch.winnowedHashes.sorted()))
-        }
-
-        let banding = parameters.banding
-        let groups = group(fingerprints, banding: banding)
-
-        // Common k-grams: in more than `maximumDocumentFrequency` groups (counted over every
-        // k-gram of each group's representative), in the background text, or in a prompt.
-        var sourcesOfBackground: [IndexMetadata.Source] = []
-        let backgroundHashes = try backgroundShingles(background, sources: &sourcesOfBackground)
-        var allShingles: [UInt64] = []
-        for members in groups { allShingles += Self.uniqued(fingerprints[members[0]].shingles.sorted()) }
-        allShingles.sort()
-        var common: [UInt64] = []
-        var commonByFrequency = 0
-        var commonByBackground = 0
-        var commonByPrompt = 0
-        var start = 0
-        while start < allShingles.count {
-            var end = start + 1
-            while end < allShingles.count, allShingles[end] == allShingles[start] { end += 1 }
-            let hash = allShingles[start]
-            if end - start > options.maximumDocumentFrequency {
-                common.append(hash)
-                commonByFrequency += 1
-            } else if backgroundHashes.contains(hash) {
-                common.append(hash)
-                commonByBackground += 1
-            } else if promptShingles.contains(hash) {
-                common.append(hash)
-                commonByPrompt += 1
-            }
-            start = end
-        }
-        allShingles = []
-        let commonSet = Set(common)
-
-        // Postings: each group's distinct winnowed k-grams that are not common.
-        var postings: [(hash: UInt64, group: UInt32)] = []
-        for (groupIndex, members) in groups.enumerated() {
-            for hash in fingerprints[members[0]].winnowed where !commonSet.contains(hash) {
-                postings.append((hash, UInt32(groupIndex)))
-            }
-        }
-        postings.sort { $0.hash != $1.hash ? $0.hash < $1.hash : $0.group < $1.group }
-        let keys = postings.map(\.hash)
-        let owners = postings.map(\.group)
-
-        let metadata = IndexMetadata(
-            formatVersion: Int(IndexFormat.version), echoscanVersion: EchoScanVersion.current, parameters: parameters,
-            bands: banding.bands, rows: banding.rows, maximumDocumentFrequency: options.maximumDocumentFrequency,
-            groupingThreshold: options.groupingThreshold, sources: sources, backgroundSources: sourcesOfBackground,
-            models: names.models.names, vendors: names.vendors.names, referenceCount: records.count,
-            groupCount: groups.count, postingCount: keys.count, commonByFrequency: commonByFrequency,
-            commonByBackground: commonByBackground, commonByPrompt: commonByPrompt, skippedRecords: skipped)
+        let fingerprints = try SpilledFingerprints(folder: folder, permutations: parameters.permutations)
+        let groups = ReferenceGroups(count: spill.referenceCount, exact: try spill.exact.sorted(), bands: try spill.bands.sorted(),
+                                     fingerprints: fingerprints, threshold: options.groupingThreshold)
+        let common = try commonKGrams(shingles: try spill.shingles.sorted(), background: try backgroundSorter.sorted(),
+                                      prompts: try spill.prompts.sorted(), groups: groups, folder: folder)
+        let commonFile = try MappedFile.scratch(common.file.path)
+        let commonHashes = commonFile.bytes.bindMemory(to: UInt64.self)
+        let postings = try Postings(winnowed: try spill.winnowed.sorted(), common: commonHashes, groups: groups, folder: folder)
 
         let file = IndexFileWriter()
+        let metadata = IndexMetadata(
+            formatVersion: Int(IndexFormat.version), echoscanVersion: EchoScanVersion.current, parameters: parameters,
+            bands: parameters.banding.bands, rows: parameters.banding.rows, maximumDocumentFrequency: options.maximumDocumentFrequency,
+            groupingThreshold: options.groupingThreshold, sources: sources, backgroundSources: backgroundSources,
+            models: spill.names.models.names, vendors: spill.names.vendors.names, referenceCount: spill.referenceCount,
+            groupCount: groups.count, postingCount: postings.count, commonByFrequency: common.byFrequency,
+            commonByBackground: common.byBackground, commonByPrompt: common.byPrompt, skippedRecords: skipped)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         file.add(.metadata, bytes: Array(try encoder.encode(metadata)), count: 1)
-
-        var groupOf = [UInt32](repeating: 0, count: records.count)
-        for (groupIndex, members) in groups.enumerated() { for member in members { groupOf[member] = UInt32(groupIndex) } }
-        var strings = BinaryBuffer()
-        var compressed = BinaryBuffer()
-        var referenceTable = BinaryBuffer()
-        let compressedTexts = Parallel.map(count: records.count, threads: options.threads, makeState: {}) { _, index in
-            TextCodec.compress(frozenTexts[frozenRanges[index]])
-        }
-        for (index, record) in records.enumerated() {
-            let idBytes = Array(record.id.utf8)
-            referenceTable.append(groupOf[index])
-            referenceTable.append(UInt16(record.model))
-            referenceTable.append(UInt16(record.vendor))
-            referenceTable.append(UInt32(strings.bytes.count))
-            referenceTable.append(UInt32(idBytes.count))
-            referenceTable.append(UInt64(compressed.bytes.count))
-            referenceTable.append(UInt32(compressedTexts[index].count))
-            referenceTable.append(UInt32(record.range.count))
-            strings.append(contentsOf: idBytes)
-            compressed.append(contentsOf: compressedTexts[index])
-        }
-        file.add(.references, bytes: referenceTable.bytes, count: records.count)
-        file.add(.strings, bytes: strings.bytes, count: strings.bytes.count)
-        file.add(.texts, bytes: compressed.bytes, count: records.count)
-
-        var groupTable = BinaryBuffer()
-        var memberTable = BinaryBuffer()
-        var tokenTable = BinaryBuffer()
-        var signatureTable = BinaryBuffer()
-        var memberCount = 0
-        var tokenCount = 0
-        for members in groups {
-            let tokens = fingerprints[members[0]].tokens
-            groupTable.append(UInt32(members[0]))
-            groupTable.append(UInt32(memberCount))
-            groupTable.append(UInt32(members.count))
-            groupTable.append(UInt32(tokens.count))
-            groupTable.append(UInt64(tokenCount))
-            groupTable.append(UInt32(Self.evidenceTokenCount(shingles: fingerprints[members[0]].shingles, tokenCount: tokens.count,
-                                                              shingleSize: parameters.shingleSize, isCommon: commonSet.contains)))
-            groupTable.append(UInt32(0))
-            for member in members { memberTable.append(UInt32(member)) }
-            tokenTable.append(contentsOf: tokens)
-            signatureTable.append(contentsOf: fingerprints[members[0]].signature)
-            memberCount += members.count
-            tokenCount += tokens.count
-        }
-        file.add(.groups, bytes: groupTable.bytes, count: groups.count)
-        file.add(.members, bytes: memberTable.bytes, count: memberCount)
-        file.add(.tokens, bytes: tokenTable.bytes, count: tokenCount)
-        file.add(.signatures, bytes: signatureTable.bytes, count: groups.count * parameters.permutations)
-
-        var bandTable = BinaryBuffer()
-        for band in 0..<banding.bands {
-            var entries: [(UInt64, UInt64)] = groups.indices.map { groupIndex in
-                let hash = fingerprints[groups[groupIndex][0]].signature.withUnsafeBufferPointer { banding.bandHash($0, band: band) }
-                return (hash, UInt64(groupIndex))
-            }
-            entries.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
-            for (hash, groupIndex) in entries { bandTable.append(hash); bandTable.append(groupIndex) }
-        }
-        file.add(.bands, bytes: bandTable.bytes, count: banding.bands * groups.count)
-
-        var keyTable = BinaryBuffer()
-        keyTable.append(contentsOf: keys)
-        var ownerTable = BinaryBuffer()
-        ownerTable.append(contentsOf: owners)
-        file.add(.postingKeys, bytes: keyTable.bytes, count: keys.count)
-        file.add(.postingGroups, bytes: ownerTable.bytes, count: owners.count)
-        var directory = BinaryBuffer()
-        let directoryBits = IndexFormat.directoryBits(postings: keys.count)
-        let shift = UInt64(64 - directoryBits)
-        var cursor = 0
-        for bucket in 0...(1 << directoryBits) {
-            while cursor < keys.count, keys[cursor] >> shift < UInt64(bucket) { cursor += 1 }
-            directory.append(UInt32(cursor))
-        }
-        file.add(.postingDirectory, bytes: directory.bytes, count: (1 << directoryBits) + 1)
-        var commonTable = BinaryBuffer()
-        commonTable.append(contentsOf: common)
-        file.add(.commonHashes, bytes: commonTable.bytes, count: common.count)
+        file.add(.references, file: try referenceTable(spill.references.path, groups: groups, folder: folder), count: spill.referenceCount)
+        file.add(.strings, file: spill.strings, count: spill.strings.count)
+        file.add(.texts, file: spill.texts, count: spill.referenceCount)
+        try addGroupSections(to: file, groups: groups, fingerprints: fingerprints, common: commonHashes, folder: folder)
+        file.add(.bands, file: try bandTable(groups: groups, fingerprints: fingerprints, folder: folder, sortEntries: sortEntries),
+                 count: parameters.banding.bands * groups.count)
+        file.add(.postingKeys, file: postings.keys, count: postings.count)
+        file.add(.postingGroups, file: postings.groups, count: postings.count)
+        file.add(.postingDirectory, file: postings.directory, count: postings.directoryCount)
+        file.add(.commonHashes, file: common.file, count: common.count)
 
         let written = try file.write(to: output)
-        return IndexBuildReport(metadata: metadata, referenceBytes: texts.count, indexBytes: written,
+        return IndexBuildReport(metadata: metadata, referenceBytes: spill.textBytes, indexBytes: written,
                                 seconds: Date().timeIntervalSince(started), warnings: warnings)
+    }
+
+    /// A fresh scratch folder beside the output (or in `directory`), removed by the caller.
+    static func makeScratchFolder(for output: String, in directory: String) throws -> String {
+        let parent = directory.isEmpty ? (URL(fileURLWithPath: output).deletingLastPathComponent().path) : directory
+        let folder = parent + "/.echoscan-index-build-\(ProcessInfo.processInfo.processIdentifier)"
+        try? FileManager.default.removeItem(atPath: folder)
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw ScratchError(path: folder, reason: error.localizedDescription)
+        }
+        return folder
+    }
+
+    /// Every k-gram of the background (human) texts: a reference k-gram found there is ordinary
+    /// language, not evidence of a model.
+    func addBackground(_ paths: [String], to sorter: inout ExternalSorter, sources: inout [IndexMetadata.Source]) throws {
+        let fingerprinter = Fingerprinter(parameters: options.parameters)
+        var reader = options.reader
+        reader.computeSHA256 = true
+        for (index, path) in paths.enumerated() {
+            let result = try ShardReader(path: path, shardIndex: index, options: reader).read { batch in
+                let shingles = Parallel.map(count: batch.documents.count, threads: options.threads,
+                                            makeState: { DocumentFingerprint() }) { scratch, index in
+                    batch.withText(of: batch.documents[index]) { fingerprinter.fingerprint($0, into: &scratch, withSignature: false) }
+                    return scratch.shingles
+                }
+                for hashes in shingles { for hash in hashes { try sorter.append(hash, 0) } }
+            }
+            if let fatal = result.fatalError { throw fatal }
+            sources.append(.init(path: path, sha256: result.sha256 ?? "", bytes: result.compressedBytes, records: result.documents))
+        }
+    }
+
+    /// The common k-grams, sorted, in a scratch file, with how many were judged common for each reason.
+    struct CommonKGrams {
+        var file: ScratchFile
+        var count = 0
+        var byFrequency = 0
+        var byBackground = 0
+        var byPrompt = 0
+    }
+
+    /// Common k-grams: those of the representatives' k-grams found in more than
+    /// `maximumDocumentFrequency` groups, in the background text, or in a prompt — one merge of
+    /// three sorted streams.
+    func commonKGrams(shingles: SortedEntries, background: SortedEntries, prompts: SortedEntries,
+                      groups: ReferenceGroups, folder: String) throws -> CommonKGrams {
+        var result = CommonKGrams(file: try ScratchFile(path: folder + "/common.bin"))
+        var nextBackground = background.next()
+        var nextPrompt = prompts.next()
+        func contains(_ hash: UInt64, _ stream: SortedEntries, _ head: inout SortedEntries.Entry?) -> Bool {
+            while let entry = head, entry.key < hash { head = stream.next() }
+            return head?.key == hash
+        }
+        var entry = shingles.next()
+        while let current = entry {
+            var frequency = 0
+            while let same = entry, same.key == current.key {
+                if groups.isRepresentative(Int(same.value)) { frequency += 1 }
+                entry = shingles.next()
+            }
+            guard frequency > 0 else { continue }
+            if frequency > options.maximumDocumentFrequency {
+                result.byFrequency += 1
+            } else if contains(current.key, background, &nextBackground) {
+                result.byBackground += 1
+            } else if contains(current.key, prompts, &nextPrompt) {
+                result.byPrompt += 1
+            } else {
+                continue
+            }
+            result.file.append(current.key)
+            result.count += 1
+        }
+        try result.file.close()
+        return result
+    }
+
+    /// The posting sections: each group's distinct winnowed k-grams that are not common, sorted by
+    /// (k-gram, group), and the prefix directory over them.
+    struct Postings {
+        var keys: ScratchFile
+        var groups: ScratchFile
+        var directory: ScratchFile
+        var count = 0
+        var directoryCount = 0
+
+        init(winnowed: SortedEntries, common: UnsafeBufferPointer<UInt64>, groups referenceGroups: ReferenceGroups, folder: String) throws {
+            keys = try ScratchFile(path: folder + "/posting-keys.bin")
+            groups = try ScratchFile(path: folder + "/posting-groups.bin")
+            directory = try ScratchFile(path: folder + "/posting-directory.bin")
+            var commonCursor = 0
+            // Representatives are in group order, so (k-gram, reference) order is (k-gram, group) order.
+            while let entry = winnowed.next() {
+                let reference = Int(entry.value)
+                guard referenceGroups.isRepresentative(reference) else { continue }
+                while commonCursor < common.count, common[commonCursor] < entry.key { commonCursor += 1 }
+                if commonCursor < common.count, common[commonCursor] == entry.key { continue }
+                keys.append(entry.key)
+                groups.append(referenceGroups.groupOf[reference])
+                count += 1
+            }
+            try keys.close()
+            try groups.close()
+            let mapped = try MappedFile.scratch(keys.path)
+            let sortedKeys = mapped.bytes.bindMemory(to: UInt64.self)
+            let bits = IndexFormat.directoryBits(postings: count)
+            let shift = UInt64(64 - bits)
+            var cursor = 0
+            for bucket in 0...(1 << bits) {
+                while cursor < count, sortedKeys[cursor] >> shift < UInt64(bucket) { cursor += 1 }
+                directory.append(UInt32(cursor))
+            }
+            directoryCount = (1 << bits) + 1
+            try directory.close()
+        }
+    }
+
+    /// The reference table: the first pass's records with each reference's group filled in.
+    func referenceTable(_ spilled: String, groups: ReferenceGroups, folder: String) throws -> ScratchFile {
+        let records = try MappedFile.scratch(spilled)
+        let table = try ScratchFile(path: folder + "/reference-table.bin")
+        let size = IndexFormat.ReferenceRecord.bytes
+        for (reference, group) in groups.groupOf.enumerated() {
+            table.append(group)
+            table.write(UnsafeRawBufferPointer(rebasing: records.bytes[(reference * size + 4)..<((reference + 1) * size)]))
+        }
+        try table.close()
+        return table
+    }
+
+    /// Groups, members, the representatives' token hashes and their signatures.
+    func addGroupSections(to file: IndexFileWriter, groups: ReferenceGroups, fingerprints: SpilledFingerprints,
+                          common: UnsafeBufferPointer<UInt64>, folder: String) throws {
+        let groupTable = try ScratchFile(path: folder + "/groups.bin")
+        let memberTable = try ScratchFile(path: folder + "/members.bin")
+        let tokenTable = try ScratchFile(path: folder + "/group-tokens.bin")
+        let signatureTable = try ScratchFile(path: folder + "/group-signatures.bin")
+        let shingler = Shingler(size: options.parameters.shingleSize, seed: options.parameters.seed)
+        var shingles: [UInt64] = []
+        var tokenCount = 0
+        for group in 0..<groups.count {
+            let representative = Int(groups.representatives[group])
+            let tokens = Array(fingerprints.tokens(representative))
+            shingler.shingles(of: tokens, into: &shingles)
+            let evidence = Self.evidenceTokenCount(shingles: shingles, tokenCount: tokens.count, shingleSize: shingler.size) { hash in
+                let low = ReferenceIndex.lowerBound(hash, in: common, from: 0, to: common.count)
+                return low < common.count && common[low] == hash
+            }
+            groupTable.append(UInt32(representative))
+            groupTable.append(groups.memberStarts[group])
+            groupTable.append(UInt32(groups.members(of: group).count))
+            groupTable.append(UInt32(tokens.count))
+            groupTable.append(UInt64(tokenCount))
+            groupTable.append(UInt32(evidence))
+            groupTable.append(UInt32(0))
+            tokenTable.append(contentsOf: tokens)
+            signatureTable.write(UnsafeRawBufferPointer(fingerprints.signature(representative)))
+            tokenCount += tokens.count
+        }
+        memberTable.append(contentsOf: groups.members)
+        for table in [groupTable, memberTable, tokenTable, signatureTable] { try table.close() }
+        file.add(.groups, file: groupTable, count: groups.count)
+        file.add(.members, file: memberTable, count: groups.members.count)
+        file.add(.tokens, file: tokenTable, count: tokenCount)
+        file.add(.signatures, file: signatureTable, count: groups.count * options.parameters.permutations)
+    }
+
+    /// Per band, (band hash, group) of every group sorted by hash then group, each band sorted on
+    /// its own with the sort budget.
+    func bandTable(groups: ReferenceGroups, fingerprints: SpilledFingerprints, folder: String, sortEntries: Int) throws -> ScratchFile {
+        let banding = options.parameters.banding
+        let table = try ScratchFile(path: folder + "/bands.bin")
+        for band in 0..<banding.bands {
+            var sorter = ExternalSorter(directory: folder, name: "band-table", runEntries: sortEntries * Self.concurrentSorters)
+            for (group, representative) in groups.representatives.enumerated() {
+                try sorter.append(banding.bandHash(fingerprints.signature(Int(representative)), band: band), UInt64(group))
+            }
+            try sorter.forEachSorted { entry in
+                table.append(entry.key)
+                table.append(entry.value)
+            }
+        }
+        try table.close()
+        return table
     }
 
     /// Tokens covered by at least one k-gram that is not common: the part of a text that can
@@ -260,125 +314,5 @@ public struct IndexBuilder {
             coveredUpTo = max(coveredUpTo, end)
         }
         return covered
-    }
-
-    static func uniqued(_ sorted: [UInt64]) -> [UInt64] {
-        var result: [UInt64] = []
-        result.reserveCapacity(sorted.count)
-        for value in sorted where result.last != value { result.append(value) }
-        return result
-    }
-
-    /// Groups references: same token sequence (exact duplicates after normalization), or MinHash
-    /// similarity at least `groupingThreshold` among LSH candidates. Groups are ordered by their
-    /// first member, which represents them.
-    func group(_ fingerprints: [ReferenceFingerprint], banding: LSHBanding) -> [[Int]] {
-        var sets = UnionFind(count: fingerprints.count)
-        var exact: [UInt64: Int] = [:]
-        for (index, fingerprint) in fingerprints.enumerated() {
-            let hash = StableHash.sequence(fingerprint.tokens)
-            if let first = exact[hash], fingerprints[first].tokens == fingerprint.tokens {
-                sets.union(first, index)
-            } else if exact[hash] == nil {
-                exact[hash] = index
-            }
-        }
-        for band in 0..<banding.bands {
-            var buckets: [UInt64: [Int]] = [:]
-            for (index, fingerprint) in fingerprints.enumerated() where !fingerprint.tokens.isEmpty {
-                let hash = fingerprint.signature.withUnsafeBufferPointer { banding.bandHash($0, band: band) }
-                buckets[hash, default: []].append(index)
-            }
-            for members in buckets.values where members.count > 1 {
-                for (position, member) in members.enumerated() {
-                    // All pairs in small buckets; against the first few members in large ones.
-                    for other in members.prefix(min(position, 32)) where sets.find(other) != sets.find(member) {
-                        let similarity = fingerprints[member].signature.withUnsafeBufferPointer { lhs in
-                            fingerprints[other].signature.withUnsafeBufferPointer { MinHasher.similarity(lhs, $0) }
-                        }
-                        if similarity >= options.groupingThreshold { sets.union(other, member) }
-                    }
-                }
-            }
-        }
-        var groupsByRoot: [Int: Int] = [:]
-        var groups: [[Int]] = []
-        for index in fingerprints.indices {
-            let root = sets.find(index)
-            if let existing = groupsByRoot[root] {
-                groups[existing].append(index)
-            } else {
-                groupsByRoot[root] = groups.count
-                groups.append([index])
-            }
-        }
-        return groups
-    }
-
-    /// Every k-gram of the background (human) texts: a reference k-gram found there is ordinary
-    /// language, not evidence of a model.
-    func backgroundShingles(_ paths: [String], sources: inout [IndexMetadata.Source]) throws -> Set<UInt64> {
-        var hashes = Set<UInt64>()
-        let fingerprinter = Fingerprinter(parameters: options.parameters)
-        var scratch = DocumentFingerprint()
-        var reader = options.reader
-        reader.computeSHA256 = true
-        for (index, path) in paths.enumerated() {
-            let result = ShardReader(path: path, shardIndex: index, options: reader).read { batch in
-                for document in batch.documents {
-                    batch.withText(of: document) { fingerprinter.fingerprint($0, into: &scratch, withSignature: false) }
-                    hashes.formUnion(scratch.shingles)
-                }
-            }
-            if let fatal = result.fatalError { throw fatal }
-            sources.append(.init(path: path, sha256: result.sha256 ?? "", bytes: result.compressedBytes, records: result.documents))
-        }
-        return hashes
-    }
-}
-
-/// Interned model and vendor names, numbered in order of first appearance.
-struct NameTable {
-    struct Interner {
-        private(set) var names: [String] = []
-        private var numbers: [String: Int] = [:]
-        mutating func intern(_ name: String) -> Int {
-            if let number = numbers[name] { return number }
-            numbers[name] = names.count
-            names.append(name)
-            return names.count - 1
-        }
-    }
-    var models = Interner()
-    var vendors = Interner()
-}
-
-/// Disjoint sets with path halving and union by size. Roots are arbitrary: callers that need a
-/// canonical member (the first in input order) take the smallest index of each set.
-struct UnionFind {
-    private var parent: [Int]
-    private var size: [Int]
-
-    init(count: Int) {
-        parent = Array(0..<count)
-        size = Array(repeating: 1, count: count)
-    }
-
-    mutating func find(_ element: Int) -> Int {
-        var current = element
-        while parent[current] != current {
-            parent[current] = parent[parent[current]]
-            current = parent[current]
-        }
-        return current
-    }
-
-    mutating func union(_ lhs: Int, _ rhs: Int) {
-        var a = find(lhs)
-        var b = find(rhs)
-        guard a != b else { return }
-        if size[a] < size[b] { swap(&a, &b) }
-        parent[b] = a
-        size[a] += size[b]
     }
 }

@@ -1,16 +1,34 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import CZlib
 
-/// Assembles index sections and writes them as one file, atomically.
+/// Assembles index sections and writes them as one file, atomically. A section is either a small
+/// buffer or a finished scratch file, copied in 1 MiB reads so that the build's memory does not
+/// grow with the index.
 final class IndexFileWriter {
-    private var sections: [(kind: IndexFormat.Section, bytes: [UInt8], count: Int)] = []
+    private enum Content {
+        case bytes([UInt8])
+        case file(path: String)
+    }
+    private var sections: [(kind: IndexFormat.Section, content: Content, length: Int, crc: UInt32, count: Int)] = []
 
     func add(_ kind: IndexFormat.Section, bytes: [UInt8], count: Int) {
-        sections.append((kind, bytes, count))
+        let crc = bytes.withUnsafeBytes { raw in
+            UInt32(crc32_z(0, raw.baseAddress?.assumingMemoryBound(to: Bytef.self), raw.count))
+        }
+        sections.append((kind, .bytes(bytes), bytes.count, crc, count))
+    }
+
+    /// Adds a closed scratch file as a section.
+    func add(_ kind: IndexFormat.Section, file: ScratchFile, count: Int) {
+        sections.append((kind, .file(path: file.path), file.count, file.crc, count))
     }
 
     /// Writes header, table and sections to `path` (through a temporary file and a rename) and
-    /// returns the file's size. Sections are written one after the other, not concatenated first.
+    /// returns the file's size.
     func write(to path: String) throws -> Int {
         var header = BinaryBuffer()
         header.append(contentsOf: IndexFormat.magic)
@@ -19,24 +37,41 @@ final class IndexFileWriter {
         header.append(UInt64(0))
         var offset = (IndexFormat.headerBytes + sections.count * IndexFormat.tableEntryBytes + 7) & ~7
         for section in sections {
-            let crc = section.bytes.withUnsafeBytes { raw in
-                UInt32(crc32_z(0, raw.bindMemory(to: Bytef.self).baseAddress, raw.count))
-            }
             header.append(section.kind.rawValue)
-            header.append(crc)
+            header.append(section.crc)
             header.append(UInt64(offset))
-            header.append(UInt64(section.bytes.count))
+            header.append(UInt64(section.length))
             header.append(UInt64(section.count))
-            offset += (section.bytes.count + 7) & ~7
+            offset += (section.length + 7) & ~7
         }
         header.align(to: 8)
         let padding = [UInt8](repeating: 0, count: 8)
         return try AtomicFile.write(to: path) { sink in
             try sink.write(header.bytes)
             for section in sections {
-                try sink.write(section.bytes)
-                try sink.write(padding.prefix((8 - section.bytes.count % 8) % 8))
+                switch section.content {
+                case .bytes(let bytes): try sink.write(bytes)
+                case .file(let source): try Self.copy(source, length: section.length, to: sink)
+                }
+                try sink.write(padding.prefix((8 - section.length % 8) % 8))
             }
+        }
+    }
+
+    private static func copy(_ source: String, length: Int, to sink: AtomicFile.Sink) throws {
+        let descriptor = open(source, O_RDONLY)
+        guard descriptor >= 0 else { throw ScratchError(path: source, reason: String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var copied = 0
+        while copied < length {
+            let n = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                throw ScratchError(path: source, reason: n < 0 ? String(cString: strerror(errno)) : "ended after \(copied) of \(length) bytes")
+            }
+            try buffer.withUnsafeBytes { try sink.write(raw: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            copied += n
         }
     }
 }

@@ -1,0 +1,184 @@
+/// The first pass of an index build: each batch of references is fingerprinted in parallel and
+/// written out at once — records, ids, compressed texts, token hashes and signatures to scratch
+/// files; content hashes, band hashes, k-grams and prompt k-grams to on-disk sorters — so that
+/// memory holds one batch, whatever the size of the reference set.
+struct ReferenceSpill {
+    /// What the first pass keeps of one reference.
+    struct Fingerprinted: Sendable {
+        var tokens: [UInt64]
+        var signature: [UInt32]
+        var bandHashes: [UInt64]
+        /// Distinct k-gram hashes, sorted.
+        var shingles: [UInt64]
+        /// Distinct winnowed k-gram hashes, sorted.
+        var winnowed: [UInt64]
+        /// k-grams of the prompt the reference answers.
+        var promptShingles: [UInt64]
+        var compressedText: [UInt8]
+    }
+
+    /// Scratch file names, in the build's scratch folder.
+    enum Name {
+        static let references = "references.bin", strings = "strings.bin", texts = "texts.bin"
+        static let tokens = "tokens.bin", tokenStarts = "token-starts.bin", signatures = "signatures.bin"
+    }
+
+    let fingerprinter: Fingerprinter
+    let banding: LSHBanding
+    let threads: Int
+    private(set) var names = NameTable()
+    private(set) var referenceCount = 0
+    private(set) var textBytes = 0
+    private var tokenCount = 0
+
+    /// `IndexFormat.ReferenceRecord`s with group 0 (groups are known after the pass).
+    let references: ScratchFile
+    let strings: ScratchFile
+    let texts: ScratchFile
+    let tokens: ScratchFile
+    /// u64 start of each reference's tokens in `tokens`, plus the end.
+    let tokenStarts: ScratchFile
+    let signatures: ScratchFile
+    /// (hash of the token sequence, reference): exact duplicates.
+    var exact: ExternalSorter
+    /// (band hash, band << 40 | reference): LSH buckets.
+    var bands: ExternalSorter
+    /// (k-gram, reference), distinct per reference: document frequencies.
+    var shingles: ExternalSorter
+    /// (winnowed k-gram, reference), distinct per reference: postings.
+    var winnowed: ExternalSorter
+    /// (prompt k-gram, 0): common k-grams.
+    var prompts: ExternalSorter
+
+    static let referenceBits: UInt64 = 40
+
+    init(folder: String, parameters: FingerprintParameters, sortEntries: Int, threads: Int) throws {
+        fingerprinter = Fingerprinter(parameters: parameters)
+        banding = parameters.banding
+        self.threads = threads
+        func file(_ name: String) throws -> ScratchFile { try ScratchFile(path: folder + "/" + name) }
+        references = try file(Name.references)
+        strings = try file(Name.strings)
+        texts = try file(Name.texts)
+        tokens = try file(Name.tokens)
+        tokenStarts = try file(Name.tokenStarts)
+        signatures = try file(Name.signatures)
+        func sorter(_ name: String) -> ExternalSorter { ExternalSorter(directory: folder, name: name, runEntries: sortEntries) }
+        exact = sorter("exact")
+        bands = sorter("bands")
+        shingles = sorter("shingles")
+        winnowed = sorter("winnowed")
+        prompts = sorter("prompts")
+    }
+
+    /// Fingerprints `batch` (read from `path`) in parallel and spills it. `extras` of each document
+    /// are model, vendor and, if asked for, prompt.
+    mutating func add(_ batch: DocumentBatch, path: String) throws {
+        let fingerprinter = fingerprinter
+        let banding = banding
+        let fingerprinted = Parallel.map(count: batch.documents.count, threads: threads,
+                                         makeState: { DocumentFingerprint() }) { scratch, index in
+            let document = batch.documents[index]
+            batch.withText(of: document) { fingerprinter.fingerprint($0, into: &scratch) }
+            var result = Fingerprinted(
+                tokens: scratch.tokens.hashes, signature: scratch.signature,
+                bandHashes: scratch.signature.withUnsafeBufferPointer { signature in
+                    (0..<banding.bands).map { banding.bandHash(signature, band: $0) }
+                },
+                shingles: Self.distinct(scratch.shingles), winnowed: Self.distinct(scratch.winnowedHashes),
+                promptShingles: [], compressedText: TextCodec.compress(batch.bytes[document.textRange]))
+            if document.extras.count > 2, var prompt = document.extras[2], !prompt.isEmpty {
+                prompt.withUTF8 { fingerprinter.fingerprint($0, into: &scratch, withSignature: false) }
+                result.promptShingles = scratch.shingles
+            }
+            return result
+        }
+        for (document, reference) in zip(batch.documents, fingerprinted) {
+            let number = UInt64(referenceCount)
+            let id = Array((document.id ?? "\(path):\(document.line)").utf8)
+            references.append(UInt32(0))
+            references.append(UInt16(names.models.intern(document.extras[0] ?? "unknown")))
+            references.append(UInt16(names.vendors.intern(document.extras[1] ?? "unknown")))
+            references.append(UInt32(strings.count))
+            references.append(UInt32(id.count))
+            references.append(UInt64(texts.count))
+            references.append(UInt32(reference.compressedText.count))
+            references.append(UInt32(document.textRange.count))
+            strings.write(id)
+            texts.write(reference.compressedText)
+            tokenStarts.append(UInt64(tokenCount))
+            tokens.append(contentsOf: reference.tokens)
+            signatures.append(contentsOf: reference.signature)
+            try exact.append(StableHash.sequence(reference.tokens), number)
+            if !reference.tokens.isEmpty {
+                for (band, hash) in reference.bandHashes.enumerated() {
+                    try bands.append(hash, UInt64(band) << Self.referenceBits | number)
+                }
+            }
+            for hash in reference.shingles { try shingles.append(hash, number) }
+            for hash in reference.winnowed { try winnowed.append(hash, number) }
+            for hash in reference.promptShingles { try prompts.append(hash, 0) }
+            tokenCount += reference.tokens.count
+            textBytes += document.textRange.count
+            referenceCount += 1
+        }
+    }
+
+    /// Closes the scratch files (the sorters are read by the next steps).
+    mutating func finish() throws {
+        tokenStarts.append(UInt64(tokenCount))
+        for file in [references, strings, texts, tokens, tokenStarts, signatures] { try file.close() }
+    }
+
+    static func distinct(_ hashes: [UInt64]) -> [UInt64] {
+        var result: [UInt64] = []
+        result.reserveCapacity(hashes.count)
+        for value in hashes.sorted() where result.last != value { result.append(value) }
+        return result
+    }
+}
+
+/// Interned model and vendor names, numbered in order of first appearance.
+struct NameTable {
+    struct Interner {
+        private(set) var names: [String] = []
+        private var numbers: [String: Int] = [:]
+        mutating func intern(_ name: String) -> Int {
+            if let number = numbers[name] { return number }
+            numbers[name] = names.count
+            names.append(name)
+            return names.count - 1
+        }
+    }
+    var models = Interner()
+    var vendors = Interner()
+}
+
+/// Token hashes and signatures of the spilled references, read back through memory maps.
+struct SpilledFingerprints {
+    private let tokenFile: MappedFile
+    private let startFile: MappedFile
+    private let signatureFile: MappedFile
+    private let tokenHashes: UnsafeBufferPointer<UInt64>
+    private let tokenStarts: UnsafeBufferPointer<UInt64>
+    private let signatures: UnsafeBufferPointer<UInt32>
+    let permutations: Int
+
+    init(folder: String, permutations: Int) throws {
+        tokenFile = try .scratch(folder + "/" + ReferenceSpill.Name.tokens)
+        startFile = try .scratch(folder + "/" + ReferenceSpill.Name.tokenStarts)
+        signatureFile = try .scratch(folder + "/" + ReferenceSpill.Name.signatures)
+        tokenHashes = tokenFile.bytes.bindMemory(to: UInt64.self)
+        tokenStarts = startFile.bytes.bindMemory(to: UInt64.self)
+        signatures = signatureFile.bytes.bindMemory(to: UInt32.self)
+        self.permutations = permutations
+    }
+
+    func tokens(_ reference: Int) -> UnsafeBufferPointer<UInt64> {
+        UnsafeBufferPointer(rebasing: tokenHashes[Int(tokenStarts[reference])..<Int(tokenStarts[reference + 1])])
+    }
+
+    func signature(_ reference: Int) -> UnsafeBufferPointer<UInt32> {
+        UnsafeBufferPointer(rebasing: signatures[reference * permutations..<(reference + 1) * permutations])
+    }
+}

@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CZlib
+
+/// A scratch file could not be written or read (a full disk, a vanished folder).
+struct ScratchError: Error, CustomStringConvertible {
+    var path: String
+    var reason: String
+    var description: String { "scratch file \(path): \(reason)" }
+}
+
+/// An append-only binary scratch file, buffered, little-endian: the spill space of work that does
+/// not fit in memory. Not synced or renamed: a failed run redoes it from the start.
+final class ScratchFile {
+    let path: String
+    private let descriptor: Int32
+    private let output: BufferedOutput
+    /// Bytes appended so far: the offset of the next append.
+    private(set) var count = 0
+    /// CRC-32 of the bytes appended so far.
+    private(set) var crc: UInt32 = 0
+    private var isOpen = true
+
+    init(path: String) throws {
+        self.path = path
+        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard descriptor >= 0 else { throw ScratchError(path: path, reason: String(cString: strerror(errno))) }
+        output = BufferedOutput(descriptor: descriptor)
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) {
+        output.write(bytes)
+        count += bytes.count
+        crc = UInt32(crc32_z(UInt(crc), bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), bytes.count))
+    }
+
+    func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { write($0) }
+    }
+
+    func append<T: FixedWidthInteger>(_ value: T) {
+        withUnsafeBytes(of: value.littleEndian) { write($0) }
+    }
+
+    func append<T: FixedWidthInteger>(contentsOf values: [T]) {
+        #if _endian(little)
+        values.withUnsafeBytes { write($0) }
+        #else
+        for value in values { append(value) }
+        #endif
+    }
+
+    /// Flushes and closes; throws if any write failed.
+    func close() throws {
+        guard isOpen else { return }
+        isOpen = false
+        output.flush()
+        let closed = Glibc.close(descriptor) == 0
+        if let failure = output.failure {
+            throw ScratchError(path: path, reason: String(cString: strerror(failure)))
+        }
+        guard closed else { throw ScratchError(path: path, reason: String(cString: strerror(errno))) }
+    }
+
+    deinit {
+        if isOpen { Glibc.close(descriptor) }
+    }
+}
+
+extension MappedFile {
+    /// Maps a scratch file written earlier in the same run.
+    static func scratch(_ path: String) throws -> MappedFile {
+        do { return try MappedFile(path: path) } catch { throw ScratchError(path: path, reason: error.reason) }
+    }
+}
