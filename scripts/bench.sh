@@ -2,7 +2,8 @@
 # Throughput benchmarks (never timed unit tests). Figures are wall-clock seconds from
 # /usr/bin/time on this machine; compare ratios measured in the same run, since machines are noisy.
 #   1. read floor: `echoscan stats` vs `zstd -dc | wc -l` on a 200 MB .jsonl.zst, one core
-#   2. index build over all of DATA/reference: MB of reference text per second per core, index size
+#   2. index build over all of DATA/reference: MB of reference text per second per core, index size,
+#      and peak RSS for the references and for four times as many (bounded memory)
 #   3. scan: MB of uncompressed text per second, one core (taskset) and two threads on two cores
 # Usage: scripts/bench.sh [DATA_DIR] [WORK_DIR] [MEGABYTES]
 set -euo pipefail
@@ -30,6 +31,14 @@ python3 -c "print(f'zstd -dc | wc -l: {$ZSTD_WC:.2f} s; echoscan stats: {$STATS:
 echo "== index build over $DATA/reference"
 "$BIN" index build -o "$WORK/reference.idx" "$DATA/reference" --background "$DATA/human" "$DATA/background" | tail -1
 /usr/bin/time -f "peak RSS %M KB" "$BIN" index build -o "$WORK/reference.idx" "$DATA/reference" --background "$DATA/human" "$DATA/background" 2>&1 >/dev/null | tail -1
+
+echo "== index build memory: the references, then 4 edited copies of them, with --sort-memory 64 (MiB)"
+[ -d "$WORK/references-x4" ] || python3 scripts/make_scaled_references.py "$DATA/reference" "$WORK/references-x4" 4
+for SET in "$DATA/reference" "$WORK/references-x4"; do
+  /usr/bin/time -f "$SET: %e s, peak RSS %M KB" "$BIN" index build --sort-memory 64 -o "$WORK/scaled.idx" "$SET" \
+    --background "$DATA/human" "$DATA/background" 2>&1 >/dev/null | tail -1
+done
+rm -f "$WORK/scaled.idx"
 
 echo "== scan of $TEXT_MB MB of text (best of 3)"
 ONE=$(best taskset -c 0 "$BIN" scan --rescan --threads 1 --index "$WORK/reference.idx" -o "$WORK/scan1" "$CORPUS.zst")

@@ -57,7 +57,8 @@ public struct IndexBuilder {
         let parameters = options.parameters
         let folder = try Self.makeScratchFolder(for: output, in: options.scratchDirectory)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let sortEntries = max(1 << 10, options.sortMemoryBytes / 16 / Self.concurrentSorters)
+        // One more run's worth for the radix sort's second buffer while a run spills.
+        let sortEntries = max(1 << 10, options.sortMemoryBytes / 16 / (Self.concurrentSorters + 1))
 
         var warnings: [ShardError] = []
         var sources: [IndexMetadata.Source] = []
@@ -81,7 +82,7 @@ public struct IndexBuilder {
         try addBackground(background, to: &backgroundSorter, sources: &backgroundSources)
 
         let fingerprints = try SpilledFingerprints(folder: folder, permutations: parameters.permutations)
-        let groups = ReferenceGroups(count: spill.referenceCount, exact: try spill.exact.sorted(), bands: try spill.bands.sorted(),
+        let groups = try ReferenceGroups(count: spill.referenceCount, exact: try spill.exact.sorted(), bands: try spill.bands.sorted(),
                                      fingerprints: fingerprints, threshold: options.groupingThreshold)
         let common = try commonKGrams(shingles: try spill.shingles.sorted(), background: try backgroundSorter.sorted(),
                                       prompts: try spill.prompts.sorted(), groups: groups, folder: folder)
@@ -140,7 +141,7 @@ public struct IndexBuilder {
                 let shingles = Parallel.map(count: batch.documents.count, threads: options.threads,
                                             makeState: { DocumentFingerprint() }) { scratch, index in
                     batch.withText(of: batch.documents[index]) { fingerprinter.fingerprint($0, into: &scratch, withSignature: false) }
-                    return scratch.shingles
+                    return scratch.shingles.withUnsafeBufferPointer(Array.init)  // a copy: see ReferenceSpill.add
                 }
                 for hashes in shingles { for hash in hashes { try sorter.append(hash, 0) } }
             }
@@ -164,25 +165,25 @@ public struct IndexBuilder {
     func commonKGrams(shingles: SortedEntries, background: SortedEntries, prompts: SortedEntries,
                       groups: ReferenceGroups, folder: String) throws -> CommonKGrams {
         var result = CommonKGrams(file: try ScratchFile(path: folder + "/common.bin"))
-        var nextBackground = background.next()
-        var nextPrompt = prompts.next()
-        func contains(_ hash: UInt64, _ stream: SortedEntries, _ head: inout SortedEntries.Entry?) -> Bool {
-            while let entry = head, entry.key < hash { head = stream.next() }
+        var nextBackground = try background.next()
+        var nextPrompt = try prompts.next()
+        func contains(_ hash: UInt64, _ stream: SortedEntries, _ head: inout SortedEntries.Entry?) throws -> Bool {
+            while let entry = head, entry.key < hash { head = try stream.next() }
             return head?.key == hash
         }
-        var entry = shingles.next()
+        var entry = try shingles.next()
         while let current = entry {
             var frequency = 0
             while let same = entry, same.key == current.key {
                 if groups.isRepresentative(Int(same.value)) { frequency += 1 }
-                entry = shingles.next()
+                entry = try shingles.next()
             }
             guard frequency > 0 else { continue }
             if frequency > options.maximumDocumentFrequency {
                 result.byFrequency += 1
-            } else if contains(current.key, background, &nextBackground) {
+            } else if try contains(current.key, background, &nextBackground) {
                 result.byBackground += 1
-            } else if contains(current.key, prompts, &nextPrompt) {
+            } else if try contains(current.key, prompts, &nextPrompt) {
                 result.byPrompt += 1
             } else {
                 continue
@@ -209,7 +210,7 @@ public struct IndexBuilder {
             directory = try ScratchFile(path: folder + "/posting-directory.bin")
             var commonCursor = 0
             // Representatives are in group order, so (k-gram, reference) order is (k-gram, group) order.
-            while let entry = winnowed.next() {
+            while let entry = try winnowed.next() {
                 let reference = Int(entry.value)
                 guard referenceGroups.isRepresentative(reference) else { continue }
                 while commonCursor < common.count, common[commonCursor] < entry.key { commonCursor += 1 }
@@ -257,11 +258,20 @@ public struct IndexBuilder {
         let shingler = Shingler(size: options.parameters.shingleSize, seed: options.parameters.seed)
         var shingles: [UInt64] = []
         var tokenCount = 0
+        // Most k-grams are not common: a bitmap of the common ones' leading bits spares them the search.
+        let prefilterBits = 23
+        var prefilter = [UInt64](repeating: 0, count: (1 << prefilterBits) / 64)
+        for hash in common {
+            let bit = Int(hash >> UInt64(64 - prefilterBits))
+            prefilter[bit >> 6] |= 1 << UInt64(bit & 63)
+        }
         for group in 0..<groups.count {
             let representative = Int(groups.representatives[group])
             let tokens = Array(fingerprints.tokens(representative))
             shingler.shingles(of: tokens, into: &shingles)
             let evidence = Self.evidenceTokenCount(shingles: shingles, tokenCount: tokens.count, shingleSize: shingler.size) { hash in
+                let bit = Int(hash >> UInt64(64 - prefilterBits))
+                guard prefilter[bit >> 6] & (1 << UInt64(bit & 63)) != 0 else { return false }
                 let low = ReferenceIndex.lowerBound(hash, in: common, from: 0, to: common.count)
                 return low < common.count && common[low] == hash
             }

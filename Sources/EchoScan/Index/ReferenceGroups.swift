@@ -15,11 +15,11 @@ struct ReferenceGroups {
 
     /// Groups `count` references from the sorted (content hash, reference) and
     /// (band hash, band << 40 | reference) entries of a `ReferenceSpill`.
-    init(count: Int, exact: SortedEntries, bands: SortedEntries, fingerprints: SpilledFingerprints, threshold: Double) {
+    init(count: Int, exact: SortedEntries, bands: SortedEntries, fingerprints: SpilledFingerprints, threshold: Double) throws {
         var sets = UnionFind(count: count)
         var first: Int? = nil
         var firstKey: UInt64 = 0
-        while let entry = exact.next() {
+        while let entry = try exact.next() {
             let reference = Int(entry.value)
             if let head = first, entry.key == firstKey {
                 if fingerprints.tokens(head).elementsEqual(fingerprints.tokens(reference)) { sets.union(head, reference) }
@@ -33,7 +33,7 @@ struct ReferenceGroups {
         let referenceMask = (UInt64(1) << ReferenceSpill.referenceBits) - 1
         var bucket: (hash: UInt64, band: UInt64)? = nil
         var head: [Int] = []
-        while let entry = bands.next() {
+        while let entry = try bands.next() {
             let band = entry.value >> ReferenceSpill.referenceBits
             let reference = Int(entry.value & referenceMask)
             guard let current = bucket, current == (entry.key, band) else {

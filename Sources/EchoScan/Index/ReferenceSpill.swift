@@ -56,10 +56,12 @@ struct ReferenceSpill {
         fingerprinter = Fingerprinter(parameters: parameters)
         banding = parameters.banding
         self.threads = threads
-        func file(_ name: String) throws -> ScratchFile { try ScratchFile(path: folder + "/" + name) }
+        func file(_ name: String, section: Bool = false) throws -> ScratchFile {
+            try ScratchFile(path: folder + "/" + name, checksummed: section)
+        }
         references = try file(Name.references)
-        strings = try file(Name.strings)
-        texts = try file(Name.texts)
+        strings = try file(Name.strings, section: true)
+        texts = try file(Name.texts, section: true)
         tokens = try file(Name.tokens)
         tokenStarts = try file(Name.tokenStarts)
         signatures = try file(Name.signatures)
@@ -80,8 +82,11 @@ struct ReferenceSpill {
                                          makeState: { DocumentFingerprint() }) { scratch, index in
             let document = batch.documents[index]
             batch.withText(of: document) { fingerprinter.fingerprint($0, into: &scratch) }
+            // Copies, not the scratch buffers themselves: a shared buffer would keep the scratch's
+            // capacity (the longest text so far) alive for every reference of the batch.
             var result = Fingerprinted(
-                tokens: scratch.tokens.hashes, signature: scratch.signature,
+                tokens: scratch.tokens.hashes.withUnsafeBufferPointer(Array.init),
+                signature: scratch.signature.withUnsafeBufferPointer(Array.init),
                 bandHashes: scratch.signature.withUnsafeBufferPointer { signature in
                     (0..<banding.bands).map { banding.bandHash(signature, band: $0) }
                 },
@@ -89,7 +94,7 @@ struct ReferenceSpill {
                 promptShingles: [], compressedText: TextCodec.compress(batch.bytes[document.textRange]))
             if document.extras.count > 2, var prompt = document.extras[2], !prompt.isEmpty {
                 prompt.withUTF8 { fingerprinter.fingerprint($0, into: &scratch, withSignature: false) }
-                result.promptShingles = scratch.shingles
+                result.promptShingles = scratch.shingles.withUnsafeBufferPointer(Array.init)
             }
             return result
         }

@@ -23,19 +23,21 @@ struct ExternalSorter {
     }
 
     mutating func append(_ key: UInt64, _ value: UInt64) throws {
+        // Reserved, not grown by doubling: a run never takes more than its budget.
+        if buffer.capacity == 0 { buffer.reserveCapacity(runEntries) }
         buffer.append((key, value))
         if buffer.count >= runEntries { try spill() }
     }
 
     private mutating func sortBuffer() {
-        buffer.sort { $0.key != $1.key ? $0.key < $1.key : $0.value < $1.value }
+        RadixSort.sort(&buffer)
     }
 
     private mutating func spill() throws {
         sortBuffer()
         let path = directory + "/\(name)-\(runs.count).bin"
         // A scratch file: no rename or sync needed, a failed task redoes it.
-        let file = try ScratchFile(path: path)
+        let file = try ScratchFile(path: path, checksummed: false)
         #if _endian(little)
         buffer.withUnsafeBytes { file.write(UnsafeRawBufferPointer($0)) }
         #else
@@ -63,49 +65,44 @@ struct ExternalSorter {
     /// Calls `body` with every entry in (key, value) order.
     mutating func forEachSorted(_ body: (Entry) throws -> Void) throws {
         let entries = try sorted()
-        while let entry = entries.next() { try body(entry) }
+        while let entry = try entries.next() { try body(entry) }
     }
 }
 
 /// The merged output of an `ExternalSorter`: a k-way merge over a binary min-heap of the runs'
-/// heads, or the in-memory run when nothing was spilled.
+/// heads, or the in-memory run when nothing was spilled. Runs are read through small buffers, so
+/// a merge holds `RunReader.bufferBytes` per run whatever the runs' size.
 final class SortedEntries {
     typealias Entry = ExternalSorter.Entry
 
     private var entries: [Entry]
     private var position = 0
-    private let files: [MappedFile]
-    private var cursors: [Int]
+    private let runs: [RunReader]
     private var heap: [(entry: Entry, run: Int)] = []
 
     init(entries: [Entry]) {
         self.entries = entries
-        files = []
-        cursors = []
+        runs = []
     }
 
-    init(runs: [String]) throws {
+    init(runs paths: [String]) throws {
         entries = []
-        files = try runs.map { try MappedFile.scratch($0) }
-        cursors = [Int](repeating: 0, count: files.count)
-        heap = files.indices.compactMap { run in entry(run).map { ($0, run) } }
+        runs = try paths.map { try RunReader(path: $0) }
+        for (index, run) in runs.enumerated() {
+            if let first = try run.next() { heap.append((first, index)) }
+        }
         for index in stride(from: heap.count / 2, through: 0, by: -1) { siftDown(index) }
     }
 
-    deinit {
-        for file in files { unlink(file.path) }
-    }
-
     /// The next entry in order, or nil at the end.
-    func next() -> Entry? {
-        if files.isEmpty {
+    func next() throws -> Entry? {
+        if runs.isEmpty {
             guard position < entries.count else { return nil }
             position += 1
             return entries[position - 1]
         }
         guard let top = heap.first else { return nil }
-        cursors[top.run] += 1
-        if let following = entry(top.run) {
+        if let following = try runs[top.run].next() {
             heap[0] = (following, top.run)
         } else {
             heap[0] = heap[heap.count - 1]
@@ -113,14 +110,6 @@ final class SortedEntries {
         }
         if !heap.isEmpty { siftDown(0) }
         return top.entry
-    }
-
-    private func entry(_ run: Int) -> Entry? {
-        let offset = cursors[run] * 16
-        let bytes = files[run].bytes
-        guard offset + 16 <= bytes.count else { return nil }
-        return (bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian,
-                bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self).littleEndian)
     }
 
     private func less(_ a: Int, _ b: Int) -> Bool {
@@ -137,6 +126,57 @@ final class SortedEntries {
             if smallest == parent { return }
             heap.swapAt(parent, smallest)
             parent = smallest
+        }
+    }
+}
+
+/// Reads one sorted run file front to back through a fixed buffer; deletes the file when released.
+final class RunReader {
+    static let bufferBytes = 64 << 10
+    let path: String
+    private let descriptor: Int32
+    private var buffer: [UInt8]
+    private var filled = 0
+    private var position = 0
+
+    init(path: String) throws {
+        self.path = path
+        descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { throw ScratchError(path: path, reason: String(cString: strerror(errno))) }
+        buffer = [UInt8](repeating: 0, count: Self.bufferBytes)
+    }
+
+    deinit {
+        close(descriptor)
+        unlink(path)
+    }
+
+    func next() throws -> ExternalSorter.Entry? {
+        if filled - position < 16 {
+            try refill()
+            guard filled - position >= 16 else { return nil }
+        }
+        defer { position += 16 }
+        return buffer.withUnsafeBytes { raw in
+            (raw.loadUnaligned(fromByteOffset: position, as: UInt64.self).littleEndian,
+             raw.loadUnaligned(fromByteOffset: position + 8, as: UInt64.self).littleEndian)
+        }
+    }
+
+    /// Moves the unread tail to the front and reads more after it.
+    private func refill() throws {
+        let tail = filled - position
+        buffer.withUnsafeMutableBytes { raw in
+            if tail > 0, let base = raw.baseAddress { memmove(base, base + position, tail) }
+        }
+        filled = tail
+        position = 0
+        while filled < buffer.count {
+            let n = buffer.withUnsafeMutableBytes { raw in read(descriptor, raw.baseAddress.map { $0 + filled }, raw.count - filled) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw ScratchError(path: path, reason: String(cString: strerror(errno))) }
+            if n == 0 { return }
+            filled += n
         }
     }
 }

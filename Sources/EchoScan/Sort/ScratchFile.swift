@@ -20,12 +20,15 @@ final class ScratchFile {
     private let output: BufferedOutput
     /// Bytes appended so far: the offset of the next append.
     private(set) var count = 0
-    /// CRC-32 of the bytes appended so far.
+    /// CRC-32 of the bytes appended so far (when checksummed).
     private(set) var crc: UInt32 = 0
+    private let checksummed: Bool
     private var isOpen = true
 
-    init(path: String) throws {
+    /// `checksummed`: keep a CRC-32 of the content (for files that become index sections).
+    init(path: String, checksummed: Bool = true) throws {
         self.path = path
+        self.checksummed = checksummed
         descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard descriptor >= 0 else { throw ScratchError(path: path, reason: String(cString: strerror(errno))) }
         output = BufferedOutput(descriptor: descriptor)
@@ -34,7 +37,7 @@ final class ScratchFile {
     func write(_ bytes: UnsafeRawBufferPointer) {
         output.write(bytes)
         count += bytes.count
-        crc = UInt32(crc32_z(UInt(crc), bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), bytes.count))
+        if checksummed { crc = UInt32(crc32_z(UInt(crc), bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), bytes.count)) }
     }
 
     func write(_ bytes: [UInt8]) {
