@@ -150,5 +150,12 @@ final class OperationsTests: XCTestCase {
         let ledger = try TestSupport.run(["ledger", "--json", small + "/out"])
         XCTAssertEqual(ledger.status, 0, ledger.error)
         XCTAssertEqual(ledger.output.split(separator: "\n").count, done.count, "one ledger row per finished shard")
+
+        // An index build on the full disk: the scratch file that failed is named, and neither the
+        // index nor the scratch folder is left behind.
+        let build = try TestSupport.run(["index", "build", "-o", small + "/ref.idx", samples + "/references"])
+        XCTAssertEqual(build.status, 1, build.output)
+        XCTAssertTrue(build.error.contains("scratch file") && build.error.contains("No space left"), build.error)
+        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: small).contains { $0.contains("ref.idx") || $0.hasPrefix(".echoscan") })
     }
 }
