@@ -2,7 +2,8 @@ import Foundation
 
 /// Dedup stage 2, one task per LSH band plus one for exact duplicates: every document's band
 /// hash (or content hash) is sorted on disk with bounded memory; documents sharing a bucket are
-/// verified against the bucket's first member (and the previous one) by MinHash similarity, and
+/// verified against the bucket's first member (and the previous one) by the exact Jaccard
+/// similarity of their k-gram sets (`KGramFile`), and
 /// the verified pairs written to `buckets/BBBBBB.pairs` (a u64, b u64, Jaccard × 10⁶ u32, exact u32).
 struct BucketStage {
     let layout: DedupLayout
@@ -41,11 +42,20 @@ struct BucketStage {
         func signature(_ document: UInt64) -> UnsafeBufferPointer<UInt32> {
             files[Int(document >> 32)].signature(Int(document & 0xFFFF_FFFF))
         }
+        let kgramFiles = try exact ? [] : layout.shards.indices.map { try KGramFile(path: layout.kgramPath($0)) }
+        let threshold = options.parameters.nearDuplicateThreshold
+        /// The Jaccard similarity of two documents' k-gram sets. The MinHash estimate first rules
+        /// out clear non-duplicates (more than 0.2, about five standard errors, below the threshold)
+        /// without reading their k-grams.
+        func verifiedSimilarity(_ a: UInt64, _ b: UInt64) -> Double {
+            guard MinHasher.similarity(signature(a), signature(b)) >= threshold - 0.2 else { return 0 }
+            return KGramFile.jaccard(kgramFiles[Int(a >> 32)].kgrams(Int(a & 0xFFFF_FFFF)),
+                                     kgramFiles[Int(b >> 32)].kgrams(Int(b & 0xFFFF_FFFF)))
+        }
         var pairs = BinaryBuffer()
         var bucketKey: UInt64? = nil
         var first: UInt64 = 0
         var previous: UInt64 = 0
-        let threshold = options.parameters.nearDuplicateThreshold
         try sorter.forEachSorted { entry in
             guard entry.key == bucketKey else {
                 bucketKey = entry.key
@@ -54,10 +64,10 @@ struct BucketStage {
                 return
             }
             let document = entry.value
-            var similarity = MinHasher.similarity(signature(first), signature(document))
+            var similarity = exact ? 1 : verifiedSimilarity(first, document)
             var partner = first
             if similarity < threshold && previous != first {
-                similarity = MinHasher.similarity(signature(previous), signature(document))
+                similarity = verifiedSimilarity(previous, document)
                 partner = previous
             }
             previous = document

@@ -23,6 +23,7 @@ struct DedupLayout: Sendable {
     var summaryPath: String { directory + "/summary.json" }
 
     func signaturePath(_ shard: Int) -> String { signatures + "/" + Self.number(shard) + ".sig" }
+    func kgramPath(_ shard: Int) -> String { signatures + "/" + Self.number(shard) + ".kgrams" }
     func documentsPath(_ shard: Int) -> String { signatures + "/" + Self.number(shard) + ".docs.jsonl" }
     func shardInfoPath(_ shard: Int) -> String { signatures + "/" + Self.number(shard) + ".shard.json" }
     func pairsPath(_ band: Int) -> String { buckets + "/" + Self.number(band) + ".pairs" }

@@ -5,7 +5,8 @@ import Foundation
 /// header  magic "ECHOSIG1", permutations u32, reserved u32, count u64, reserved u64
 /// record  line u32, tokens u32, exact-content hash u64, signature (permutations × u32)
 /// ```
-/// plus a sidecar `<name>.docs.jsonl` with the line, byte offset and id of each record.
+/// plus a sidecar `<name>.docs.jsonl` with the line, byte offset and id of each record, and the
+/// documents' k-gram sets in `<name>.kgrams` (`KGramFile`).
 /// Read through a memory map: the bucket stage looks records up at random.
 struct SignatureFile {
     static let magic: [UInt8] = Array("ECHOSIG1".utf8)
@@ -47,26 +48,42 @@ struct SignatureFile {
         return UnsafeBufferPointer(start: start.assumingMemoryBound(to: UInt32.self), count: permutations)
     }
 
-    /// Writes a signature file from records produced by `body`, atomically.
-    static func write(to path: String, permutations: Int, _ body: ((Int, Int, UInt64, [UInt32]) -> Void) throws -> Void) throws {
-        var records = BinaryBuffer()
-        var count = 0
-        try body { line, tokens, exact, signature in
+    /// Streams one shard's signature records into an atomically written file.
+    final class Writer {
+        private let sink: AtomicFile.Sink
+        private var records = BinaryBuffer()
+        private var count = 0
+
+        init(sink: AtomicFile.Sink, permutations: Int) throws {
+            self.sink = sink
+            var header = BinaryBuffer()
+            header.append(contentsOf: SignatureFile.magic)
+            header.append(UInt32(permutations))
+            header.append(UInt32(0))
+            header.append(UInt64(0))  // the count, set by `finish`
+            header.append(UInt64(0))
+            try sink.write(header.bytes)
+        }
+
+        func append(line: Int, tokens: Int, exactHash: UInt64, signature: [UInt32]) throws {
             records.append(UInt32(line))
             records.append(UInt32(tokens))
-            records.append(exact)
+            records.append(exactHash)
             records.append(contentsOf: signature)
             count += 1
+            if records.bytes.count >= 1 << 20 { try flush() }
         }
-        var header = BinaryBuffer()
-        header.append(contentsOf: magic)
-        header.append(UInt32(permutations))
-        header.append(UInt32(0))
-        header.append(UInt64(count))
-        header.append(UInt64(0))
-        try AtomicFile.write(to: path) { sink in
-            try sink.write(header.bytes)
+
+        private func flush() throws {
             try sink.write(records.bytes)
+            records.bytes.removeAll(keepingCapacity: true)
+        }
+
+        func finish() throws {
+            try flush()
+            var header = BinaryBuffer()
+            header.append(UInt64(count))
+            try sink.overwrite(header.bytes, at: 16)
         }
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Dedup stage 1, one task per shard: reads the shard and writes each document's MinHash
-/// signature and exact-content hash (of its normalized tokens), with its line, offset and id.
+/// signature and exact-content hash (of its normalized tokens), its k-gram set, and its line,
+/// offset and id — streamed, so memory does not grow with the shard.
 struct SignatureStage {
     let layout: DedupLayout
     let options: DedupOptions
@@ -10,22 +11,33 @@ struct SignatureStage {
     func run(shard: Int) throws {
         let fingerprinter = Fingerprinter(parameters: options.parameters)
         var scratch = DocumentFingerprint()
-        var documents: [UInt8] = []
         var result: ShardReadResult? = nil
         var options = reader
         options.computeSHA256 = true
         let encoder = DedupFiles.encoder()
-        try SignatureFile.write(to: layout.signaturePath(shard), permutations: self.options.parameters.permutations) { emit in
-            result = try ShardReader(path: layout.shards[shard], shardIndex: shard, options: options).read { batch in
-                for document in batch.documents {
-                    batch.withText(of: document) { fingerprinter.fingerprint($0, into: &scratch) }
-                    emit(document.line, scratch.tokens.count, StableHash.sequence(scratch.tokens.hashes), scratch.signature)
-                    documents += try encoder.encode(DedupDocument(line: document.line, offset: document.offset, id: document.id))
-                    documents.append(0x0A)
+        try AtomicFile.write(to: layout.signaturePath(shard)) { signatureSink in
+            try AtomicFile.write(to: layout.kgramPath(shard)) { kgramSink in
+                try AtomicFile.write(to: layout.documentsPath(shard)) { documentSink in
+                    let signatures = try SignatureFile.Writer(sink: signatureSink, permutations: self.options.parameters.permutations)
+                    let kgrams = try KGramFile.Writer(sink: kgramSink)
+                    var documents: [UInt8] = []
+                    result = try ShardReader(path: layout.shards[shard], shardIndex: shard, options: options).read { batch in
+                        for document in batch.documents {
+                            batch.withText(of: document) { fingerprinter.fingerprint($0, into: &scratch) }
+                            try signatures.append(line: document.line, tokens: scratch.tokens.count,
+                                                  exactHash: StableHash.sequence(scratch.tokens.hashes), signature: scratch.signature)
+                            try kgrams.append(scratch.shingles)
+                            documents += try encoder.encode(DedupDocument(line: document.line, offset: document.offset, id: document.id))
+                            documents.append(0x0A)
+                        }
+                        try documentSink.write(documents)
+                        documents.removeAll(keepingCapacity: true)
+                    }
+                    try signatures.finish()
+                    try kgrams.finish()
                 }
             }
         }
-        try AtomicFile.write(documents, to: layout.documentsPath(shard))
         guard let result else { return }
         let info = DedupShardInfo(path: result.path, format: result.format?.rawValue, size: result.compressedBytes, sha256: result.sha256,
                                   documents: result.documents, bytes: result.uncompressedBytes, badLines: result.badLines,

@@ -41,6 +41,13 @@ public enum AtomicFile {
             }
             bytesWritten += raw.count
         }
+
+        /// Replaces bytes already written (a count in a header, known only at the end).
+        func overwrite(_ bytes: [UInt8], at offset: Int) throws {
+            precondition(offset + bytes.count <= bytesWritten, "overwrite past the end of what was written")
+            let written = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(offset)) }
+            guard written == bytes.count else { throw Error(path: path, reason: String(cString: strerror(errno))) }
+        }
     }
 
     /// Writes `path` atomically with the content that `body` produces; returns the bytes written.
