@@ -61,18 +61,19 @@ struct ClusterStage {
             }
         }
 
-        let documents = try layout.shards.indices.map { try DedupFiles.readDocuments(layout.documentsPath($0)) }
+        let documents = try layout.shards.indices.map { try DocumentTable(path: layout.documentsPath($0)) }
+        let kgrams = try layout.shards.indices.map { try KGramFile(path: layout.kgramPath($0)) }
         func describe(_ document: Int, into json: inout JSONWriter) {
             let (shard, record) = locate(document)
             json.beginObject()
             json.key("shard"); json.string(layout.shards[shard])
-            json.key("line"); json.integer(documents[shard][record].line)
-            json.key("id"); json.optionalString(documents[shard][record].id)
+            json.key("line"); json.integer(documents[shard].line(record))
+            json.key("id"); json.optionalString(documents[shard].id(record))
         }
         func similarity(_ a: Int, _ b: Int) -> Double {
             let (sa, ra) = locate(a)
             let (sb, rb) = locate(b)
-            return MinHasher.similarity(files[sa].signature(ra), files[sb].signature(rb))
+            return KGramFile.jaccard(kgrams[sa].kgrams(ra), kgrams[sb].kgrams(rb))
         }
         func isExact(_ a: Int, _ b: Int) -> Bool {
             let (sa, ra) = locate(a)

@@ -18,11 +18,11 @@ struct DecisionStage {
 
     func run(shard: Int) throws {
         let membership = try MappedFile.forStage(layout.membershipPath(shard), stage: "decisions", task: shard)
-        let documents = try DedupFiles.readDocuments(layout.documentsPath(shard))
-        var keptDocuments: [Int: [DedupDocument]] = [shard: documents]
+        let documents = try DocumentTable(path: layout.documentsPath(shard))
+        var keptDocuments: [Int: DocumentTable] = [shard: documents]
         var counts = ShardCounts(documents: documents.count, duplicates: 0, exactDuplicates: 0, keptClusterHeads: 0)
         var output: [UInt8] = []
-        for (record, document) in documents.enumerated() {
+        for record in 0..<documents.count {
             func field(_ index: Int) -> UInt32 {
                 membership.bytes.loadUnaligned(fromByteOffset: (record * 5 + index) * 4, as: UInt32.self).littleEndian
             }
@@ -34,20 +34,20 @@ struct DecisionStage {
                 counts.keptClusterHeads += 1
                 continue
             }
-            if keptDocuments[keptShard] == nil { keptDocuments[keptShard] = try DedupFiles.readDocuments(layout.documentsPath(keptShard)) }
-            let kept = keptDocuments[keptShard]?[keptRecord]
+            if keptDocuments[keptShard] == nil { keptDocuments[keptShard] = try DocumentTable(path: layout.documentsPath(keptShard)) }
+            let kept = keptDocuments[keptShard]
             counts.duplicates += 1
             if field(4) == 1 { counts.exactDuplicates += 1 }
             var json = JSONWriter()
             json.beginObject()
-            json.key("line"); json.integer(document.line)
-            json.key("offset"); json.integer(document.offset)
-            json.key("id"); json.optionalString(document.id)
+            json.key("line"); json.integer(documents.line(record))
+            json.key("offset"); json.integer(documents.offset(record))
+            json.key("id"); json.optionalString(documents.id(record))
             json.key("cluster"); json.integer(Int(cluster))
             json.key("duplicate_of"); json.beginObject()
             json.key("shard"); json.string(layout.shards[keptShard])
-            json.key("line"); json.integer(kept?.line ?? 0)
-            json.key("id"); json.optionalString(kept?.id)
+            json.key("line"); json.integer(kept?.line(keptRecord) ?? 0)
+            json.key("id"); json.optionalString(kept?.id(keptRecord))
             json.endObject()
             json.key("jaccard"); json.number(Double(field(3)) / 1_000_000)
             json.key("exact"); json.bool(field(4) == 1)

@@ -24,7 +24,7 @@ struct DedupLayout: Sendable {
 
     func signaturePath(_ shard: Int) -> String { signatures + "/" + Self.number(shard) + ".sig" }
     func kgramPath(_ shard: Int) -> String { signatures + "/" + Self.number(shard) + ".kgrams" }
-    func documentsPath(_ shard: Int) -> String { signatures + "/" + Self.number(shard) + ".docs.jsonl" }
+    func documentsPath(_ shard: Int) -> String { signatures + "/" + Self.number(shard) + ".docs" }
     func shardInfoPath(_ shard: Int) -> String { signatures + "/" + Self.number(shard) + ".shard.json" }
     func pairsPath(_ band: Int) -> String { buckets + "/" + Self.number(band) + ".pairs" }
     func sortFolder(_ band: Int) -> String { buckets + "/sort-" + Self.number(band) }
@@ -50,22 +50,7 @@ struct DedupShardInfo: Codable, Sendable {
     }
 }
 
-/// One document's line, byte offset and id (`signatures/NNNNNN.docs.jsonl`).
-struct DedupDocument: Codable, Sendable {
-    var line: Int
-    var offset: Int
-    var id: String?
-}
-
 enum DedupFiles {
-    static func readDocuments(_ path: String) throws -> [DedupDocument] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw StageError(stage: "dedup", task: -1, reason: "\(path): missing (did the signature stage finish?)")
-        }
-        let decoder = JSONDecoder()
-        return try data.split(separator: 0x0A).map { try decoder.decode(DedupDocument.self, from: Data($0)) }
-    }
-
     static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -63,6 +63,7 @@ struct KGramFile {
         private let sink: AtomicFile.Sink
         private var offsets: [UInt64] = [0]
         private var sorted: [UInt32] = []
+        private var sortScratch: [UInt32] = []
         private var pending = BinaryBuffer()
 
         init(sink: AtomicFile.Sink) throws {
@@ -77,7 +78,7 @@ struct KGramFile {
         func append(_ shingles: [UInt64]) throws {
             sorted.removeAll(keepingCapacity: true)
             for hash in shingles { sorted.append(UInt32(truncatingIfNeeded: hash >> 32)) }
-            sorted.sort()
+            RadixSort.sort(&sorted, scratch: &sortScratch)
             var distinct = 0
             for value in sorted where distinct == 0 || sorted[distinct - 1] != value {
                 sorted[distinct] = value

@@ -5,7 +5,7 @@ import Foundation
 /// header  magic "ECHOSIG1", permutations u32, reserved u32, count u64, reserved u64
 /// record  line u32, tokens u32, exact-content hash u64, signature (permutations × u32)
 /// ```
-/// plus a sidecar `<name>.docs.jsonl` with the line, byte offset and id of each record, and the
+/// plus `<name>.docs` with the line, byte offset and id of each record (`DocumentTable`), and the
 /// documents' k-gram sets in `<name>.kgrams` (`KGramFile`).
 /// Read through a memory map: the bucket stage looks records up at random.
 struct SignatureFile {

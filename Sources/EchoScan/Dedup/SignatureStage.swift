@@ -14,27 +14,24 @@ struct SignatureStage {
         var result: ShardReadResult? = nil
         var options = reader
         options.computeSHA256 = true
-        let encoder = DedupFiles.encoder()
         try AtomicFile.write(to: layout.signaturePath(shard)) { signatureSink in
             try AtomicFile.write(to: layout.kgramPath(shard)) { kgramSink in
                 try AtomicFile.write(to: layout.documentsPath(shard)) { documentSink in
                     let signatures = try SignatureFile.Writer(sink: signatureSink, permutations: self.options.parameters.permutations)
                     let kgrams = try KGramFile.Writer(sink: kgramSink)
-                    var documents: [UInt8] = []
+                    let documents = try DocumentTable.Writer(sink: documentSink)
                     result = try ShardReader(path: layout.shards[shard], shardIndex: shard, options: options).read { batch in
                         for document in batch.documents {
-                            batch.withText(of: document) { fingerprinter.fingerprint($0, into: &scratch) }
+                            batch.withText(of: document) { fingerprinter.fingerprint($0, into: &scratch, parts: .signature) }
                             try signatures.append(line: document.line, tokens: scratch.tokens.count,
                                                   exactHash: StableHash.sequence(scratch.tokens.hashes), signature: scratch.signature)
                             try kgrams.append(scratch.shingles)
-                            documents += try encoder.encode(DedupDocument(line: document.line, offset: document.offset, id: document.id))
-                            documents.append(0x0A)
+                            try documents.append(line: document.line, offset: document.offset, id: document.id)
                         }
-                        try documentSink.write(documents)
-                        documents.removeAll(keepingCapacity: true)
                     }
                     try signatures.finish()
                     try kgrams.finish()
+                    try documents.finish()
                 }
             }
         }
@@ -43,6 +40,6 @@ struct SignatureStage {
                                   documents: result.documents, bytes: result.uncompressedBytes, badLines: result.badLines,
                                   error: result.fatalError?.description,
                                   lineErrors: result.errors.filter { !$0.isFatalToShard }.map(\.description))
-        try AtomicFile.write(Array(try encoder.encode(info)), to: layout.shardInfoPath(shard))
+        try AtomicFile.write(Array(try DedupFiles.encoder().encode(info)), to: layout.shardInfoPath(shard))
     }
 }

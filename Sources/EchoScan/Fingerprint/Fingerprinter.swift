@@ -28,17 +28,33 @@ public struct Fingerprinter: Sendable {
         winnower = Winnower(window: parameters.winnowWindow)
     }
 
-    /// Fills `fingerprint` for `text`; `withSignature: false` skips MinHash when no near-duplicate
-    /// detection is wanted.
-    public func fingerprint(_ text: UnsafeBufferPointer<UInt8>, into fingerprint: inout DocumentFingerprint, withSignature: Bool = true) {
+    /// The parts of a fingerprint beyond tokens and k-grams, computed only when asked for.
+    public struct Parts: OptionSet, Sendable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        /// The MinHash signature (near-duplicate detection).
+        public static let signature = Parts(rawValue: 1)
+        /// The winnowed k-grams (containment look-ups).
+        public static let winnowed = Parts(rawValue: 2)
+        public static let all: Parts = [.signature, .winnowed]
+    }
+
+    /// Fills `fingerprint` for `text`: tokens, k-grams and the `parts` asked for (the others are
+    /// left empty).
+    public func fingerprint(_ text: UnsafeBufferPointer<UInt8>, into fingerprint: inout DocumentFingerprint, parts: Parts = .all) {
         tokenizer.tokenize(text, into: &fingerprint.tokens)
         shingler.shingles(of: fingerprint.tokens.hashes, into: &fingerprint.shingles)
-        if withSignature {
+        if parts.contains(.signature) {
             minHasher.signature(of: fingerprint.shingles, into: &fingerprint.signature)
         } else {
             fingerprint.signature.removeAll(keepingCapacity: true)
         }
-        winnower.winnow(fingerprint.shingles, hashes: &fingerprint.winnowedHashes, positions: &fingerprint.winnowedPositions)
+        if parts.contains(.winnowed) {
+            winnower.winnow(fingerprint.shingles, hashes: &fingerprint.winnowedHashes, positions: &fingerprint.winnowedPositions)
+        } else {
+            fingerprint.winnowedHashes.removeAll(keepingCapacity: true)
+            fingerprint.winnowedPositions.removeAll(keepingCapacity: true)
+        }
     }
 
     /// Convenience for tests and tools: the fingerprint of a String.

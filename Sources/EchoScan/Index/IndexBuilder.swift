@@ -140,7 +140,7 @@ public struct IndexBuilder {
             let result = try ShardReader(path: path, shardIndex: index, options: reader).read { batch in
                 let shingles = Parallel.map(count: batch.documents.count, threads: options.threads,
                                             makeState: { DocumentFingerprint() }) { scratch, index in
-                    batch.withText(of: batch.documents[index]) { fingerprinter.fingerprint($0, into: &scratch, withSignature: false) }
+                    batch.withText(of: batch.documents[index]) { fingerprinter.fingerprint($0, into: &scratch, parts: []) }
                     return scratch.shingles.withUnsafeBufferPointer(Array.init)  // a copy: see ReferenceSpill.add
                 }
                 for hashes in shingles { for hash in hashes { try sorter.append(hash, 0) } }

@@ -93,7 +93,7 @@ struct ReferenceSpill {
                 shingles: Self.distinct(scratch.shingles), winnowed: Self.distinct(scratch.winnowedHashes),
                 promptShingles: [], compressedText: TextCodec.compress(batch.bytes[document.textRange]))
             if document.extras.count > 2, var prompt = document.extras[2], !prompt.isEmpty {
-                prompt.withUTF8 { fingerprinter.fingerprint($0, into: &scratch, withSignature: false) }
+                prompt.withUTF8 { fingerprinter.fingerprint($0, into: &scratch, parts: []) }
                 result.promptShingles = scratch.shingles.withUnsafeBufferPointer(Array.init)
             }
             return result

@@ -28,7 +28,7 @@ public struct Matcher: Sendable {
     /// Detects model outputs in one text.
     public func match(_ text: UnsafeBufferPointer<UInt8>, scratch: inout Scratch) -> DocumentVerdict {
         var verdict = DocumentVerdict()
-        fingerprinter.fingerprint(text, into: &scratch.fingerprint, withSignature: options.nearDuplicate.enabled)
+        fingerprinter.fingerprint(text, into: &scratch.fingerprint, parts: options.nearDuplicate.enabled ? .all : .winnowed)
         let fingerprint = scratch.fingerprint
         verdict.tokenCount = fingerprint.tokens.count
         if let markers {

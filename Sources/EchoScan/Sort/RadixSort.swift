@@ -59,4 +59,55 @@ enum RadixSort {
             }
         }
     }
+
+    /// Sorts 32-bit values: four passes of 8 bits with all four histograms taken in one read,
+    /// `scratch` reused between calls. For the k-gram sets of single documents (hundreds to
+    /// thousands of values), where a comparison sort's per-call overhead dominates.
+    static func sort(_ values: inout [UInt32], scratch: inout [UInt32]) {
+        let count = values.count
+        guard count > 64 else {
+            values.sort()
+            return
+        }
+        if scratch.count < count { scratch = [UInt32](repeating: 0, count: count) }
+        var sourceIsValues = true
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 4 * 256) { counts in
+            counts.initialize(repeating: 0)
+            values.withUnsafeMutableBufferPointer { first in
+                scratch.withUnsafeMutableBufferPointer { second in
+                    for value in first {
+                        for digit in 0..<4 { counts[digit * 256 + Int((value >> UInt32(8 * digit)) & 0xFF)] += 1 }
+                    }
+                    for digit in 0..<4 {
+                        let histogram = UnsafeMutableBufferPointer(rebasing: counts[(digit * 256)..<((digit + 1) * 256)])
+                        let source = sourceIsValues ? first : second
+                        let target = sourceIsValues ? second : first
+                        let shift = UInt32(8 * digit)
+                        // A digit that every value shares moves nothing.
+                        if histogram[Int((source[0] >> shift) & 0xFF)] == count { continue }
+                        var total = 0
+                        for index in 0..<256 {
+                            let bucketCount = histogram[index]
+                            histogram[index] = total
+                            total += bucketCount
+                        }
+                        for index in 0..<count {
+                            let value = source[index]
+                            let bucket = Int((value >> shift) & 0xFF)
+                            target[histogram[bucket]] = value
+                            histogram[bucket] += 1
+                        }
+                        sourceIsValues.toggle()
+                    }
+                }
+            }
+        }
+        if !sourceIsValues {
+            values.withUnsafeMutableBufferPointer { target in
+                scratch.withUnsafeBufferPointer { source in
+                    for index in 0..<count { target[index] = source[index] }
+                }
+            }
+        }
+    }
 }
