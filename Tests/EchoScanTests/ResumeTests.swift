@@ -64,7 +64,7 @@ final class ResumeTests: XCTestCase {
 
         let rerun = try TestSupport.run(["scan", "--index", index, "-o", dir + "/killed", "--threads", "1", corpus], directory: root)
         XCTAssertEqual(rerun.status, 0, rerun.error)
-        XCTAssertTrue(rerun.error.contains("shards already scanned with this index and pipeline, skipped"), rerun.error)
+        XCTAssertTrue(rerun.error.contains("tasks already done, skipped"), rerun.error)
         let expected = try Data(contentsOf: URL(fileURLWithPath: dir + "/reference/manifest.jsonl"))
         let resumed = try Data(contentsOf: URL(fileURLWithPath: dir + "/killed/manifest.jsonl"))
         XCTAssertFalse(expected.isEmpty)

@@ -80,32 +80,29 @@ public struct ContaminationScanner: Sendable {
         let shardFingerprint: @Sendable (Int) -> String = { task in
             context.fingerprint + " " + ShardIdentity(path: shards[task]).description
         }
+        var scan = Stage(name: "scan", taskCount: shards.count, markerDirectory: layout.directory + "/parts", fingerprint: shardFingerprint) { task in
+            try scanner.scan(shard: task, context: context, progress: reportProgress.value)
+        }
+        scan.runsTasksConcurrently = false
         return [
-            Stage(name: "scan", taskCount: shards.count, markerDirectory: layout.directory + "/parts", fingerprint: shardFingerprint) { task in
-                try scanner.scan(shard: task, context: context, progress: reportProgress.value)
-            },
+            scan,
             Stage(name: "merge", taskCount: 1, markerDirectory: layout.directory + "/merged", fingerprint: context.fingerprint) { _ in
                 _ = try scanner.merge(context: context)
             },
         ]
     }
 
-    /// Scans every unfinished shard in this process, one after the other (each on all
-    /// `threads`), then merges. Returns the summary.
-    public func run(progress: ((Progress) -> Void)? = nil, log: ((String) -> Void)? = nil) throws -> ScanSummary {
+    /// Scans every unfinished shard in this process with the local executor (one shard after the
+    /// other, each on all `threads`), then merges. Returns the summary.
+    public func run(progress: ((Progress) -> Void)? = nil, log: (@Sendable (String) -> Void)? = nil) throws -> ScanSummary {
         // The index and pipeline are checked before anything is created or locked.
         let context = try makeContext()
         try layout.prepare()
         let lock = try DirectoryLock(directory: layout.directory)
         defer { withExtendedLifetime(lock) {} }
         layout.removeStaleTemporaryFiles()
-        let stages = stages(context: context, progress: progress)
-        var skipped = 0
-        for task in 0..<stages[0].taskCount where !(try stages[0].run(task: task)) {
-            log?("skipped \(shards[task]): already scanned with this index and pipeline")
-            skipped += 1
-        }
-        if skipped > 0 { log?("\(skipped) of \(shards.count) shards already scanned with this index and pipeline, skipped") }
+        let scan = stages(context: context, progress: progress)[0]
+        try LocalExecutor(threads: request.configuration.effectiveThreads, log: log).run([scan])
         // The merge always runs: its inputs may have changed since a marker was left.
         return try merge(context: context)
     }

@@ -12,6 +12,9 @@ public struct Stage: Sendable {
     public let markerDirectory: String
     /// Fingerprint of everything that decides a task's output; a marker with another one is stale.
     public let fingerprint: @Sendable (Int) -> String
+    /// False when one task already keeps every worker busy (a scan task matches its batches on
+    /// all threads): the local executor then runs the tasks one after the other.
+    public var runsTasksConcurrently = true
     let body: @Sendable (Int) throws -> Void
 
     public init(name: String, taskCount: Int, markerDirectory: String, fingerprint: @escaping @Sendable (Int) -> String,
@@ -69,7 +72,8 @@ public protocol StageExecutor {
     func run(_ stages: [Stage]) throws
 }
 
-/// Runs every unfinished task of each stage on this machine, `threads` at a time.
+/// Runs every unfinished task of each stage on this machine, `threads` at a time (one at a time
+/// for a stage whose tasks use every thread themselves).
 public struct LocalExecutor: StageExecutor {
     public let threads: Int
     public var log: (@Sendable (String) -> Void)?
@@ -85,7 +89,8 @@ public struct LocalExecutor: StageExecutor {
             if pending.count < stage.taskCount {
                 log?("\(stage.name): \(stage.taskCount - pending.count) of \(stage.taskCount) tasks already done, skipped")
             }
-            let failures = Parallel.map(count: pending.count, threads: threads, makeState: {}) { _, position -> StageError? in
+            let concurrentTasks = stage.runsTasksConcurrently ? threads : 1
+            let failures = Parallel.map(count: pending.count, threads: concurrentTasks, makeState: {}) { _, position -> StageError? in
                 do {
                     try stage.run(task: pending[position])
                     return nil
