@@ -89,17 +89,21 @@ public struct LocalExecutor: StageExecutor {
             if pending.count < stage.taskCount {
                 log?("\(stage.name): \(stage.taskCount - pending.count) of \(stage.taskCount) tasks already done, skipped")
             }
-            let concurrentTasks = stage.runsTasksConcurrently ? threads : 1
-            let failures = Parallel.map(count: pending.count, threads: concurrentTasks, makeState: {}) { _, position -> StageError? in
+            @Sendable func attempt(_ task: Int) -> StageError? {
                 do {
-                    try stage.run(task: pending[position])
+                    try stage.run(task: task)
                     return nil
                 } catch let error as StageError {
                     return error
                 } catch {
-                    return StageError(stage: stage.name, task: pending[position], reason: "\(error)")
+                    return StageError(stage: stage.name, task: task, reason: "\(error)")
                 }
-            }.compactMap { $0 }
+            }
+            // Tasks that use every thread run in a plain loop: libdispatch runs a concurrentPerform
+            // nested in another one serially, which would leave their workers idle.
+            let failures = stage.runsTasksConcurrently
+                ? Parallel.map(count: pending.count, threads: threads, makeState: {}) { _, position in attempt(pending[position]) }.compactMap { $0 }
+                : pending.compactMap(attempt)
             if let first = failures.first { throw first }
         }
     }
