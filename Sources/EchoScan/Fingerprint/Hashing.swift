@@ -69,6 +69,14 @@ struct TokenHasher {
         length &+= 8
     }
 
+    /// The last `count` (< 8) bytes, packed little-endian in `value`: the same as adding them one
+    /// by one. Only at a multiple of eight bytes into the token.
+    @inline(__always)
+    mutating func addTail(_ value: UInt64, count: Int) {
+        word = value
+        length &+= UInt64(count)
+    }
+
     @inline(__always)
     func finish() -> UInt64 {
         StableHash.mix(state ^ word ^ (length << 56))

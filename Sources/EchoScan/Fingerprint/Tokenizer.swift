@@ -68,28 +68,47 @@ public struct Tokenizer: Sendable {
                 if byte < 0x80 {
                     let kind = classes[Int(byte)]
                     if kind != 0 {
-                        // Find the end of the ASCII word first, then hash it a word at a time:
-                        // OR-ing 0x20 lowercases letters and leaves digits as they are.
+                        // Find the end of the ASCII word eight bytes at a time, then hash it a word
+                        // at a time: OR-ing 0x20 lowercases letters and leaves digits as they are.
                         var end = index
                         var allDigits = true
-                        while end < count {
-                            let next = text[end]
-                            let nextKind = next < 0x80 ? classes[Int(next)] : 0
-                            if nextKind == 0 { break }
-                            allDigits = allDigits && nextKind == 2
-                            end += 1
-                        }
                         var hasher = TokenHasher(seed: seed)
-                        var chunk = index
+                        var foundEnd = false
                         if let base = text.baseAddress {
-                            while chunk + 8 <= end {
-                                hasher.addWord(UnsafeRawPointer(base + chunk).loadUnaligned(as: UInt64.self).littleEndian | 0x2020_2020_2020_2020)
-                                chunk += 8
+                            while end + 8 <= count {
+                                let bytes = UnsafeRawPointer(base + end).loadUnaligned(as: UInt64.self).littleEndian
+                                let (word, digits) = Self.wordBytes(bytes)
+                                let separators = ~word & Self.highBits
+                                let length = separators.trailingZeroBitCount >> 3
+                                // Bytes [0, length) continue the word: a mask of their low bits.
+                                let prefix: UInt64 = length == 8 ? .max : (1 << UInt64(8 * length)) &- 1
+                                allDigits = allDigits && (digits & prefix) == (word & prefix)
+                                if length == 8 {
+                                    hasher.addWord(bytes | 0x2020_2020_2020_2020)
+                                    end += 8
+                                    continue
+                                }
+                                // The tail, packed as the byte-at-a-time path would pack it.
+                                hasher.addTail((bytes | 0x2020_2020_2020_2020) & prefix, count: length)
+                                end += length
+                                foundEnd = true
+                                break
                             }
                         }
-                        while chunk < end {
-                            hasher.add(text[chunk] | 0x20)
-                            chunk += 1
+                        if !foundEnd {
+                            // The last few bytes of the text.
+                            var chunk = end
+                            while end < count {
+                                let next = text[end]
+                                let nextKind = next < 0x80 ? classes[Int(next)] : 0
+                                if nextKind == 0 { break }
+                                allDigits = allDigits && nextKind == 2
+                                end += 1
+                            }
+                            while chunk < end {
+                                hasher.add(text[chunk] | 0x20)
+                                chunk += 1
+                            }
                         }
                         if end < count, text[end] >= 0x80, Self.continuesWord(text, at: end) {
                             index = slowWord(text, from: index, into: &tokens)
@@ -200,6 +219,21 @@ public struct Tokenizer: Sendable {
             }
         }
         return nil
+    }
+
+    static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+    /// For eight bytes, the high bit of each byte that is an ASCII letter or digit, and of each that
+    /// is an ASCII digit (SWAR range tests: adding 0x80 - lo sets bit 7 exactly when a 7-bit byte
+    /// is at least lo, and no byte carries into the next).
+    @inline(__always)
+    static func wordBytes(_ bytes: UInt64) -> (word: UInt64, digits: UInt64) {
+        let ascii = ~bytes & highBits
+        let low = bytes & 0x7F7F_7F7F_7F7F_7F7F
+        let digits = (low &+ 0x5050_5050_5050_5050) & ~(low &+ 0x4646_4646_4646_4646)  // 0x30...0x39
+        let folded = low | 0x2020_2020_2020_2020
+        let letters = (folded &+ 0x1F1F_1F1F_1F1F_1F1F) & ~(folded &+ 0x0505_0505_0505_0505)  // 0x61...0x7A
+        return ((digits | letters) & ascii, digits & ascii)
     }
 
     /// Decodes the scalar at `index`; malformed bytes decode as U+FFFD of length 1.
