@@ -47,10 +47,11 @@ struct BucketStage {
         /// The Jaccard similarity of two documents' k-gram sets. The MinHash estimate first rules
         /// out clear non-duplicates (more than 0.2, about five standard errors, below the threshold)
         /// without reading their k-grams.
+        var sets = KGramFile.SetBuilder()
         func verifiedSimilarity(_ a: UInt64, _ b: UInt64) -> Double {
             guard MinHasher.similarity(signature(a), signature(b)) >= threshold - 0.2 else { return 0 }
-            return KGramFile.jaccard(kgramFiles[Int(a >> 32)].kgrams(Int(a & 0xFFFF_FFFF)),
-                                     kgramFiles[Int(b >> 32)].kgrams(Int(b & 0xFFFF_FFFF)))
+            return sets.jaccard(kgramFiles[Int(a >> 32)].kgrams(Int(a & 0xFFFF_FFFF)),
+                                kgramFiles[Int(b >> 32)].kgrams(Int(b & 0xFFFF_FFFF)))
         }
         var pairs = BinaryBuffer()
         var bucketKey: UInt64? = nil

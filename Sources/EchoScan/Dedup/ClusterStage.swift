@@ -63,6 +63,7 @@ struct ClusterStage {
 
         let documents = try layout.shards.indices.map { try DocumentTable(path: layout.documentsPath($0)) }
         let kgrams = try layout.shards.indices.map { try KGramFile(path: layout.kgramPath($0)) }
+        var kgramSets = KGramFile.SetBuilder()
         func describe(_ document: Int, into json: inout JSONWriter) {
             let (shard, record) = locate(document)
             json.beginObject()
@@ -73,7 +74,7 @@ struct ClusterStage {
         func similarity(_ a: Int, _ b: Int) -> Double {
             let (sa, ra) = locate(a)
             let (sb, rb) = locate(b)
-            return KGramFile.jaccard(kgrams[sa].kgrams(ra), kgrams[sb].kgrams(rb))
+            return kgramSets.jaccard(kgrams[sa].kgrams(ra), kgrams[sb].kgrams(rb))
         }
         func isExact(_ a: Int, _ b: Int) -> Bool {
             let (sa, ra) = locate(a)

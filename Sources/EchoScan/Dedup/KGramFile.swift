@@ -3,11 +3,12 @@
 /// estimate (whose error at 128 values, about ±0.035 at J = 0.8, decides pairs near the threshold):
 /// ```
 /// header  magic "ECHOKGR1", count u64
-/// values  per document, its distinct k-gram hashes' upper 32 bits, sorted (u32 each)
+/// values  per document, its k-gram hashes' upper 32 bits, in text order (u32 each)
 /// offsets u64 start of each document's values, plus the end (count + 1 of them), at the end
 /// ```
 /// 32 bits per k-gram: two k-grams of one pair of documents collide with probability about
-/// n²/2³², which moves a Jaccard value by far less than the MinHash error it replaces.
+/// n²/2³², which moves a Jaccard value by far less than the MinHash error it replaces. The sets
+/// are sorted only when a pair is verified: most documents never are.
 struct KGramFile {
     static let magic: [UInt8] = Array("ECHOKGR1".utf8)
     static let headerBytes = 16
@@ -37,13 +38,37 @@ struct KGramFile {
         Int(file.bytes.loadUnaligned(fromByteOffset: offsetsStart + 8 * index, as: UInt64.self).littleEndian)
     }
 
-    /// The sorted k-gram values of document `record`.
+    /// The k-gram values of document `record`, in text order.
     func kgrams(_ record: Int) -> UnsafeBufferPointer<UInt32> {
         UnsafeBufferPointer(rebasing: values[offset(record)..<offset(record + 1)])
     }
 
+    /// Sorts and deduplicates k-gram values, reusing buffers between calls.
+    struct SetBuilder {
+        private var scratch: [UInt32] = []
+
+        mutating func set(of values: UnsafeBufferPointer<UInt32>) -> [UInt32] {
+            var sorted = Array(values)
+            RadixSort.sort(&sorted, scratch: &scratch)
+            var distinct = 0
+            for value in sorted where distinct == 0 || sorted[distinct - 1] != value {
+                sorted[distinct] = value
+                distinct += 1
+            }
+            sorted.removeSubrange(distinct...)
+            return sorted
+        }
+
+        /// |A ∩ B| / |A ∪ B| of two documents' k-gram sets.
+        mutating func jaccard(_ a: UnsafeBufferPointer<UInt32>, _ b: UnsafeBufferPointer<UInt32>) -> Double {
+            let first = set(of: a)
+            let second = set(of: b)
+            return first.withUnsafeBufferPointer { x in second.withUnsafeBufferPointer { KGramFile.jaccard(sorted: x, $0) } }
+        }
+    }
+
     /// |A ∩ B| / |A ∪ B| of two sorted sets, by one merge.
-    static func jaccard(_ a: UnsafeBufferPointer<UInt32>, _ b: UnsafeBufferPointer<UInt32>) -> Double {
+    static func jaccard(sorted a: UnsafeBufferPointer<UInt32>, _ b: UnsafeBufferPointer<UInt32>) -> Double {
         guard !a.isEmpty || !b.isEmpty else { return 1 }
         var i = 0
         var j = 0
@@ -62,8 +87,6 @@ struct KGramFile {
     final class Writer {
         private let sink: AtomicFile.Sink
         private var offsets: [UInt64] = [0]
-        private var sorted: [UInt32] = []
-        private var sortScratch: [UInt32] = []
         private var pending = BinaryBuffer()
 
         init(sink: AtomicFile.Sink) throws {
@@ -74,20 +97,11 @@ struct KGramFile {
             try sink.write(header.bytes)
         }
 
-        /// Appends the distinct upper halves of `shingles` (64-bit k-gram hashes, any order).
+        /// Appends the upper halves of `shingles` (64-bit k-gram hashes).
         func append(_ shingles: [UInt64]) throws {
-            sorted.removeAll(keepingCapacity: true)
-            for hash in shingles { sorted.append(UInt32(truncatingIfNeeded: hash >> 32)) }
-            RadixSort.sort(&sorted, scratch: &sortScratch)
-            var distinct = 0
-            for value in sorted where distinct == 0 || sorted[distinct - 1] != value {
-                sorted[distinct] = value
-                distinct += 1
-            }
-            sorted.removeSubrange(distinct...)
-            pending.append(contentsOf: sorted)
+            for hash in shingles { pending.append(UInt32(truncatingIfNeeded: hash >> 32)) }
             if pending.bytes.count >= 1 << 20 { try flush() }
-            offsets.append((offsets.last ?? 0) + UInt64(distinct))
+            offsets.append((offsets.last ?? 0) + UInt64(shingles.count))
         }
 
         private func flush() throws {
