@@ -12,7 +12,9 @@ MB="${3:-100}"
 BIN="$(pwd)/.build/release/echoscan"
 swift build -c release --product echoscan >/dev/null
 VENV="$WORK/venv"
-[ -x "$VENV/bin/python" ] || { python3 -m venv "$VENV"; "$VENV/bin/pip" install -q datasketch rensa datatrove regex tokenizers xxhash orjson spacy nltk; }
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/python" -c "import datasketch, rensa, datatrove.pipeline.dedup.minhash, spacy" 2>/dev/null \
+  || "$VENV/bin/pip" install -q datasketch rensa datatrove regex tokenizers xxhash orjson spacy nltk
 CORPUS="$WORK/${MB}MB"
 [ -d "$CORPUS/corpus" ] || python3 scripts/make_dedup_corpus.py "$DATA" "$CORPUS" "$MB"
 TEXT_MB=$(python3 -c "import json,os,sys; d=sys.argv[1]; print(sum(len(json.loads(l)['text'].encode()) for f in os.listdir(d) for l in open(os.path.join(d,f)))/1e6)" "$CORPUS/corpus")

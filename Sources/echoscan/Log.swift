@@ -24,7 +24,7 @@ struct PlainLogHandler: LogHandler {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-        FileHandleStream.standardError.write("echoscan: \(message)\n")
+    func log(event: LogEvent) {
+        FileHandleStream.standardError.write("echoscan: \(event.message)\n")
     }
 }
