@@ -48,10 +48,10 @@ struct BucketStage {
         /// out clear non-duplicates (more than 0.2, about five standard errors, below the threshold)
         /// without reading their k-grams.
         var sets = KGramFile.SetBuilder()
-        func verifiedSimilarity(_ a: UInt64, _ b: UInt64) -> Double {
+        func verifiedSimilarity(_ a: UInt64, _ b: UInt64) throws -> Double {
             guard MinHasher.similarity(signature(a), signature(b)) >= threshold - 0.2 else { return 0 }
-            return sets.jaccard(kgramFiles[Int(a >> 32)].kgrams(Int(a & 0xFFFF_FFFF)),
-                                kgramFiles[Int(b >> 32)].kgrams(Int(b & 0xFFFF_FFFF)))
+            return sets.jaccard(try kgramFiles[Int(a >> 32)].kgrams(Int(a & 0xFFFF_FFFF)),
+                                try kgramFiles[Int(b >> 32)].kgrams(Int(b & 0xFFFF_FFFF)))
         }
         var pairs = BinaryBuffer()
         var bucketKey: UInt64? = nil
@@ -65,10 +65,10 @@ struct BucketStage {
                 return
             }
             let document = entry.value
-            var similarity = exact ? 1 : verifiedSimilarity(first, document)
+            var similarity = exact ? 1 : try verifiedSimilarity(first, document)
             var partner = first
             if similarity < threshold && previous != first {
-                similarity = verifiedSimilarity(previous, document)
+                similarity = try verifiedSimilarity(previous, document)
                 partner = previous
             }
             previous = document

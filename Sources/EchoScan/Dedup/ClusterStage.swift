@@ -71,10 +71,10 @@ struct ClusterStage {
             json.key("line"); json.integer(documents[shard].line(record))
             json.key("id"); json.optionalString(documents[shard].id(record))
         }
-        func similarity(_ a: Int, _ b: Int) -> Double {
+        func similarity(_ a: Int, _ b: Int) throws -> Double {
             let (sa, ra) = locate(a)
             let (sb, rb) = locate(b)
-            return kgramSets.jaccard(kgrams[sa].kgrams(ra), kgrams[sb].kgrams(rb))
+            return kgramSets.jaccard(try kgrams[sa].kgrams(ra), try kgrams[sb].kgrams(rb))
         }
         func isExact(_ a: Int, _ b: Int) -> Bool {
             let (sa, ra) = locate(a)
@@ -101,7 +101,7 @@ struct ClusterStage {
                 json.key("duplicates"); json.beginArray()
                 for member in list {
                     let (shard, record) = locate(member)
-                    let jaccard = similarity(keeper, member)
+                    let jaccard = try similarity(keeper, member)
                     let exact = isExact(keeper, member)
                     let base = record * 5
                     membership[shard][base] = UInt32(cluster)

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The distinct k-grams of each document of a shard, written by the signature stage so that the
 /// bucket stage verifies candidate pairs by their exact Jaccard similarity, not by the MinHash
 /// estimate (whose error at 128 values, about ±0.035 at J = 0.8, decides pairs near the threshold):
@@ -9,46 +15,76 @@
 /// 32 bits per k-gram: two k-grams of one pair of documents collide with probability about
 /// n²/2³², which moves a Jaccard value by far less than the MinHash error it replaces. The sets
 /// are sorted only when a pair is verified: most documents never are.
-struct KGramFile {
+final class KGramFile {
     static let magic: [UInt8] = Array("ECHOKGR1".utf8)
     static let headerBytes = 16
 
-    let file: MappedFile
+    let path: String
     let count: Int
-    private let values: UnsafeBufferPointer<UInt32>
-    private let offsetsStart: Int
+    private let descriptor: Int32
+    /// Start of each document's values (in values), plus the end: 8 bytes per document in memory.
+    private let offsets: [UInt64]
 
+    /// Opens the file and reads its offset table. The values are read with `pread` when a pair is
+    /// verified, not mapped: a bucket task verifies pairs all over the corpus, and mapped pages
+    /// would all count in its resident set.
     init(path: String) throws {
-        file = try MappedFile.forStage(path, stage: "dedup", task: -1)
-        let bytes = file.bytes
-        guard bytes.count >= Self.headerBytes + 8, Array(bytes[0..<8]) == Self.magic else {
+        self.path = path
+        let descriptor = open(path, O_RDONLY)
+        self.descriptor = descriptor
+        guard descriptor >= 0 else { throw StageError(stage: "dedup", task: -1, reason: "\(path): \(String(cString: strerror(errno)))") }
+        var status = stat()
+        let size = fstat(descriptor, &status) == 0 ? Int(status.st_size) : 0
+        func read(_ length: Int, at offset: Int) -> [UInt8]? {
+            var bytes = [UInt8](repeating: 0, count: length)
+            let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, length, off_t(offset)) }
+            return got == length ? bytes : nil
+        }
+        guard size >= Self.headerBytes + 8, let header = read(Self.headerBytes, at: 0), Array(header[0..<8]) == Self.magic else {
+            close(descriptor)
             throw StageError(stage: "dedup", task: -1, reason: "\(path): not a k-gram file")
         }
-        count = Int(bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian)
-        offsetsStart = bytes.count - 8 * (count + 1)
-        guard offsetsStart >= Self.headerBytes, (offsetsStart - Self.headerBytes) % 4 == 0,
-              Int(bytes.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self).littleEndian) == (offsetsStart - Self.headerBytes) / 4
+        let count = Int(header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian })
+        let offsetsStart = size - 8 * (count + 1)
+        guard count >= 0, offsetsStart >= Self.headerBytes, (offsetsStart - Self.headerBytes) % 4 == 0,
+              let table = read(8 * (count + 1), at: offsetsStart)
         else {
+            close(descriptor)
             throw StageError(stage: "dedup", task: -1, reason: "\(path): truncated k-gram file")
         }
-        values = UnsafeRawBufferPointer(rebasing: bytes[Self.headerBytes..<offsetsStart]).bindMemory(to: UInt32.self)
+        offsets = table.withUnsafeBytes { raw in
+            (0...count).map { raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self).littleEndian }
+        }
+        guard offsets.last == UInt64((offsetsStart - Self.headerBytes) / 4) else {
+            close(descriptor)
+            throw StageError(stage: "dedup", task: -1, reason: "\(path): truncated k-gram file")
+        }
+        self.count = count
     }
 
-    private func offset(_ index: Int) -> Int {
-        Int(file.bytes.loadUnaligned(fromByteOffset: offsetsStart + 8 * index, as: UInt64.self).littleEndian)
-    }
+    deinit { close(descriptor) }
 
     /// The k-gram values of document `record`, in text order.
-    func kgrams(_ record: Int) -> UnsafeBufferPointer<UInt32> {
-        UnsafeBufferPointer(rebasing: values[offset(record)..<offset(record + 1)])
+    func kgrams(_ record: Int) throws -> [UInt32] {
+        let start = Int(offsets[record])
+        let length = Int(offsets[record + 1]) - start
+        var values = [UInt32](repeating: 0, count: length)
+        let got = values.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, 4 * length, off_t(Self.headerBytes + 4 * start)) }
+        guard got == 4 * length else {
+            throw StageError(stage: "dedup", task: -1, reason: "\(path): cannot read document \(record)'s k-grams")
+        }
+        #if _endian(big)
+        values = values.map { UInt32(littleEndian: $0) }
+        #endif
+        return values
     }
 
     /// Sorts and deduplicates k-gram values, reusing buffers between calls.
     struct SetBuilder {
         private var scratch: [UInt32] = []
 
-        mutating func set(of values: UnsafeBufferPointer<UInt32>) -> [UInt32] {
-            var sorted = Array(values)
+        mutating func set(of values: [UInt32]) -> [UInt32] {
+            var sorted = values
             RadixSort.sort(&sorted, scratch: &scratch)
             var distinct = 0
             for value in sorted where distinct == 0 || sorted[distinct - 1] != value {
@@ -60,7 +96,7 @@ struct KGramFile {
         }
 
         /// |A ∩ B| / |A ∪ B| of two documents' k-gram sets.
-        mutating func jaccard(_ a: UnsafeBufferPointer<UInt32>, _ b: UnsafeBufferPointer<UInt32>) -> Double {
+        mutating func jaccard(_ a: [UInt32], _ b: [UInt32]) -> Double {
             let first = set(of: a)
             let second = set(of: b)
             return first.withUnsafeBufferPointer { x in second.withUnsafeBufferPointer { KGramFile.jaccard(sorted: x, $0) } }
