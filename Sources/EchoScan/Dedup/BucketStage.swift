@@ -26,21 +26,20 @@ struct BucketStage {
         defer { try? FileManager.default.removeItem(atPath: layout.sortFolder(band)) }
         var sorter = ExternalSorter(directory: layout.sortFolder(band), runEntries: options.sortRunEntries)
         for (shard, file) in files.enumerated() {
-            for record in 0..<file.count {
-                let tokens = file.tokens(record)
+            try file.forEachRecord { record, document in
                 let key: UInt64
                 if exact {
-                    guard tokens > 0 else { continue }
-                    key = file.exactHash(record)
+                    guard document.tokens > 0 else { return }
+                    key = document.exactHash
                 } else {
-                    guard tokens >= options.minimumTokens else { continue }
-                    key = banding.bandHash(file.signature(record), band: band)
+                    guard document.tokens >= options.minimumTokens else { return }
+                    key = banding.bandHash(document.signature, band: band)
                 }
                 try sorter.append(key, UInt64(shard) << 32 | UInt64(record))
             }
         }
-        func signature(_ document: UInt64) -> UnsafeBufferPointer<UInt32> {
-            files[Int(document >> 32)].signature(Int(document & 0xFFFF_FFFF))
+        func signature(_ document: UInt64) throws -> [UInt32] {
+            try files[Int(document >> 32)].signature(Int(document & 0xFFFF_FFFF))
         }
         let kgramFiles = try exact ? [] : layout.shards.indices.map { try KGramFile(path: layout.kgramPath($0)) }
         let threshold = options.parameters.nearDuplicateThreshold
@@ -48,8 +47,9 @@ struct BucketStage {
         /// out clear non-duplicates (more than 0.2, about five standard errors, below the threshold)
         /// without reading their k-grams.
         var sets = KGramFile.SetBuilder()
-        func verifiedSimilarity(_ a: UInt64, _ b: UInt64) throws -> Double {
-            guard MinHasher.similarity(signature(a), signature(b)) >= threshold - 0.2 else { return 0 }
+        func verifiedSimilarity(_ a: UInt64, _ signatureA: [UInt32], _ b: UInt64, _ signatureB: [UInt32]) throws -> Double {
+            let estimate = signatureA.withUnsafeBufferPointer { x in signatureB.withUnsafeBufferPointer { MinHasher.similarity(x, $0) } }
+            guard estimate >= threshold - 0.2 else { return 0 }
             return sets.jaccard(try kgramFiles[Int(a >> 32)].kgrams(Int(a & 0xFFFF_FFFF)),
                                 try kgramFiles[Int(b >> 32)].kgrams(Int(b & 0xFFFF_FFFF)))
         }
@@ -57,19 +57,32 @@ struct BucketStage {
         var bucketKey: UInt64? = nil
         var first: UInt64 = 0
         var previous: UInt64 = 0
+        // Signatures are read once per bucket member, when a second member shows up.
+        var firstSignature: [UInt32]? = nil
+        var previousSignature: [UInt32]? = nil
         try sorter.forEachSorted { entry in
             guard entry.key == bucketKey else {
                 bucketKey = entry.key
                 first = entry.value
                 previous = entry.value
+                firstSignature = nil
+                previousSignature = nil
                 return
             }
             let document = entry.value
-            var similarity = exact ? 1 : try verifiedSimilarity(first, document)
+            var similarity = 1.0
             var partner = first
-            if similarity < threshold && previous != first {
-                similarity = try verifiedSimilarity(previous, document)
-                partner = previous
+            if !exact {
+                let documentSignature = try signature(document)
+                let head = try firstSignature ?? signature(first)
+                firstSignature = head
+                similarity = try verifiedSimilarity(first, head, document, documentSignature)
+                if similarity < threshold && previous != first {
+                    let last = try previousSignature ?? signature(previous)
+                    similarity = try verifiedSimilarity(previous, last, document, documentSignature)
+                    partner = previous
+                }
+                previousSignature = documentSignature
             }
             previous = document
             guard exact || similarity >= threshold else { return }

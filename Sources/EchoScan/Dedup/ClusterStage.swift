@@ -76,10 +76,12 @@ struct ClusterStage {
             let (sb, rb) = locate(b)
             return kgramSets.jaccard(try kgrams[sa].kgrams(ra), try kgrams[sb].kgrams(rb))
         }
-        func isExact(_ a: Int, _ b: Int) -> Bool {
+        func isExact(_ a: Int, _ b: Int) throws -> Bool {
             let (sa, ra) = locate(a)
             let (sb, rb) = locate(b)
-            return files[sa].exactHash(ra) == files[sb].exactHash(rb) && files[sa].tokens(ra) == files[sb].tokens(rb)
+            let (hashA, tokensA) = try files[sa].withRecord(ra) { ($0.exactHash, $0.tokens) }
+            let (hashB, tokensB) = try files[sb].withRecord(rb) { ($0.exactHash, $0.tokens) }
+            return hashA == hashB && tokensA == tokensB
         }
 
         var membership = layout.shards.indices.map { shard -> [UInt32] in
@@ -102,7 +104,7 @@ struct ClusterStage {
                 for member in list {
                     let (shard, record) = locate(member)
                     let jaccard = try similarity(keeper, member)
-                    let exact = isExact(keeper, member)
+                    let exact = try isExact(keeper, member)
                     let base = record * 5
                     membership[shard][base] = UInt32(cluster)
                     membership[shard][base + 1] = UInt32(keptShard)

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The signatures of one shard's documents, written by the signature stage:
 /// ```
@@ -7,45 +10,95 @@ import Foundation
 /// ```
 /// plus `<name>.docs` with the line, byte offset and id of each record (`DocumentTable`), and the
 /// documents' k-gram sets in `<name>.kgrams` (`KGramFile`).
-/// Read through a memory map: the bucket stage looks records up at random.
-struct SignatureFile {
+/// Read front to back through a buffer by the bucket stage, and a record at a time with `pread`
+/// where a pair is verified: not mapped, so that a task reading every shard's file does not
+/// count all of them in its resident set.
+final class SignatureFile {
     static let magic: [UInt8] = Array("ECHOSIG1".utf8)
     static let headerBytes = 32
 
-    let file: MappedFile
+    /// One record; `signature` is valid only during the call that hands it out.
+    struct Record {
+        var line: Int
+        var tokens: Int
+        var exactHash: UInt64
+        var signature: UnsafeBufferPointer<UInt32>
+    }
+
+    let path: String
     let permutations: Int
     let count: Int
+    private let descriptor: Int32
 
     var recordBytes: Int { 16 + 4 * permutations }
 
     init(path: String) throws {
-        file = try MappedFile.forStage(path, stage: "dedup", task: -1)
-        let bytes = file.bytes
-        guard bytes.count >= Self.headerBytes, Array(bytes[0..<8]) == Self.magic else {
+        self.path = path
+        let descriptor = open(path, O_RDONLY)
+        self.descriptor = descriptor
+        guard descriptor >= 0 else { throw StageError(stage: "dedup", task: -1, reason: "\(path): \(String(cString: strerror(errno)))") }
+        var status = stat()
+        let size = fstat(descriptor, &status) == 0 ? Int(status.st_size) : 0
+        var header = [UInt8](repeating: 0, count: Self.headerBytes)
+        let got = header.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, Self.headerBytes, 0) }
+        guard got == Self.headerBytes, Array(header[0..<8]) == Self.magic else {
+            close(descriptor)
             throw StageError(stage: "dedup", task: -1, reason: "\(path): not a signature file")
         }
-        permutations = Int(bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian)
-        count = Int(bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self).littleEndian)
-        guard bytes.count == Self.headerBytes + count * (16 + 4 * permutations) else {
+        let (permutations, count) = header.withUnsafeBytes { raw in
+            (Int(raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian),
+             Int(raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self).littleEndian))
+        }
+        guard size == Self.headerBytes + count * (16 + 4 * permutations) else {
+            close(descriptor)
             throw StageError(stage: "dedup", task: -1, reason: "\(path): truncated signature file")
+        }
+        self.permutations = permutations
+        self.count = count
+    }
+
+    deinit { close(descriptor) }
+
+    private static func record(in raw: UnsafeRawBufferPointer, at offset: Int, permutations: Int) -> Record {
+        let start = raw.baseAddress.map { ($0 + offset + 16).assumingMemoryBound(to: UInt32.self) }
+        return Record(line: Int(raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian),
+                      tokens: Int(raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self).littleEndian),
+                      exactHash: raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self).littleEndian,
+                      signature: UnsafeBufferPointer(start: start, count: permutations))
+    }
+
+    private func read(into buffer: inout [UInt8], count length: Int, at offset: Int) throws {
+        let got = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, length, off_t(offset)) }
+        guard got == length else { throw StageError(stage: "dedup", task: -1, reason: "\(path): read failed at byte \(offset)") }
+    }
+
+    /// Calls `body` with every record in order, reading about 1 MiB at a time.
+    func forEachRecord(_ body: (Int, Record) throws -> Void) throws {
+        let perChunk = max(1, (1 << 20) / recordBytes)
+        var buffer = [UInt8](repeating: 0, count: perChunk * recordBytes)
+        var first = 0
+        while first < count {
+            let records = min(perChunk, count - first)
+            try read(into: &buffer, count: records * recordBytes, at: Self.headerBytes + first * recordBytes)
+            try buffer.withUnsafeBytes { raw in
+                for index in 0..<records {
+                    try body(first + index, Self.record(in: raw, at: index * recordBytes, permutations: permutations))
+                }
+            }
+            first += records
         }
     }
 
-    func line(_ record: Int) -> Int {
-        Int(file.bytes.loadUnaligned(fromByteOffset: Self.headerBytes + record * recordBytes, as: UInt32.self).littleEndian)
+    /// Record `index`, handed to `body`.
+    func withRecord<Result>(_ index: Int, _ body: (Record) throws -> Result) throws -> Result {
+        var buffer = [UInt8](repeating: 0, count: recordBytes)
+        try read(into: &buffer, count: recordBytes, at: Self.headerBytes + index * recordBytes)
+        return try buffer.withUnsafeBytes { try body(Self.record(in: $0, at: 0, permutations: permutations)) }
     }
 
-    func tokens(_ record: Int) -> Int {
-        Int(file.bytes.loadUnaligned(fromByteOffset: Self.headerBytes + record * recordBytes + 4, as: UInt32.self).littleEndian)
-    }
-
-    func exactHash(_ record: Int) -> UInt64 {
-        file.bytes.loadUnaligned(fromByteOffset: Self.headerBytes + record * recordBytes + 8, as: UInt64.self).littleEndian
-    }
-
-    func signature(_ record: Int) -> UnsafeBufferPointer<UInt32> {
-        let start = file.bytes.baseAddress! + Self.headerBytes + record * recordBytes + 16
-        return UnsafeBufferPointer(start: start.assumingMemoryBound(to: UInt32.self), count: permutations)
+    /// The signature of record `index`, copied.
+    func signature(_ index: Int) throws -> [UInt32] {
+        try withRecord(index) { Array($0.signature) }
     }
 
     /// Streams one shard's signature records into an atomically written file.
