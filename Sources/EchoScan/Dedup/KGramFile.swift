@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The distinct k-grams of each document of a shard, written by the signature stage so that the
 /// bucket stage verifies candidate pairs by their exact Jaccard similarity, not by the MinHash
 /// estimate (whose error at 128 values, about ±0.035 at J = 0.8, decides pairs near the threshold):
@@ -19,60 +13,38 @@ final class KGramFile {
     static let magic: [UInt8] = Array("ECHOKGR1".utf8)
     static let headerBytes = 16
 
-    let path: String
     let count: Int
-    private let descriptor: Int32
+    private let file: PositionalFile
     /// Start of each document's values (in values), plus the end: 8 bytes per document in memory.
     private let offsets: [UInt64]
 
-    /// Opens the file and reads its offset table. The values are read with `pread` when a pair is
-    /// verified, not mapped: a bucket task verifies pairs all over the corpus, and mapped pages
-    /// would all count in its resident set.
+    /// Opens the file and reads its offset table. The values are read when a pair is verified,
+    /// not mapped: a bucket task verifies pairs all over the corpus (see `PositionalFile`).
     init(path: String) throws {
-        self.path = path
-        let descriptor = open(path, O_RDONLY)
-        self.descriptor = descriptor
-        guard descriptor >= 0 else { throw StageError(stage: "dedup", task: -1, reason: "\(path): \(String(cString: strerror(errno)))") }
-        var status = stat()
-        let size = fstat(descriptor, &status) == 0 ? Int(status.st_size) : 0
-        func read(_ length: Int, at offset: Int) -> [UInt8]? {
-            var bytes = [UInt8](repeating: 0, count: length)
-            let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, length, off_t(offset)) }
-            return got == length ? bytes : nil
-        }
-        guard size >= Self.headerBytes + 8, let header = read(Self.headerBytes, at: 0), Array(header[0..<8]) == Self.magic else {
-            close(descriptor)
+        file = try PositionalFile(path: path)
+        let header = try file.read(min(file.size, Self.headerBytes), at: 0)
+        guard header.count == Self.headerBytes, Array(header[0..<8]) == Self.magic else {
             throw StageError(stage: "dedup", task: -1, reason: "\(path): not a k-gram file")
         }
         let count = Int(header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian })
-        let offsetsStart = size - 8 * (count + 1)
-        guard count >= 0, offsetsStart >= Self.headerBytes, (offsetsStart - Self.headerBytes) % 4 == 0,
-              let table = read(8 * (count + 1), at: offsetsStart)
-        else {
-            close(descriptor)
+        self.count = count
+        let offsetsStart = file.size - 8 * (count + 1)
+        guard count >= 0, offsetsStart >= Self.headerBytes, (offsetsStart - Self.headerBytes) % 4 == 0 else {
             throw StageError(stage: "dedup", task: -1, reason: "\(path): truncated k-gram file")
         }
-        offsets = table.withUnsafeBytes { raw in
+        offsets = try file.read(8 * (count + 1), at: offsetsStart).withUnsafeBytes { raw in
             (0...count).map { raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self).littleEndian }
         }
         guard offsets.last == UInt64((offsetsStart - Self.headerBytes) / 4) else {
-            close(descriptor)
             throw StageError(stage: "dedup", task: -1, reason: "\(path): truncated k-gram file")
         }
-        self.count = count
     }
-
-    deinit { close(descriptor) }
 
     /// The k-gram values of document `record`, in text order.
     func kgrams(_ record: Int) throws -> [UInt32] {
         let start = Int(offsets[record])
-        let length = Int(offsets[record + 1]) - start
-        var values = [UInt32](repeating: 0, count: length)
-        let got = values.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, 4 * length, off_t(Self.headerBytes + 4 * start)) }
-        guard got == 4 * length else {
-            throw StageError(stage: "dedup", task: -1, reason: "\(path): cannot read document \(record)'s k-grams")
-        }
+        var values = [UInt32](repeating: 0, count: Int(offsets[record + 1]) - start)
+        try values.withUnsafeMutableBytes { try file.read(into: $0, at: Self.headerBytes + 4 * start) }
         #if _endian(big)
         values = values.map { UInt32(littleEndian: $0) }
         #endif

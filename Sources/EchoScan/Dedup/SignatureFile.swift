@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The signatures of one shard's documents, written by the signature stage:
 /// ```
@@ -25,39 +22,26 @@ final class SignatureFile {
         var signature: UnsafeBufferPointer<UInt32>
     }
 
-    let path: String
     let permutations: Int
     let count: Int
-    private let descriptor: Int32
+    private let file: PositionalFile
 
     var recordBytes: Int { 16 + 4 * permutations }
 
     init(path: String) throws {
-        self.path = path
-        let descriptor = open(path, O_RDONLY)
-        self.descriptor = descriptor
-        guard descriptor >= 0 else { throw StageError(stage: "dedup", task: -1, reason: "\(path): \(String(cString: strerror(errno)))") }
-        var status = stat()
-        let size = fstat(descriptor, &status) == 0 ? Int(status.st_size) : 0
-        var header = [UInt8](repeating: 0, count: Self.headerBytes)
-        let got = header.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, Self.headerBytes, 0) }
-        guard got == Self.headerBytes, Array(header[0..<8]) == Self.magic else {
-            close(descriptor)
+        file = try PositionalFile(path: path)
+        let header = try file.read(min(file.size, Self.headerBytes), at: 0)
+        guard header.count == Self.headerBytes, Array(header[0..<8]) == Self.magic else {
             throw StageError(stage: "dedup", task: -1, reason: "\(path): not a signature file")
         }
-        let (permutations, count) = header.withUnsafeBytes { raw in
+        (permutations, count) = header.withUnsafeBytes { raw in
             (Int(raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian),
              Int(raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self).littleEndian))
         }
-        guard size == Self.headerBytes + count * (16 + 4 * permutations) else {
-            close(descriptor)
+        guard file.size == Self.headerBytes + count * (16 + 4 * permutations) else {
             throw StageError(stage: "dedup", task: -1, reason: "\(path): truncated signature file")
         }
-        self.permutations = permutations
-        self.count = count
     }
-
-    deinit { close(descriptor) }
 
     private static func record(in raw: UnsafeRawBufferPointer, at offset: Int, permutations: Int) -> Record {
         let start = raw.baseAddress.map { ($0 + offset + 16).assumingMemoryBound(to: UInt32.self) }
@@ -67,11 +51,6 @@ final class SignatureFile {
                       signature: UnsafeBufferPointer(start: start, count: permutations))
     }
 
-    private func read(into buffer: inout [UInt8], count length: Int, at offset: Int) throws {
-        let got = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, length, off_t(offset)) }
-        guard got == length else { throw StageError(stage: "dedup", task: -1, reason: "\(path): read failed at byte \(offset)") }
-    }
-
     /// Calls `body` with every record in order, reading about 1 MiB at a time.
     func forEachRecord(_ body: (Int, Record) throws -> Void) throws {
         let perChunk = max(1, (1 << 20) / recordBytes)
@@ -79,7 +58,10 @@ final class SignatureFile {
         var first = 0
         while first < count {
             let records = min(perChunk, count - first)
-            try read(into: &buffer, count: records * recordBytes, at: Self.headerBytes + first * recordBytes)
+            try buffer.withUnsafeMutableBytes {
+                try file.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<(records * recordBytes)]),
+                              at: Self.headerBytes + first * recordBytes)
+            }
             try buffer.withUnsafeBytes { raw in
                 for index in 0..<records {
                     try body(first + index, Self.record(in: raw, at: index * recordBytes, permutations: permutations))
@@ -91,8 +73,7 @@ final class SignatureFile {
 
     /// Record `index`, handed to `body`.
     func withRecord<Result>(_ index: Int, _ body: (Record) throws -> Result) throws -> Result {
-        var buffer = [UInt8](repeating: 0, count: recordBytes)
-        try read(into: &buffer, count: recordBytes, at: Self.headerBytes + index * recordBytes)
+        let buffer = try file.read(recordBytes, at: Self.headerBytes + index * recordBytes)
         return try buffer.withUnsafeBytes { try body(Self.record(in: $0, at: 0, permutations: permutations)) }
     }
 
