@@ -96,6 +96,8 @@ final class KGramFile {
         private let sink: AtomicFile.Sink
         private var offsets: [UInt64] = [0]
         private var pending = BinaryBuffer()
+        /// One document's values, appended to `pending` in one copy.
+        private var upperHalves: [UInt32] = []
 
         init(sink: AtomicFile.Sink) throws {
             self.sink = sink
@@ -107,7 +109,9 @@ final class KGramFile {
 
         /// Appends the upper halves of `shingles` (64-bit k-gram hashes).
         func append(_ shingles: [UInt64]) throws {
-            for hash in shingles { pending.append(UInt32(truncatingIfNeeded: hash >> 32)) }
+            upperHalves.removeAll(keepingCapacity: true)
+            for hash in shingles { upperHalves.append(UInt32(truncatingIfNeeded: hash >> 32)) }
+            pending.append(contentsOf: upperHalves)
             if pending.bytes.count >= 1 << 20 { try flush() }
             offsets.append((offsets.last ?? 0) + UInt64(shingles.count))
         }
