@@ -13,7 +13,6 @@ final class KGramFile {
     static let magic: [UInt8] = Array("ECHOKGR1".utf8)
     static let headerBytes = 16
 
-    let count: Int
     private let file: PositionalFile
     /// Start of each document's values (in values), plus the end: 8 bytes per document in memory.
     private let offsets: [UInt64]
@@ -27,7 +26,6 @@ final class KGramFile {
             throw StageError(stage: "dedup", task: -1, reason: "\(path): not a k-gram file")
         }
         let count = Int(header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian })
-        self.count = count
         let offsetsStart = file.size - 8 * (count + 1)
         guard count >= 0, offsetsStart >= Self.headerBytes, (offsetsStart - Self.headerBytes) % 4 == 0 else {
             throw StageError(stage: "dedup", task: -1, reason: "\(path): truncated k-gram file")

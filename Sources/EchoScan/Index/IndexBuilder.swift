@@ -262,20 +262,14 @@ public struct IndexBuilder {
         let shingler = Shingler(size: options.parameters.shingleSize, seed: options.parameters.seed)
         var shingles: [UInt64] = []
         var tokenCount = 0
-        // Most k-grams are not common: a bitmap of the common ones' leading bits spares them the search.
-        let prefilterBits = 23
-        var prefilter = [UInt64](repeating: 0, count: (1 << prefilterBits) / 64)
-        for hash in common {
-            let bit = Int(hash >> UInt64(64 - prefilterBits))
-            prefilter[bit >> 6] |= 1 << UInt64(bit & 63)
-        }
+        // Most k-grams are not common: a filter of the common ones spares them the search.
+        let prefilter = LeadingBitsFilter(common, count: common.count, bitsPerHash: 16)
         for group in 0..<groups.count {
             let representative = Int(groups.representatives[group])
             let tokens = Array(fingerprints.tokens(representative))
             shingler.shingles(of: tokens, into: &shingles)
             let evidence = Self.evidenceTokenCount(shingles: shingles, tokenCount: tokens.count, shingleSize: shingler.size) { hash in
-                let bit = Int(hash >> UInt64(64 - prefilterBits))
-                guard prefilter[bit >> 6] & (1 << UInt64(bit & 63)) != 0 else { return false }
+                guard prefilter.mightContain(hash) else { return false }
                 let low = ReferenceIndex.lowerBound(hash, in: common, from: 0, to: common.count)
                 return low < common.count && common[low] == hash
             }

@@ -30,12 +30,11 @@ public final class ReferenceIndex: @unchecked Sendable {
     private let postingDirectory: UnsafeBufferPointer<UInt32>
     private let commonHashes: UnsafeBufferPointer<UInt64>
     private let directoryShift: UInt64
-    /// One bit per value of a k-gram hash's leading `postingFilterBits` bits, set when some
-    /// posting has them; computed at open. Most look-ups miss, and this bitmap (about 8 bits per
-    /// posting, a few MB: cache-resident, unlike the directory and the keys) turns most misses
+    /// Computed at open: most look-ups miss, and these filters (about 8 bits per posting, 16 per
+    /// band entry; a few MB, cache-resident, unlike the directory and the tables) turn most misses
     /// away with one load.
-    private let postingFilter: [UInt64]
-    private let postingFilterShift: UInt64
+    private let postingFilter: LeadingBitsFilter
+    private let bandFilters: [LeadingBitsFilter]
     /// Per band, the start of each leading-bits bucket in its sorted entries (plus an end);
     /// computed at open from the band table, about 4 KiB per band.
     private let bandDirectory: [UInt32]
@@ -86,14 +85,7 @@ public final class ReferenceIndex: @unchecked Sendable {
         postingDirectory = try section(.postingDirectory).bindMemory(to: UInt32.self)
         commonHashes = try section(.commonHashes).bindMemory(to: UInt64.self)
         directoryShift = UInt64(64 - IndexFormat.directoryBits(postings: postingKeys.count))
-        let filterBits = IndexFormat.directoryBits(postings: postingKeys.count) + 3
-        postingFilterShift = UInt64(64 - filterBits)
-        var filter = [UInt64](repeating: 0, count: max(1, (1 << filterBits) / 64))
-        for key in postingKeys {
-            let bit = Int(key >> postingFilterShift)
-            filter[bit >> 6] |= 1 << UInt64(bit & 63)
-        }
-        postingFilter = filter
+        postingFilter = LeadingBitsFilter(postingKeys, count: postingKeys.count, bitsPerHash: 8)
         let groups = metadata.groupCount
         let expectations: [(String, Int, Int)] = [
             ("references", referenceTable.count, metadata.referenceCount * IndexFormat.ReferenceRecord.bytes),
@@ -119,6 +111,10 @@ public final class ReferenceIndex: @unchecked Sendable {
             }
         }
         bandDirectory = directory
+        let table = bandTable
+        bandFilters = (0..<metadata.bands).map { band in
+            LeadingBitsFilter((0..<groups).lazy.map { table[2 * (band * groups + $0)] }, count: groups, bitsPerHash: 16)
+        }
         self.file = file
         fileSize = mapping.count
     }
@@ -240,8 +236,7 @@ public final class ReferenceIndex: @unchecked Sendable {
     /// The groups whose winnowed k-grams include `hash` (empty for common or unknown k-grams).
     @inline(__always)
     public func postings(for hash: UInt64) -> UnsafeBufferPointer<UInt32> {
-        let bit = Int(hash >> postingFilterShift)
-        guard postingFilter[bit >> 6] & (1 << UInt64(bit & 63)) != 0 else { return UnsafeBufferPointer(rebasing: postingGroups[0..<0]) }
+        guard postingFilter.mightContain(hash) else { return UnsafeBufferPointer(rebasing: postingGroups[0..<0]) }
         let bucket = Int(hash >> directoryShift)
         let bucketEnd = Int(postingDirectory[bucket + 1])
         let low = Self.lowerBound(hash, in: postingKeys, from: Int(postingDirectory[bucket]), to: bucketEnd)
@@ -252,6 +247,7 @@ public final class ReferenceIndex: @unchecked Sendable {
 
     /// Groups that share band `band` of a signature, by band hash.
     public func bandMatches(band: Int, hash: UInt64, _ body: (Int) -> Void) {
+        guard bandFilters[band].mightContain(hash) else { return }
         let groups = metadata.groupCount
         let base = band * groups
         // The band's directory narrows the search to the entries with the same leading bits.
