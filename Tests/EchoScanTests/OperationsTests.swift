@@ -58,6 +58,32 @@ final class OperationsTests: XCTestCase {
 
     /// The HTML report rendered by a real browser: headless Chromium takes a screenshot, and the
     /// bars of the charts are found among its pixels.
+    /// The pipeline's index section carries the build's knobs to the index it builds.
+    func testPipelineIndexSectionSetsTheBuild() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let samples = TestSupport.samples
+        func write(_ extra: String) throws -> String {
+            let text = """
+                version: 1
+                inputs: [\(samples)/corpus]
+                index: {path: \(dir)/ref.idx, references: [\(samples)/references], \(extra)}
+                output: \(dir)/out
+                stages: [scan]
+                """
+            try TestSupport.write([UInt8](text.utf8), to: dir + "/pipeline.yaml")
+            return dir + "/pipeline.yaml"
+        }
+        let run = try TestSupport.run(["run", try write("max_document_frequency: 7, sort_memory_mb: 1")])
+        XCTAssertEqual(run.status, 0, run.error)
+        let info = try TestSupport.run(["index", "info", dir + "/ref.idx"])
+        XCTAssertTrue(info.output.contains("in more than 7 groups"), info.output)
+
+        try FileManager.default.removeItem(atPath: dir + "/ref.idx")
+        let bad = try TestSupport.run(["run", try write("sort_memory_mb: 0")])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.error.contains("index.sort_memory_mb") && bad.error.contains("at least 1"), bad.error)
+    }
+
     func testHTMLReportDrawsItsCharts() throws {
         let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
         let browser = try XCTUnwrap(chromium, "chromium is installed by scripts/setup.sh")

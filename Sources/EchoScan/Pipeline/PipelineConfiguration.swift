@@ -24,6 +24,8 @@ public struct PipelineConfiguration: Sendable {
     public var indexPath: String?
     public var indexReferences: [String] = []
     public var indexBackground: [String] = []
+    /// How the index is built when it is missing (`index.max_document_frequency`, `index.sort_memory_mb`).
+    public var indexBuild = IndexBuildOptions()
     public var output: String?
     public var stages: [String] = ["scan", "report"]
     /// The audit gate: more flagged documents, or a higher flagged rate, fails the audit.
@@ -178,11 +180,19 @@ struct YAMLReader {
                     throw fail(key, "unknown stage \(stage) (stages are dedup, scan, report)")
                 }
             case "index":
-                for (name, item) in try mapping(value, key, allowed: ["path", "references", "background"]) {
+                let allowed: Set<String> = ["path", "references", "background", "max_document_frequency", "sort_memory_mb"]
+                for (name, item) in try mapping(value, key, allowed: allowed) {
                     switch name {
                     case "path": configuration.indexPath = try string(item, "index.path")
                     case "references": configuration.indexReferences = try strings(item, "index.references")
-                    default: configuration.indexBackground = try strings(item, "index.background")
+                    case "background": configuration.indexBackground = try strings(item, "index.background")
+                    case "max_document_frequency":
+                        configuration.indexBuild.maximumDocumentFrequency = try int(item, "index.max_document_frequency")
+                        guard configuration.indexBuild.maximumDocumentFrequency >= 1 else { throw fail("index.max_document_frequency", "must be at least 1") }
+                    default:
+                        let megabytes = try int(item, "index.sort_memory_mb")
+                        guard megabytes >= 1 else { throw fail("index.sort_memory_mb", "must be at least 1") }
+                        configuration.indexBuild.sortMemoryBytes = megabytes << 20
                     }
                 }
             case "audit":

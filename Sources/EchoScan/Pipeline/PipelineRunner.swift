@@ -125,7 +125,7 @@ public struct PipelineRunner: Sendable {
         if let first = (references.errors + background.errors).first { throw first }
         log("building index \(path) from \(references.paths.count) reference files")
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        var options = IndexBuildOptions()
+        var options = configuration.indexBuild
         options.threads = configuration.effectiveThreads
         _ = try IndexBuilder(options: options).build(references: references.paths, background: background.paths, output: path)
         return path
