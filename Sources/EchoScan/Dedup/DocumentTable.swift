@@ -42,20 +42,19 @@ struct DocumentTable {
         return String(decoding: UnsafeRawBufferPointer(rebasing: file.bytes[start..<(start + length)]), as: UTF8.self)
     }
 
-    /// Streams one shard's documents into an atomically written table.
+    /// Streams one shard's documents into an atomically written table: ids as they come, the
+    /// fixed-size records (32 bytes per document) at the end.
     final class Writer {
-        private let sink: AtomicFile.Sink
-        private var ids = BinaryBuffer()
+        private let file: StageFileWriter
         private var idBytes = 0
         private var records = BinaryBuffer()
         private var count = 0
 
         init(sink: AtomicFile.Sink) throws {
-            self.sink = sink
             var header = BinaryBuffer()
             header.append(contentsOf: DocumentTable.magic)
-            header.append(UInt64(0))  // the count, set by `finish`
-            try sink.write(header.bytes)
+            header.append(UInt64(0))
+            file = try StageFileWriter(sink: sink, header: header, countOffset: 8)
         }
 
         func append(line: Int, offset: Int, id: String?) throws {
@@ -65,26 +64,18 @@ struct DocumentTable {
             if let id {
                 let utf8 = Array(id.utf8)
                 records.append(Int64(utf8.count))
-                ids.bytes += utf8
+                file.pending.bytes += utf8
                 idBytes += utf8.count
             } else {
                 records.append(Int64(-1))
             }
             count += 1
-            if ids.bytes.count >= 1 << 20 { try flush() }
-        }
-
-        private func flush() throws {
-            try sink.write(ids.bytes)
-            ids.bytes.removeAll(keepingCapacity: true)
+            try file.flushIfFull()
         }
 
         func finish() throws {
-            try flush()
-            try sink.write(records.bytes)
-            var header = BinaryBuffer()
-            header.append(UInt64(count))
-            try sink.overwrite(header.bytes, at: 8)
+            file.pending.bytes += records.bytes
+            try file.finish(count: count)
         }
     }
 }

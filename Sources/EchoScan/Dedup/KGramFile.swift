@@ -1,4 +1,4 @@
-/// The distinct k-grams of each document of a shard, written by the signature stage so that the
+/// The k-grams of each document of a shard, written by the signature stage so that the
 /// bucket stage verifies candidate pairs by their exact Jaccard similarity, not by the MinHash
 /// estimate (whose error at 128 values, about ±0.035 at J = 0.8, decides pairs near the threshold):
 /// ```
@@ -56,12 +56,7 @@ final class KGramFile {
         mutating func set(of values: [UInt32]) -> [UInt32] {
             var sorted = values
             RadixSort.sort(&sorted, scratch: &scratch)
-            var distinct = 0
-            for value in sorted where distinct == 0 || sorted[distinct - 1] != value {
-                sorted[distinct] = value
-                distinct += 1
-            }
-            sorted.removeSubrange(distinct...)
+            sorted.removeAdjacentDuplicates()
             return sorted
         }
 
@@ -91,40 +86,30 @@ final class KGramFile {
 
     /// Streams one shard's k-gram sets into an atomically written file.
     final class Writer {
-        private let sink: AtomicFile.Sink
+        private let file: StageFileWriter
         private var offsets: [UInt64] = [0]
-        private var pending = BinaryBuffer()
-        /// One document's values, appended to `pending` in one copy.
+        /// One document's values, appended to the file's buffer in one copy.
         private var upperHalves: [UInt32] = []
 
         init(sink: AtomicFile.Sink) throws {
-            self.sink = sink
             var header = BinaryBuffer()
             header.append(contentsOf: KGramFile.magic)
-            header.append(UInt64(0))  // the count, set by `finish`
-            try sink.write(header.bytes)
+            header.append(UInt64(0))
+            file = try StageFileWriter(sink: sink, header: header, countOffset: 8)
         }
 
         /// Appends the upper halves of `shingles` (64-bit k-gram hashes).
         func append(_ shingles: [UInt64]) throws {
             upperHalves.removeAll(keepingCapacity: true)
             for hash in shingles { upperHalves.append(UInt32(truncatingIfNeeded: hash >> 32)) }
-            pending.append(contentsOf: upperHalves)
-            if pending.bytes.count >= 1 << 20 { try flush() }
+            file.pending.append(contentsOf: upperHalves)
+            try file.flushIfFull()
             offsets.append((offsets.last ?? 0) + UInt64(shingles.count))
         }
 
-        private func flush() throws {
-            try sink.write(pending.bytes)
-            pending.bytes.removeAll(keepingCapacity: true)
-        }
-
         func finish() throws {
-            pending.append(contentsOf: offsets)
-            try flush()
-            var count = BinaryBuffer()
-            count.append(UInt64(offsets.count - 1))
-            try sink.overwrite(count.bytes, at: 8)
+            file.pending.append(contentsOf: offsets)
+            try file.finish(count: offsets.count - 1)
         }
     }
 }

@@ -84,40 +84,30 @@ final class SignatureFile {
 
     /// Streams one shard's signature records into an atomically written file.
     final class Writer {
-        private let sink: AtomicFile.Sink
-        private var records = BinaryBuffer()
+        private let file: StageFileWriter
         private var count = 0
 
         init(sink: AtomicFile.Sink, permutations: Int) throws {
-            self.sink = sink
             var header = BinaryBuffer()
             header.append(contentsOf: SignatureFile.magic)
             header.append(UInt32(permutations))
             header.append(UInt32(0))
-            header.append(UInt64(0))  // the count, set by `finish`
             header.append(UInt64(0))
-            try sink.write(header.bytes)
+            header.append(UInt64(0))
+            file = try StageFileWriter(sink: sink, header: header, countOffset: 16)
         }
 
         func append(line: Int, tokens: Int, exactHash: UInt64, signature: [UInt32]) throws {
-            records.append(UInt32(line))
-            records.append(UInt32(tokens))
-            records.append(exactHash)
-            records.append(contentsOf: signature)
+            file.pending.append(UInt32(line))
+            file.pending.append(UInt32(tokens))
+            file.pending.append(exactHash)
+            file.pending.append(contentsOf: signature)
             count += 1
-            if records.bytes.count >= 1 << 20 { try flush() }
-        }
-
-        private func flush() throws {
-            try sink.write(records.bytes)
-            records.bytes.removeAll(keepingCapacity: true)
+            try file.flushIfFull()
         }
 
         func finish() throws {
-            try flush()
-            var header = BinaryBuffer()
-            header.append(UInt64(count))
-            try sink.overwrite(header.bytes, at: 16)
+            try file.finish(count: count)
         }
     }
 }

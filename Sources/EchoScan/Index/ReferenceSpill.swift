@@ -136,9 +136,8 @@ struct ReferenceSpill {
     }
 
     static func distinct(_ hashes: [UInt64]) -> [UInt64] {
-        var result: [UInt64] = []
-        result.reserveCapacity(hashes.count)
-        for value in hashes.sorted() where result.last != value { result.append(value) }
+        var result = hashes.sorted()
+        result.removeAdjacentDuplicates()
         return result
     }
 }

@@ -111,3 +111,15 @@ enum RadixSort {
         }
     }
 }
+
+extension Array where Element: Equatable {
+    /// Keeps the first of each run of equal neighbours, in place: a sorted array becomes a set.
+    mutating func removeAdjacentDuplicates() {
+        var kept = 0
+        for index in indices where kept == 0 || self[kept - 1] != self[index] {
+            self[kept] = self[index]
+            kept += 1
+        }
+        removeSubrange(kept...)
+    }
+}
