@@ -1,10 +1,12 @@
 import Foundation
 
 /// Dedup stage 2, one task per LSH band plus one for exact duplicates: every document's band
-/// hash (or content hash) is sorted on disk with bounded memory; documents sharing a bucket are
-/// verified against the bucket's first member (and the previous one) by the exact Jaccard
-/// similarity of their k-gram sets (`KGramFile`), and
-/// the verified pairs written to `buckets/BBBBBB.pairs` (a u64, b u64, Jaccard × 10⁶ u32, exact u32).
+/// hash (or content hash) is sorted on disk with bounded memory, and each document that shares a
+/// bucket is paired with the bucket's first member and the one before it. A pair whose MinHash
+/// estimate is more than 0.2 (about five standard errors) below the threshold is dropped; the others
+/// are written to `buckets/BBBBBB.pairs` (a u64, b u64, estimate × 10⁶ u32, exact u32) as
+/// candidates. The cluster stage verifies each distinct candidate once: a true pair collides in
+/// most of the bands, so verifying here would repeat the work a dozen times.
 struct BucketStage {
     let layout: DedupLayout
     let options: DedupOptions
@@ -41,19 +43,17 @@ struct BucketStage {
         func signature(_ document: UInt64) throws -> [UInt32] {
             try files[Int(document >> 32)].signature(Int(document & 0xFFFF_FFFF))
         }
-        let kgramFiles = try exact ? [] : layout.shards.indices.map { try KGramFile(path: layout.kgramPath($0)) }
-        let threshold = options.parameters.nearDuplicateThreshold
-        /// The Jaccard similarity of two documents' k-gram sets. The MinHash estimate first rules
-        /// out clear non-duplicates (more than 0.2, about five standard errors, below the threshold)
-        /// without reading their k-grams.
-        var sets = KGramFile.SetBuilder()
-        func verifiedSimilarity(_ a: UInt64, _ signatureA: [UInt32], _ b: UInt64, _ signatureB: [UInt32]) throws -> Double {
-            let estimate = signatureA.withUnsafeBufferPointer { x in signatureB.withUnsafeBufferPointer { MinHasher.similarity(x, $0) } }
-            guard estimate >= threshold - 0.2 else { return 0 }
-            return sets.jaccard(try kgramFiles[Int(a >> 32)].kgrams(Int(a & 0xFFFF_FFFF)),
-                                try kgramFiles[Int(b >> 32)].kgrams(Int(b & 0xFFFF_FFFF)))
-        }
+        let floor = options.parameters.nearDuplicateThreshold - 0.2
         var pairs = BinaryBuffer()
+        func write(_ a: UInt64, _ b: UInt64, estimate: Double) {
+            pairs.append(a)
+            pairs.append(b)
+            pairs.append(UInt32((estimate * 1_000_000).rounded()))
+            pairs.append(UInt32(exact ? 1 : 0))
+        }
+        func similarity(_ a: [UInt32], _ b: [UInt32]) -> Double {
+            a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { MinHasher.similarity(x, $0) } }
+        }
         var bucketKey: UInt64? = nil
         var first: UInt64 = 0
         var previous: UInt64 = 0
@@ -70,26 +70,19 @@ struct BucketStage {
                 return
             }
             let document = entry.value
-            var similarity = 1.0
-            var partner = first
-            if !exact {
-                let documentSignature = try signature(document)
-                let head = try firstSignature ?? signature(first)
-                firstSignature = head
-                similarity = try verifiedSimilarity(first, head, document, documentSignature)
-                if similarity < threshold && previous != first {
-                    let last = try previousSignature ?? signature(previous)
-                    similarity = try verifiedSimilarity(previous, last, document, documentSignature)
-                    partner = previous
-                }
-                previousSignature = documentSignature
+            defer { previous = document }
+            guard !exact else { return write(first, document, estimate: 1) }
+            let documentSignature = try signature(document)
+            let head = try firstSignature ?? signature(first)
+            firstSignature = head
+            let estimate = similarity(head, documentSignature)
+            if estimate >= floor { write(first, document, estimate: estimate) }
+            if previous != first {
+                let last = try previousSignature ?? signature(previous)
+                let estimate = similarity(last, documentSignature)
+                if estimate >= floor { write(previous, document, estimate: estimate) }
             }
-            previous = document
-            guard exact || similarity >= threshold else { return }
-            pairs.append(partner)
-            pairs.append(document)
-            pairs.append(UInt32((similarity * 1_000_000).rounded()))
-            pairs.append(UInt32(exact ? 1 : 0))
+            previousSignature = documentSignature
         }
         try AtomicFile.write(pairs.bytes, to: layout.pairsPath(band))
     }

@@ -1,11 +1,19 @@
 import Foundation
 
-/// Dedup stage 3, one task: joins the verified pairs of all bands with union-find. In each
-/// cluster the first document in input order (shard order, then line order) is kept. Writes
-/// `clusters.jsonl` and, per shard, each document's cluster membership for the decision stage.
+/// Dedup stage 3, one task on all threads: gathers the candidate pairs of all bands, sorts them on
+/// disk and verifies each distinct pair once by the exact Jaccard similarity of the two documents'
+/// k-gram sets (`KGramFile`), then joins the verified pairs and the exact duplicates with
+/// union-find. In each cluster the first document in input order (shard order, then line order)
+/// is kept. Writes `clusters.jsonl` and, per shard, each document's cluster membership for the
+/// decision stage.
 struct ClusterStage {
     let layout: DedupLayout
     let bucketTasks: Int
+    let options: DedupOptions
+    let threads: Int
+    /// Candidates verified together on all threads; unions follow in sorted order, so the
+    /// clusters do not depend on the thread count.
+    static let verificationBlock = 1 << 14
 
     /// Per document in `clusters/NNNNNN.members`: cluster (u32, max = none), kept shard u32,
     /// kept record u32, Jaccard to the kept document × 10⁶ u32, exact duplicate u32.
@@ -28,17 +36,53 @@ struct ClusterStage {
         }
         func global(_ document: UInt64) -> Int { offsets[Int(document >> 32)] + Int(document & 0xFFFF_FFFF) }
 
+        let kgrams = try layout.shards.indices.map { try KGramFile(path: layout.kgramPath($0)) }
+        /// Exact Jaccard similarities of document pairs (shard << 32 | record), on all threads.
+        func similarities(of pairs: [(UInt64, UInt64)]) throws -> [Double] {
+            try Parallel.map(count: pairs.count, threads: threads, makeState: { KGramFile.SetBuilder() }) { builder, index in
+                let (a, b) = pairs[index]
+                return Result {
+                    builder.jaccard(try kgrams[Int(a >> 32)].kgrams(Int(a & 0xFFFF_FFFF)),
+                                    try kgrams[Int(b >> 32)].kgrams(Int(b & 0xFFFF_FFFF)))
+                }
+            }.map { try $0.get() }
+        }
+
         var sets = UnionFind(count: total)
+        let scratch = layout.clusterFolder + "/candidates"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        var candidates = ExternalSorter(directory: scratch, runEntries: options.sortRunEntries)
         for band in 0..<bucketTasks {
             let pairs = try MappedFile.forStage(layout.pairsPath(band), stage: "clusters", task: 0)
             var offset = 0
             while offset + 24 <= pairs.bytes.count {
                 let a = pairs.bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian
                 let b = pairs.bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self).littleEndian
-                sets.union(global(a), global(b))
+                if pairs.bytes.loadUnaligned(fromByteOffset: offset + 20, as: UInt32.self).littleEndian == 1 {
+                    sets.union(global(a), global(b))
+                } else {
+                    try candidates.append(min(a, b), max(a, b))
+                }
                 offset += 24
             }
         }
+        let threshold = options.parameters.nearDuplicateThreshold
+        var block: [(UInt64, UInt64)] = []
+        func verifyBlock() throws {
+            for (pair, jaccard) in zip(block, try similarities(of: block)) where jaccard >= threshold {
+                sets.union(global(pair.0), global(pair.1))
+            }
+            block.removeAll(keepingCapacity: true)
+        }
+        var last: ExternalSorter.Entry? = nil
+        try candidates.forEachSorted { entry in
+            if let last, last == entry { return }
+            last = entry
+            block.append(entry)
+            if block.count == Self.verificationBlock { try verifyBlock() }
+        }
+        try verifyBlock()
         // The kept document of a set is its smallest global index; clusters are numbered in
         // the order of their kept documents.
         var kept = [Int](repeating: -1, count: total)
@@ -62,8 +106,6 @@ struct ClusterStage {
         }
 
         let documents = try layout.shards.indices.map { try DocumentTable(path: layout.documentsPath($0)) }
-        let kgrams = try layout.shards.indices.map { try KGramFile(path: layout.kgramPath($0)) }
-        var kgramSets = KGramFile.SetBuilder()
         func describe(_ document: Int, into json: inout JSONWriter) {
             let (shard, record) = locate(document)
             json.beginObject()
@@ -71,11 +113,13 @@ struct ClusterStage {
             json.key("line"); json.integer(documents[shard].line(record))
             json.key("id"); json.optionalString(documents[shard].id(record))
         }
-        func similarity(_ a: Int, _ b: Int) throws -> Double {
-            let (sa, ra) = locate(a)
-            let (sb, rb) = locate(b)
-            return kgramSets.jaccard(try kgrams[sa].kgrams(ra), try kgrams[sb].kgrams(rb))
+        func document(_ global: Int) -> UInt64 {
+            let (shard, record) = locate(global)
+            return UInt64(shard) << 32 | UInt64(record)
         }
+        // Each member's similarity to its cluster's kept document, as reported.
+        let keptPairs = members.flatMap { list in list.map { (document(list[0]), document($0)) } }
+        var keptSimilarities = try similarities(of: keptPairs)[...]
         func isExact(_ a: Int, _ b: Int) throws -> Bool {
             let (sa, ra) = locate(a)
             let (sb, rb) = locate(b)
@@ -103,7 +147,7 @@ struct ClusterStage {
                 json.key("duplicates"); json.beginArray()
                 for member in list {
                     let (shard, record) = locate(member)
-                    let jaccard = try similarity(keeper, member)
+                    let jaccard = keptSimilarities.popFirst() ?? 0
                     let exact = try isExact(keeper, member)
                     let base = record * 5
                     membership[shard][base] = UInt32(cluster)

@@ -49,6 +49,11 @@ public struct Deduplicator: Sendable {
         let reader = request.configuration.reader
         let fingerprint = self.fingerprint
         let buckets = BucketStage(layout: layout, options: options)
+        let threads = request.configuration.effectiveThreads
+        var clusters = Stage(name: "clusters", taskCount: 1, markerDirectory: layout.clusterFolder, fingerprint: fingerprint) { _ in
+            try ClusterStage(layout: layout, bucketTasks: buckets.taskCount, options: options, threads: threads).run()
+        }
+        clusters.runsTasksConcurrently = false
         return [
             Stage(name: "signatures", taskCount: shards.count, markerDirectory: layout.signatures, fingerprint: fingerprint) {
                 try SignatureStage(layout: layout, options: options, reader: reader).run(shard: $0)
@@ -56,9 +61,7 @@ public struct Deduplicator: Sendable {
             Stage(name: "buckets", taskCount: buckets.taskCount, markerDirectory: layout.buckets, fingerprint: fingerprint) {
                 try buckets.run(band: $0)
             },
-            Stage(name: "clusters", taskCount: 1, markerDirectory: layout.clusterFolder, fingerprint: fingerprint) { _ in
-                try ClusterStage(layout: layout, bucketTasks: buckets.taskCount).run()
-            },
+            clusters,
             Stage(name: "decisions", taskCount: shards.count, markerDirectory: layout.decisions, fingerprint: fingerprint) {
                 try DecisionStage(layout: layout).run(shard: $0)
             },

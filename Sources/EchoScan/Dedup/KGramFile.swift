@@ -9,7 +9,7 @@
 /// 32 bits per k-gram: two k-grams of one pair of documents collide with probability about
 /// n²/2³², which moves a Jaccard value by far less than the MinHash error it replaces. The sets
 /// are sorted only when a pair is verified: most documents never are.
-final class KGramFile {
+final class KGramFile: Sendable {
     static let magic: [UInt8] = Array("ECHOKGR1".utf8)
     static let headerBytes = 16
 
@@ -88,8 +88,6 @@ final class KGramFile {
     final class Writer {
         private let file: StageFileWriter
         private var offsets: [UInt64] = [0]
-        /// One document's values, appended to the file's buffer in one copy.
-        private var upperHalves: [UInt32] = []
 
         init(sink: AtomicFile.Sink) throws {
             var header = BinaryBuffer()
@@ -100,8 +98,10 @@ final class KGramFile {
 
         /// Appends the upper halves of `shingles` (64-bit k-gram hashes).
         func append(_ shingles: [UInt64]) throws {
-            upperHalves.removeAll(keepingCapacity: true)
-            for hash in shingles { upperHalves.append(UInt32(truncatingIfNeeded: hash >> 32)) }
+            let upperHalves = [UInt32](unsafeUninitializedCapacity: shingles.count) { halves, count in
+                for (index, hash) in shingles.enumerated() { halves[index] = UInt32(truncatingIfNeeded: hash >> 32) }
+                count = shingles.count
+            }
             file.pending.append(contentsOf: upperHalves)
             try file.flushIfFull()
             offsets.append((offsets.last ?? 0) + UInt64(shingles.count))

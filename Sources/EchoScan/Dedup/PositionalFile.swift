@@ -7,7 +7,7 @@ import Darwin
 /// A stage's input file read at offsets with `pread`, not mapped: tasks that read records all
 /// over a corpus keep only what they copy out in their resident set. Reads are exact; a short one
 /// is an error that names the file.
-final class PositionalFile {
+final class PositionalFile: Sendable {
     let path: String
     let size: Int
     private let descriptor: Int32

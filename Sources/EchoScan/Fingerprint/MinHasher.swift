@@ -53,14 +53,13 @@ public struct MinHasher: Sendable {
         withUnsafeTemporaryAllocation(of: Bool.self, capacity: permutations) { filled in
             filled.initialize(repeating: false)
             signature.withUnsafeMutableBufferPointer { minimums in
+                // Branch-free: whether a k-gram lowers its bin's minimum is a coin toss early in a
+                // text, and a mispredicted branch costs more than the two stores.
                 for shingle in shingles {
                     let hash = StableHash.mix(shingle ^ binSeed)
                     let bin = Int(((hash >> 32) &* bins) >> 32)
-                    let value = UInt32(truncatingIfNeeded: hash)
-                    if value <= minimums[bin] {
-                        minimums[bin] = value
-                        filled[bin] = true
-                    }
+                    minimums[bin] = min(minimums[bin], UInt32(truncatingIfNeeded: hash))
+                    filled[bin] = true
                 }
                 guard !shingles.isEmpty else { return }
                 // Densify: an empty bin takes the value of the first filled bin on its own

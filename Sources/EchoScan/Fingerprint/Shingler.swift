@@ -19,18 +19,21 @@ public struct Shingler: Sendable {
     }
 
     public func shingles(of tokens: [UInt64], into output: inout [UInt64]) {
-        output.removeAll(keepingCapacity: true)
         let count = tokens.count
-        guard count > 0 else { return }
         let span = min(size, count)
-        tokens.withUnsafeBufferPointer { tokens in
-            var rolling: UInt64 = 0
-            for index in 0..<span { rolling = rolling &* base &+ tokens[index] }
-            output.append(StableHash.mix(rolling ^ seed))
-            guard count > size else { return }
-            for index in size..<count {
-                rolling = (rolling &- tokens[index - size] &* leadingPower) &* base &+ tokens[index]
-                output.append(StableHash.mix(rolling ^ seed))
+        output = [UInt64](unsafeUninitializedCapacity: max(count - size + 1, count > 0 ? 1 : 0)) { shingles, written in
+            tokens.withUnsafeBufferPointer { tokens in
+                guard count > 0 else { return }
+                var rolling: UInt64 = 0
+                for index in 0..<span { rolling = rolling &* base &+ tokens[index] }
+                shingles[0] = StableHash.mix(rolling ^ seed)
+                written = 1
+                guard count > size else { return }
+                for index in size..<count {
+                    rolling = (rolling &- tokens[index - size] &* leadingPower) &* base &+ tokens[index]
+                    shingles[written] = StableHash.mix(rolling ^ seed)
+                    written += 1
+                }
             }
         }
     }

@@ -10,22 +10,24 @@ public struct TokenSequence: Sendable {
     public init() {}
 
     public var count: Int { hashes.count }
+}
 
-    /// Empties the sequence and makes room for `capacity` tokens, so that appends never reallocate.
-    mutating func removeAll(reservingCapacity capacity: Int = 0) {
-        hashes.removeAll(keepingCapacity: true)
-        starts.removeAll(keepingCapacity: true)
-        ends.removeAll(keepingCapacity: true)
-        hashes.reserveCapacity(capacity)
-        starts.reserveCapacity(capacity)
-        ends.reserveCapacity(capacity)
-    }
+/// Writes tokens through pointers into arrays allocated for the most tokens a text can hold, so
+/// that the tokenizer's inner loop has no uniqueness or capacity checks.
+private struct TokenWriter {
+    let hashes: UnsafeMutablePointer<UInt64>
+    let starts: UnsafeMutablePointer<UInt32>
+    let ends: UnsafeMutablePointer<UInt32>
+    let capacity: Int
+    var count = 0
 
     @inline(__always)
     mutating func append(_ hash: UInt64, _ start: Int, _ end: Int) {
-        hashes.append(hash)
-        starts.append(UInt32(truncatingIfNeeded: start))
-        ends.append(UInt32(truncatingIfNeeded: end))
+        precondition(count < capacity, "more tokens than a text of this length can hold")
+        hashes[count] = hash
+        starts[count] = UInt32(truncatingIfNeeded: start)
+        ends[count] = UInt32(truncatingIfNeeded: end)
+        count += 1
     }
 }
 
@@ -56,14 +58,48 @@ public struct Tokenizer: Sendable {
     }
 
     public func tokenize(_ text: UnsafeBufferPointer<UInt8>, into tokens: inout TokenSequence) {
-        // English averages more than five bytes per token with its separator; a denser text
-        // grows the arrays as usual.
-        tokens.removeAll(reservingCapacity: text.count / 4 + 1)
+        // A token takes at least two bytes with what separates it from the next (an ASCII word
+        // ends at a byte that is not a letter or digit; a CJK character is three bytes), so a text
+        // of n bytes holds at most n / 2 + 1 tokens.
+        let capacity = text.count / 2 + 1
+        var starts: [UInt32] = []
+        var ends: [UInt32] = []
+        let hashes = [UInt64](unsafeUninitializedCapacity: capacity) { hashBuffer, hashCount in
+            starts = [UInt32](unsafeUninitializedCapacity: capacity) { startBuffer, startCount in
+                ends = [UInt32](unsafeUninitializedCapacity: capacity) { endBuffer, endCount in
+                    guard let hashBase = hashBuffer.baseAddress, let startBase = startBuffer.baseAddress,
+                          let endBase = endBuffer.baseAddress else { return }
+                    var writer = TokenWriter(hashes: hashBase, starts: startBase, ends: endBase, capacity: capacity)
+                    scan(text, into: &writer)
+                    endCount = writer.count
+                }
+                startCount = ends.count
+            }
+            hashCount = starts.count
+        }
+        tokens.hashes = hashes
+        tokens.starts = starts
+        tokens.ends = ends
+    }
+
+    private func scan(_ text: UnsafeBufferPointer<UInt8>, into tokens: inout TokenWriter) {
         let count = text.count
         var index = 0
         var atLineStart = true
         Self.asciiClass.withUnsafeBufferPointer { classes in
             while index < count {
+                // Skip separators eight bytes at a time to the next byte that needs a look: a
+                // letter or digit, a line break, "<" or a non-ASCII byte. One predictable branch
+                // per gap instead of one per separator byte.
+                if let base = text.baseAddress, index + 8 <= count {
+                    let bytes = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self).littleEndian
+                    let stops = Self.stopBytes(bytes)
+                    guard stops != 0 else {
+                        index += 8
+                        continue
+                    }
+                    index += stops.trailingZeroBitCount >> 3
+                }
                 let byte = text[index]
                 if byte < 0x80 {
                     let kind = classes[Int(byte)]
@@ -148,7 +184,7 @@ public struct Tokenizer: Sendable {
     }
 
     /// A word that contains non-ASCII scalars: gathered, normalized with NFKC and lowercased as a whole.
-    private func slowWord(_ text: UnsafeBufferPointer<UInt8>, from start: Int, into tokens: inout TokenSequence) -> Int {
+    private func slowWord(_ text: UnsafeBufferPointer<UInt8>, from start: Int, into tokens: inout TokenWriter) -> Int {
         var scalars = String.UnicodeScalarView()
         var index = start
         while index < text.count {
@@ -234,6 +270,18 @@ public struct Tokenizer: Sendable {
         let folded = low | 0x2020_2020_2020_2020
         let letters = (folded &+ 0x1F1F_1F1F_1F1F_1F1F) & ~(folded &+ 0x0505_0505_0505_0505)  // 0x61...0x7A
         return ((digits | letters) & ascii, digits & ascii)
+    }
+
+    /// For eight bytes, the high bit of each that the separator skip must stop at: ASCII letters
+    /// and digits, line breaks (list markers), "<" (HTML tags) and non-ASCII bytes. Exact per byte
+    /// (no borrow crosses bytes), so the lowest set bit is the first stop.
+    @inline(__always)
+    static func stopBytes(_ bytes: UInt64) -> UInt64 {
+        let low = bytes & 0x7F7F_7F7F_7F7F_7F7F
+        // A 7-bit byte y is zero exactly when y + 0x7F leaves bit 7 clear.
+        let newline = ~((low ^ 0x0A0A_0A0A_0A0A_0A0A) &+ 0x7F7F_7F7F_7F7F_7F7F)
+        let angle = ~((low ^ 0x3C3C_3C3C_3C3C_3C3C) &+ 0x7F7F_7F7F_7F7F_7F7F)
+        return wordBytes(bytes).word | ((newline | angle) & highBits) | (bytes & highBits)
     }
 
     /// Decodes the scalar at `index`; malformed bytes decode as U+FFFD of length 1.
