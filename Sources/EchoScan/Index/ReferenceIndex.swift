@@ -42,12 +42,18 @@ public final class ReferenceIndex: @unchecked Sendable {
     static let bandDirectoryBits = 10
     static let bandBuckets = 1 << bandDirectoryBits
 
+    /// SHA-256 of the file, when opened `computingSHA256`.
+    private let sha256: String?
+
     public var referenceCount: Int { metadata.referenceCount }
     public var groupCount: Int { metadata.groupCount }
     public var parameters: FingerprintParameters { metadata.parameters }
     public var banding: LSHBanding { LSHBanding(bands: metadata.bands, rows: metadata.rows) }
 
-    public init(path: String) throws {
+    /// Opens and checks the index. With `computingSHA256`, the file's SHA-256 is computed on
+    /// another thread while this one checks the sections' CRCs and builds the look-up filters
+    /// (both read the whole file; a scan needs both before its first document).
+    public init(path: String, computingSHA256: Bool = false) throws {
         self.path = path
         let file: MappedFile
         do {
@@ -56,6 +62,9 @@ public final class ReferenceIndex: @unchecked Sendable {
             throw IndexError(path: path, reason: error.reason)
         }
         let mapping = file.bytes
+        let digest = computingSHA256 ? BackgroundDigest(mapping) : nil
+        // Also when the index is refused: the digest reads the mapping until it is done.
+        defer { digest?.wait() }
         guard mapping.count >= IndexFormat.headerBytes else {
             throw IndexError(path: path, reason: "file of \(mapping.count) bytes is too short for an index header")
         }
@@ -118,6 +127,7 @@ public final class ReferenceIndex: @unchecked Sendable {
         }
         self.file = file
         fileSize = mapping.count
+        sha256 = digest?.wait()
     }
 
     static func readTable(_ file: UnsafeRawBufferPointer, path: String) throws -> [IndexFormat.Section: UnsafeRawBufferPointer] {
@@ -234,6 +244,13 @@ public final class ReferenceIndex: @unchecked Sendable {
 
     // MARK: Lookups
 
+    /// False when `hash` surely has no postings: one bitmap load, for screening many k-grams
+    /// before `postings(for:)`.
+    @inline(__always)
+    public func mightHavePostings(_ hash: UInt64) -> Bool {
+        postingFilter.mightContain(hash)
+    }
+
     /// The groups whose winnowed k-grams include `hash` (empty for common or unknown k-grams).
     @inline(__always)
     public func postings(for hash: UInt64) -> UnsafeBufferPointer<UInt32> {
@@ -280,8 +297,29 @@ public final class ReferenceIndex: @unchecked Sendable {
         return low
     }
 
-    /// SHA-256 of the whole index file, for provenance (reads every page: call once).
+    /// SHA-256 of the whole index file, for provenance: the one computed at open if asked for,
+    /// else computed now (reads every page: call once).
     public func computeSHA256() -> String {
-        SHA256.hash(data: file.bytes).hexString
+        sha256 ?? SHA256.hash(data: file.bytes).hexString
+    }
+}
+
+/// The SHA-256 of a mapped file, computed on a global queue while the caller goes on.
+private final class BackgroundDigest: @unchecked Sendable {
+    private let group = DispatchGroup()
+    private var hex = ""
+
+    /// `bytes` must stay mapped until `wait` returns.
+    init(_ bytes: UnsafeRawBufferPointer) {
+        let mapping = UncheckedSendable(bytes)
+        DispatchQueue.global().async(group: group) { [self] in
+            hex = SHA256.hash(data: mapping.value).hexString
+        }
+    }
+
+    @discardableResult
+    func wait() -> String {
+        group.wait()
+        return hex
     }
 }

@@ -7,6 +7,10 @@ public struct MatchOptions: Sendable, Equatable {
         /// Documents and references shorter than this (in tokens) are never near-duplicates:
         /// "True" equal to "True" proves nothing.
         public var minimumTokens = 20
+        /// Share of the document that the exact verification must match outside common and
+        /// prompt k-grams: two answers that both copy their prompt's text are similar without
+        /// either being the other's source.
+        public var minimumDocumentCoverage = 0.5
     }
 
     public struct Containment: Sendable, Equatable {

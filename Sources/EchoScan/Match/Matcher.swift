@@ -63,10 +63,22 @@ public struct Matcher: Sendable {
         guard options.containment.enabled else { return [] }
         // Most lookups miss; only the k-grams that hit are deduplicated (a repeated passage
         // counts once).
+        // First the index's posting filter alone, keeping each k-gram without branching on the
+        // answer: its loads miss the cache, and independent loads overlap instead of waiting on
+        // each other. Then the full look-up for the few that pass.
         scratch.hashes.removeAll(keepingCapacity: true)
-        for hash in fingerprint.winnowedHashes where !index.postings(for: hash).isEmpty {
-            scratch.hashes.append(hash)
+        scratch.hashes.append(contentsOf: fingerprint.winnowedHashes)
+        let passed = scratch.hashes.withUnsafeMutableBufferPointer { hashes in
+            var kept = 0
+            for position in hashes.indices {
+                let hash = hashes[position]
+                hashes[kept] = hash
+                kept += index.mightHavePostings(hash) ? 1 : 0
+            }
+            return kept
         }
+        scratch.hashes.removeLast(scratch.hashes.count - passed)
+        scratch.hashes.removeAll { index.postings(for: $0).isEmpty }
         scratch.hashes.sort()
         scratch.hits.removeAll(keepingCapacity: true)
         var previous: UInt64? = nil
@@ -125,6 +137,7 @@ public struct Matcher: Sendable {
         let near = options.nearDuplicate
         let isNear = near.enabled && jaccard >= near.threshold
             && fingerprint.tokens.count >= near.minimumTokens && referenceTokens.count >= near.minimumTokens
+            && coverage >= near.minimumDocumentCoverage
         let contained = options.containment
         let isContained = contained.enabled && outcome.documentTokensCovered >= contained.minimumMatchedWords
             && (containment >= contained.minimumContainment || coverage >= contained.minimumDocumentCoverage)

@@ -251,11 +251,12 @@ struct YAMLReader {
             switch detector {
             case "near_duplicate":
                 var near = configuration.match.nearDuplicate
-                for (name, item) in try mapping(settings, base, allowed: ["enabled", "threshold", "min_tokens"]) {
+                for (name, item) in try mapping(settings, base, allowed: ["enabled", "threshold", "min_tokens", "min_doc_coverage"]) {
                     let path = "\(base).\(name)"
                     switch name {
                     case "enabled": near.enabled = try bool(item, path)
                     case "threshold": near.threshold = try share(item, path)
+                    case "min_doc_coverage": near.minimumDocumentCoverage = try share(item, path)
                     default: near.minimumTokens = try int(item, path)
                     }
                 }

@@ -58,7 +58,7 @@ public struct ContaminationScanner: Sendable {
         let fingerprint: String
 
         init(request: ScanRequest) throws {
-            index = try ReferenceIndex(path: request.indexPath)
+            index = try ReferenceIndex(path: request.indexPath, computingSHA256: true)
             matcher = Matcher(index: index, options: request.configuration.match, markers: try request.configuration.loadMarkers())
             records = ScanRecordWriter(index: index)
             indexSHA256 = index.computeSHA256()
