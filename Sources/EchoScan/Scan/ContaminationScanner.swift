@@ -133,51 +133,63 @@ public struct ContaminationScanner: Sendable {
         let index = context.index
         var counts = ScanSummary.Counts()
         var textBytes = 0
-        while true {
-            switch queue.pop() {
-            case .batch(let batch):
-                let lines = Parallel.map(count: batch.documents.count, threads: threads, makeState: { Matcher.Scratch() }) { scratch, position in
-                    let document = batch.documents[position]
-                    let verdict = batch.withText(of: document) { matcher.match($0, scratch: &scratch) }
-                    let manifest = verdict.isFlagged ? records.manifestLine(shard: path, document: document, verdict: verdict) : nil
-                    return (manifest, records.attributeLine(document: document, verdict: verdict), verdict.summaryKeys(index: index))
+        let shardEnd = HandOff<ShardReadResult>()
+        OrderedStream<DocumentBatch, ScanLine>(threads: threads).run(
+            next: {
+                switch queue.pop() {
+                case .batch(let batch): return batch
+                case .end(let result):
+                    shardEnd.value = result
+                    return nil
                 }
-                for (manifest, attribute, keys) in lines {
+            },
+            count: { $0.documents.count },
+            makeState: { Matcher.Scratch() },
+            transform: { scratch, batch, position in
+                let document = batch.documents[position]
+                let verdict = batch.withText(of: document) { matcher.match($0, scratch: &scratch) }
+                let manifest = verdict.isFlagged ? records.manifestLine(shard: path, document: document, verdict: verdict) : nil
+                return ScanLine(manifest: manifest, attribute: records.attributeLine(document: document, verdict: verdict),
+                                keys: verdict.summaryKeys(index: index))
+            },
+            consume: { batch, lines in
+                for line in lines {
                     counts.documents += 1
-                    if let manifest {
+                    if let manifest = line.manifest {
                         output.manifest.write(manifest)
                         output.manifest.write(CollectionOfOne(0x0A))
-                        counts.count(keys)
+                        counts.count(line.keys)
                     }
-                    for vendor in keys.markerVendors { counts.markersByVendor[vendor, default: 0] += 1 }
-                    output.attributes?.write(attribute)
+                    for vendor in line.keys.markerVendors { counts.markersByVendor[vendor, default: 0] += 1 }
+                    output.attributes?.write(line.attribute)
                     output.attributes?.write(CollectionOfOne(0x0A))
                 }
                 textBytes += batch.bytes.count
                 progress?(Progress(shard: number, shardCount: shards.count, documents: counts.documents, bytes: textBytes, finished: false))
-            case .end(let result):
-                counts.bytes = result.uncompressedBytes
-                counts.badLines = result.badLines
-                let status = result.fatalError != nil ? "failed" : (result.badLines > 0 ? "partial" : "ok")
-                let shard = ScanSummary.Shard(
-                    path: result.path, format: result.format?.rawValue, size: result.compressedBytes, sha256: result.sha256,
-                    status: status, counts: counts, error: result.fatalError?.description,
-                    lineErrors: result.errors.filter { !$0.isFatalToShard }.map(\.description),
-                    seconds: Date().timeIntervalSince(started))
-                try output.commit()
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                try AtomicFile.write(Array(try encoder.encode(shard)), to: layout.shardSummaryPath(number))
-                let identity = ShardIdentity(path: path)
-                try Ledger(directory: layout.directory).record(LedgerEntry(
-                    path: path, size: identity.size, modified: identity.modified, sha256: result.sha256,
-                    indexSHA256: context.indexSHA256, pipelineSHA256: configuration.sha256 ?? "defaults", status: status,
-                    documents: counts.documents, flagged: counts.flagged, badLines: counts.badLines,
-                    error: result.fatalError?.description, finishedAt: Self.timestamp(Date()), seconds: shard.seconds ?? 0))
-                progress?(Progress(shard: number, shardCount: shards.count, documents: counts.documents, bytes: textBytes, finished: true))
-                return
-            }
+            })
+        // The reader's last event ends the stream, so its result is there once the stream is done.
+        guard let result = shardEnd.value else {
+            throw StageError(stage: "scan", task: number, reason: "\(path): the reader ended without a result")
         }
+        counts.bytes = result.uncompressedBytes
+        counts.badLines = result.badLines
+        let status = result.fatalError != nil ? "failed" : (result.badLines > 0 ? "partial" : "ok")
+        let shard = ScanSummary.Shard(
+            path: result.path, format: result.format?.rawValue, size: result.compressedBytes, sha256: result.sha256,
+            status: status, counts: counts, error: result.fatalError?.description,
+            lineErrors: result.errors.filter { !$0.isFatalToShard }.map(\.description),
+            seconds: Date().timeIntervalSince(started))
+        try output.commit()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        try AtomicFile.write(Array(try encoder.encode(shard)), to: layout.shardSummaryPath(number))
+        let identity = ShardIdentity(path: path)
+        try Ledger(directory: layout.directory).record(LedgerEntry(
+            path: path, size: identity.size, modified: identity.modified, sha256: result.sha256,
+            indexSHA256: context.indexSHA256, pipelineSHA256: configuration.sha256 ?? "defaults", status: status,
+            documents: counts.documents, flagged: counts.flagged, badLines: counts.badLines,
+            error: result.fatalError?.description, finishedAt: Self.timestamp(Date()), seconds: shard.seconds ?? 0))
+        progress?(Progress(shard: number, shardCount: shards.count, documents: counts.documents, bytes: textBytes, finished: true))
     }
 
     /// Assembles manifest.jsonl (shard order) and summary.json from the shards' parts.
@@ -223,6 +235,18 @@ public struct ContaminationScanner: Sendable {
 struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
+}
+
+/// A value that one thread sets and another reads only after joining the first's work.
+final class HandOff<Value>: @unchecked Sendable {
+    var value: Value?
+}
+
+/// What scanning one document adds to the shard's output.
+struct ScanLine: Sendable {
+    var manifest: [UInt8]?
+    var attribute: [UInt8]
+    var keys: DocumentVerdict.SummaryKeys
 }
 
 extension DocumentVerdict {
