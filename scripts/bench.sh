@@ -4,7 +4,8 @@
 #   1. read floor: `echoscan stats` vs `zstd -dc | wc -l` on a 200 MB .jsonl.zst, one core
 #   2. index build over all of DATA/reference: MB of reference text per second per core, index size,
 #      and peak RSS for the references and for four times as many (bounded memory)
-#   3. scan: MB of uncompressed text per second, one core (taskset) and two threads on two cores
+#   3. scan: MB of uncompressed text per second, one core (taskset) and two threads on two cores,
+#      in alternating pairs (PAIRS, default 5) so that the speed-up compares runs of the same moment
 # Usage: scripts/bench.sh [DATA_DIR] [WORK_DIR] [MEGABYTES]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,9 +41,24 @@ for SET in "$DATA/reference" "$WORK/references-x4"; do
 done
 rm -f "$WORK/scaled.idx"
 
-echo "== scan of $TEXT_MB MB of text (best of 3)"
-ONE=$(best taskset -c 0 "$BIN" scan --rescan --threads 1 --index "$WORK/reference.idx" -o "$WORK/scan1" "$CORPUS.zst")
-TWO=$(best "$BIN" scan --rescan --threads 2 --index "$WORK/reference.idx" -o "$WORK/scan2" "$CORPUS.zst")
-python3 -c "print(f'one core: {$ONE:.2f} s = {$TEXT_MB/$ONE:.1f} MB/s per core; two threads: {$TWO:.2f} s = {$TEXT_MB/$TWO:.1f} MB/s ({$TEXT_MB/$TWO/2:.1f} per core); speed-up {$ONE/$TWO:.2f}x')"
+# One- and two-thread runs alternate, so that both see the same drift of this machine's speed;
+# the speed-up is the median of the pairs' ratios.
+PAIRS="${PAIRS:-5}"
+echo "== scan of $TEXT_MB MB of text ($PAIRS alternating pairs of one-core and two-thread runs)"
+TIMES=""
+for _ in $(seq "$PAIRS"); do
+  ONE=$(seconds taskset -c 0 "$BIN" scan --rescan --threads 1 --index "$WORK/reference.idx" -o "$WORK/scan1" "$CORPUS.zst")
+  TWO=$(seconds "$BIN" scan --rescan --threads 2 --index "$WORK/reference.idx" -o "$WORK/scan2" "$CORPUS.zst")
+  TIMES="$TIMES $ONE,$TWO"
+done
+python3 - "$TEXT_MB" $TIMES <<'PY'
+import statistics, sys
+mb = float(sys.argv[1])
+pairs = [tuple(map(float, p.split(","))) for p in sys.argv[2:]]
+one = [a for a, _ in pairs]; two = [b for _, b in pairs]
+print(f"one core: best {min(one):.2f} s = {mb/min(one):.1f} MB/s per core, median {statistics.median(one):.2f} s = {mb/statistics.median(one):.1f} MB/s")
+print(f"two threads: best {min(two):.2f} s = {mb/min(two):.1f} MB/s, median {statistics.median(two):.2f} s = {mb/statistics.median(two):.1f} MB/s")
+print(f"speed-up: median of pair ratios {statistics.median(a / b for a, b in pairs):.2f}x (pairs: {', '.join(f'{a / b:.2f}' for a, b in pairs)})")
+PY
 cmp "$WORK/scan1/manifest.jsonl" "$WORK/scan2/manifest.jsonl" && echo "manifests of 1 and 2 threads are byte-identical"
 /usr/bin/time -f "scan peak RSS %M KB" "$BIN" scan --rescan --threads 2 --index "$WORK/reference.idx" -o "$WORK/scan2" "$CORPUS.zst" 2>&1 >/dev/null | tail -1

@@ -22,7 +22,7 @@ python3 scripts/make_corpus.py --data "$DATA" --out "$WORK" \
 cat > "$WORK/neardup.yaml" <<'YAML'
 version: 1
 detectors:
-  near_duplicate: {enabled: true, threshold: 0.8}
+  near_duplicate: {enabled: true, threshold: 0.8, min_doc_coverage: 0}
   containment: {enabled: false}
   marker: {enabled: false}
 YAML
