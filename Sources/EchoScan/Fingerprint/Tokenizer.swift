@@ -48,13 +48,12 @@ public struct Tokenizer: Sendable {
         self.seed = seed
     }
 
-    /// 1 for ASCII letters and digits, 2 for digits (also letters-or-digits), 0 otherwise.
-    private static let asciiClass: [UInt8] = (0..<256).map { byte in
-        switch UInt8(byte) {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return 2
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"): return 1
-        default: return 0
-        }
+    /// For a byte below 0x80: 1 for ASCII letters, 2 for digits, 0 otherwise. Arithmetic, not a
+    /// table: a table read inside the loop's closure kept the loop's variables in memory.
+    @inline(__always)
+    static func asciiKind(_ byte: UInt8) -> UInt8 {
+        if byte &- 0x30 < 10 { return 2 }
+        return (byte | 0x20) &- 0x61 < 26 ? 1 : 0
     }
 
     public func tokenize(_ text: UnsafeBufferPointer<UInt8>, into tokens: inout TokenSequence) {
@@ -86,98 +85,96 @@ public struct Tokenizer: Sendable {
         let count = text.count
         var index = 0
         var atLineStart = true
-        Self.asciiClass.withUnsafeBufferPointer { classes in
-            while index < count {
-                // Skip separators eight bytes at a time to the next byte that needs a look: a
-                // letter or digit, a line break, "<" or a non-ASCII byte. One predictable branch
-                // per gap instead of one per separator byte.
-                if let base = text.baseAddress, index + 8 <= count {
-                    let bytes = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self).littleEndian
-                    let stops = Self.stopBytes(bytes)
-                    guard stops != 0 else {
-                        index += 8
-                        continue
-                    }
-                    index += stops.trailingZeroBitCount >> 3
+        while index < count {
+            // Skip separators eight bytes at a time to the next byte that needs a look: a
+            // letter or digit, a line break, "<" or a non-ASCII byte. One predictable branch
+            // per gap instead of one per separator byte.
+            if let base = text.baseAddress, index + 8 <= count {
+                let bytes = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self).littleEndian
+                let stops = Self.stopBytes(bytes)
+                guard stops != 0 else {
+                    index += 8
+                    continue
                 }
-                let byte = text[index]
-                if byte < 0x80 {
-                    let kind = classes[Int(byte)]
-                    if kind != 0 {
-                        // Find the end of the ASCII word eight bytes at a time, then hash it a word
-                        // at a time: OR-ing 0x20 lowercases letters and leaves digits as they are.
-                        var end = index
-                        var allDigits = true
-                        var hasher = TokenHasher(seed: seed)
-                        var foundEnd = false
-                        if let base = text.baseAddress {
-                            while end + 8 <= count {
-                                let bytes = UnsafeRawPointer(base + end).loadUnaligned(as: UInt64.self).littleEndian
-                                let (word, digits) = Self.wordBytes(bytes)
-                                let separators = ~word & Self.highBits
-                                let length = separators.trailingZeroBitCount >> 3
-                                // Bytes [0, length) continue the word: a mask of their low bits.
-                                let prefix: UInt64 = length == 8 ? .max : (1 << UInt64(8 * length)) &- 1
-                                allDigits = allDigits && (digits & prefix) == (word & prefix)
-                                if length == 8 {
-                                    hasher.addWord(bytes | 0x2020_2020_2020_2020)
-                                    end += 8
-                                    continue
-                                }
-                                // The tail, packed as the byte-at-a-time path would pack it.
-                                hasher.addTail((bytes | 0x2020_2020_2020_2020) & prefix, count: length)
-                                end += length
-                                foundEnd = true
-                                break
+                index += stops.trailingZeroBitCount >> 3
+            }
+            let byte = text[index]
+            if byte < 0x80 {
+                let kind = Self.asciiKind(byte)
+                if kind != 0 {
+                    // Find the end of the ASCII word eight bytes at a time, then hash it a word
+                    // at a time: OR-ing 0x20 lowercases letters and leaves digits as they are.
+                    var end = index
+                    var allDigits = true
+                    var hasher = TokenHasher(seed: seed)
+                    var foundEnd = false
+                    if let base = text.baseAddress {
+                        while end + 8 <= count {
+                            let bytes = UnsafeRawPointer(base + end).loadUnaligned(as: UInt64.self).littleEndian
+                            let (word, digits) = Self.wordBytes(bytes)
+                            let separators = ~word & Self.highBits
+                            let length = separators.trailingZeroBitCount >> 3
+                            // Bytes [0, length) continue the word: a mask of their low bits.
+                            let prefix: UInt64 = length == 8 ? .max : (1 << UInt64(8 * length)) &- 1
+                            allDigits = allDigits && (digits & prefix) == (word & prefix)
+                            if length == 8 {
+                                hasher.addWord(bytes | 0x2020_2020_2020_2020)
+                                end += 8
+                                continue
                             }
+                            // The tail, packed as the byte-at-a-time path would pack it.
+                            hasher.addTail((bytes | 0x2020_2020_2020_2020) & prefix, count: length)
+                            end += length
+                            foundEnd = true
+                            break
                         }
-                        if !foundEnd {
-                            // The last few bytes of the text.
-                            var chunk = end
-                            while end < count {
-                                let next = text[end]
-                                let nextKind = next < 0x80 ? classes[Int(next)] : 0
-                                if nextKind == 0 { break }
-                                allDigits = allDigits && nextKind == 2
-                                end += 1
-                            }
-                            while chunk < end {
-                                hasher.add(text[chunk] | 0x20)
-                                chunk += 1
-                            }
-                        }
-                        if end < count, text[end] >= 0x80, Self.continuesWord(text, at: end) {
-                            index = slowWord(text, from: index, into: &tokens)
-                            atLineStart = false
-                            continue
-                        }
-                        if atLineStart, allDigits, Self.isListMarkerEnd(text, at: end) {
-                            index = end + 1
-                            continue
-                        }
-                        tokens.append(hasher.finish(), index, end)
-                        index = end
-                        atLineStart = false
-                    } else if byte == 0x0A {
-                        atLineStart = true
-                        index += 1
-                    } else if byte == UInt8(ascii: "<"), let tagEnd = Self.htmlTagEnd(text, from: index) {
-                        index = tagEnd
-                    } else {
-                        index += 1
                     }
-                } else {
-                    let (scalar, length) = Self.decode(text, at: index)
-                    if Self.isSingleCharacterToken(scalar) {
-                        tokens.append(hashNormalized(String(Character(Unicode.Scalar(scalar) ?? "\u{FFFD}"))), index, index + length)
-                        index += length
-                        atLineStart = false
-                    } else if Self.isWordScalar(scalar) {
+                    if !foundEnd {
+                        // The last few bytes of the text.
+                        var chunk = end
+                        while end < count {
+                            let next = text[end]
+                            let nextKind = next < 0x80 ? Self.asciiKind(next) : 0
+                            if nextKind == 0 { break }
+                            allDigits = allDigits && nextKind == 2
+                            end += 1
+                        }
+                        while chunk < end {
+                            hasher.add(text[chunk] | 0x20)
+                            chunk += 1
+                        }
+                    }
+                    if end < count, text[end] >= 0x80, Self.continuesWord(text, at: end) {
                         index = slowWord(text, from: index, into: &tokens)
                         atLineStart = false
-                    } else {
-                        index += length
+                        continue
                     }
+                    if atLineStart, allDigits, Self.isListMarkerEnd(text, at: end) {
+                        index = end + 1
+                        continue
+                    }
+                    tokens.append(hasher.finish(), index, end)
+                    index = end
+                    atLineStart = false
+                } else if byte == 0x0A {
+                    atLineStart = true
+                    index += 1
+                } else if byte == UInt8(ascii: "<"), let tagEnd = Self.htmlTagEnd(text, from: index) {
+                    index = tagEnd
+                } else {
+                    index += 1
+                }
+            } else {
+                let (scalar, length) = Self.decode(text, at: index)
+                if Self.isSingleCharacterToken(scalar) {
+                    tokens.append(hashNormalized(String(Character(Unicode.Scalar(scalar) ?? "\u{FFFD}"))), index, index + length)
+                    index += length
+                    atLineStart = false
+                } else if Self.isWordScalar(scalar) {
+                    index = slowWord(text, from: index, into: &tokens)
+                    atLineStart = false
+                } else {
+                    index += length
                 }
             }
         }
@@ -208,7 +205,7 @@ public struct Tokenizer: Sendable {
     }
 
     static func isWordScalar(_ value: UInt32) -> Bool {
-        if value < 0x80 { return asciiClass[Int(value)] != 0 }
+        if value < 0x80 { return asciiKind(UInt8(value)) != 0 }
         guard let scalar = Unicode.Scalar(value) else { return false }
         let properties = scalar.properties
         if properties.isAlphabetic || properties.numericType != nil { return true }
@@ -245,7 +242,7 @@ public struct Tokenizer: Sendable {
     private static func htmlTagEnd(_ text: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
         var index = start + 1
         if index < text.count, text[index] == UInt8(ascii: "/") { index += 1 }
-        guard index < text.count, asciiClass[Int(text[index])] == 1 else { return nil }
+        guard index < text.count, text[index] < 0x80, asciiKind(text[index]) == 1 else { return nil }
         let limit = min(text.count, start + 256)
         while index < limit {
             switch text[index] {
