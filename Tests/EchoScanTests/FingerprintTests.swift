@@ -30,6 +30,29 @@ final class FingerprintTests: XCTestCase {
         XCTAssertNotEqual(tokens("Nathan Lane began"), tokens("Nathan Lane begins"))
     }
 
+    /// The tokenizer has a fast path for short ASCII words inside an eight-byte window and a
+    /// general one; every token of real texts (code, lists, markdown, other scripts) must hash as
+    /// its own text does alone, whichever path found it.
+    func testEveryTokenHashesAsItsTextAlone() throws {
+        let texts = try referenceTexts("arena-hard__gpt-4-0314.jsonl", limit: 40) + referenceTexts("fastchat__bard.jsonl", limit: 40) + [
+            "1. first\n2) second\n 10. tenth 3rd item\nx = y_1+2;<b>bold</b> naïve café日本語 e\u{301}tude",
+            "supercalifragilistic short a bb ccc dddd eeeee ffffff ggggggg hhhhhhhh iiiiiiiii",
+        ]
+        for text in texts {
+            let fingerprint = fingerprinter.fingerprint(of: text)
+            let bytes = Array(text.utf8)
+            for position in 0..<fingerprint.tokens.count {
+                let piece = String(decoding: bytes[Int(fingerprint.tokens.starts[position])..<Int(fingerprint.tokens.ends[position])],
+                                   as: UTF8.self)
+                // A lone digit run would be read as a list marker only before "." or ")".
+                var alone = TokenSequence()
+                var pieceText = piece
+                pieceText.withUTF8 { fingerprinter.tokenizer.tokenize($0, into: &alone) }
+                XCTAssertEqual(alone.hashes, [fingerprint.tokens.hashes[position]], "\(piece) in \(text.prefix(60))")
+            }
+        }
+    }
+
     func testCJKCharactersAreTokensAndSpansAreByteOffsets() {
         let text = "GPT 模型输出 café"
         let fingerprint = fingerprinter.fingerprint(of: text)

@@ -91,12 +91,31 @@ public struct Tokenizer: Sendable {
             // per gap instead of one per separator byte.
             if let base = text.baseAddress, index + 8 <= count {
                 let bytes = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self).littleEndian
-                let stops = Self.stopBytes(bytes)
+                let (stops, word, digits) = Self.stopBytes(bytes)
                 guard stops != 0 else {
                     index += 8
                     continue
                 }
-                index += stops.trailingZeroBitCount >> 3
+                let offset = UInt64(stops.trailingZeroBitCount >> 3)
+                // Most words start at the stop and end inside these eight bytes: hash them from
+                // the bytes at hand, as the word loop below would. Anything else (a word that
+                // runs on, a non-ASCII byte right after it, digits that may be a list marker at
+                // a line start) takes the general path.
+                let following = (~word & Self.highBits) >> (8 * offset)
+                let length = UInt64(following.trailingZeroBitCount >> 3)
+                let prefix: UInt64 = (1 << (8 * length)) &- 1
+                if word >> (8 * offset) & 0x80 != 0, offset + length < 8,
+                   (bytes >> (8 * (offset + length))) & 0x80 == 0,
+                   !atLineStart || ((word & ~digits) >> (8 * offset)) & prefix != 0 {
+                    var hasher = TokenHasher(seed: seed)
+                    hasher.addTail(((bytes >> (8 * offset)) | 0x2020_2020_2020_2020) & prefix, count: Int(length))
+                    let start = index + Int(offset)
+                    tokens.append(hasher.finish(), start, start + Int(length))
+                    index = start + Int(length)
+                    atLineStart = false
+                    continue
+                }
+                index += Int(offset)
             }
             let byte = text[index]
             if byte < 0x80 {
@@ -270,15 +289,17 @@ public struct Tokenizer: Sendable {
     }
 
     /// For eight bytes, the high bit of each that the separator skip must stop at: ASCII letters
-    /// and digits, line breaks (list markers), "<" (HTML tags) and non-ASCII bytes. Exact per byte
-    /// (no borrow crosses bytes), so the lowest set bit is the first stop.
+    /// and digits, line breaks (list markers), "<" (HTML tags) and non-ASCII bytes; and, of those,
+    /// the letters and digits, and the digits. Exact per byte (no borrow crosses bytes), so the lowest set bit is
+    /// the first stop.
     @inline(__always)
-    static func stopBytes(_ bytes: UInt64) -> UInt64 {
+    static func stopBytes(_ bytes: UInt64) -> (stops: UInt64, word: UInt64, digits: UInt64) {
         let low = bytes & 0x7F7F_7F7F_7F7F_7F7F
         // A 7-bit byte y is zero exactly when y + 0x7F leaves bit 7 clear.
         let newline = ~((low ^ 0x0A0A_0A0A_0A0A_0A0A) &+ 0x7F7F_7F7F_7F7F_7F7F)
         let angle = ~((low ^ 0x3C3C_3C3C_3C3C_3C3C) &+ 0x7F7F_7F7F_7F7F_7F7F)
-        return wordBytes(bytes).word | ((newline | angle) & highBits) | (bytes & highBits)
+        let (word, digits) = wordBytes(bytes)
+        return (word | ((newline | angle) & highBits) | (bytes & highBits), word, digits)
     }
 
     /// Decodes the scalar at `index`; malformed bytes decode as U+FFFD of length 1.
