@@ -4,26 +4,9 @@ import XCTest
 /// `run`, `audit`, reports, metrics and `diff` on the bundled samples, through the CLI.
 final class OperationsTests: XCTestCase {
     func pipeline(in dir: String, stages: String, maxFlagged: Int) throws -> String {
-        let samples = TestSupport.samples
-        let markers = TestSupport.repositoryRoot.path + "/pipelines/markers/markers-v1.yaml"
-        let text = """
-            version: 1
-            job: test-audit
-            inputs: [\(samples)/corpus]
-            index:
-              path: \(dir)/index/reference.idx
-              references: [\(samples)/references]
-              background: [\(samples)/background]
-            output: \(dir)/out
-            stages: [\(stages)]
-            detectors:
-              marker: {file: \(markers)}
-            audit:
-              max_flagged: \(maxFlagged)
-            """
-        let path = dir + "/pipeline-\(maxFlagged).yaml"
-        try TestSupport.write([UInt8](text), to: path)
-        return path
+        try TestSupport.samplePipeline(in: dir, job: "test-audit", stages: stages,
+                                       extra: ["output: \(dir)/out", "audit:", "  max_flagged: \(maxFlagged)"],
+                                       name: "pipeline-\(maxFlagged).yaml")
     }
 
     func testAuditGatesOnTheFlaggedCount() throws {

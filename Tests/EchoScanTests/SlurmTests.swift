@@ -16,25 +16,6 @@ final class SlurmTests: XCTestCase {
         XCTAssertEqual(sinfo.terminationStatus, 0, "a Slurm cluster must be up: scripts/slurm-single-node.sh start")
     }
 
-    func pipeline(in dir: String) throws -> String {
-        let samples = TestSupport.samples
-        let text = """
-            version: 1
-            job: slurm-test
-            inputs: [\(samples)/corpus]
-            index:
-              path: \(dir)/index/reference.idx
-              references: [\(samples)/references]
-              background: [\(samples)/background]
-            stages: [dedup, scan, report]
-            detectors:
-              marker: {file: \(TestSupport.repositoryRoot.path)/pipelines/markers/markers-v1.yaml}
-            """
-        let path = dir + "/pipeline.yaml"
-        try TestSupport.write([UInt8](text), to: path)
-        return path
-    }
-
     /// summary.json without the fields that name the time, the host or the thread count.
     func comparable(_ path: String) throws -> NSDictionary {
         var summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
@@ -49,7 +30,7 @@ final class SlurmTests: XCTestCase {
 
     func testSlurmRunIsByteIdenticalToTheLocalRunAndRerunsOnlyUnfinishedTasks() throws {
         let dir = try TestSupport.temporaryDirectory()
-        let pipeline = try pipeline(in: dir)
+        let pipeline = try TestSupport.samplePipeline(in: dir, job: "slurm-test", stages: "dedup, scan, report")
         let local = try TestSupport.run(["run", pipeline, "-o", dir + "/local"])
         XCTAssertEqual(local.status, 0, local.error)
         let slurm = try TestSupport.run(["run", pipeline, "-o", dir + "/slurm", "--executor", "slurm", "--tasks", "2"])
@@ -77,7 +58,7 @@ final class SlurmTests: XCTestCase {
 
     func testAFailedTaskFailsItsStageWithItsLogAndCancelsTheRest() throws {
         let dir = try TestSupport.temporaryDirectory()
-        let pipeline = try pipeline(in: dir)
+        let pipeline = try TestSupport.samplePipeline(in: dir, job: "slurm-test", stages: "dedup, scan, report")
         // The clusters stage cannot create its folder: a file stands where it should be.
         try FileManager.default.createDirectory(atPath: dir + "/out/dedup", withIntermediateDirectories: true)
         try TestSupport.write([UInt8]("not a folder"), to: dir + "/out/dedup/clusters")

@@ -17,6 +17,28 @@ enum TestSupport {
         return path
     }
 
+    /// Writes a pipeline file over the bundled samples (corpus, references, background; markers
+    /// from the repository), building its index under `dir`, and returns its path. `extra` holds
+    /// further top-level YAML lines.
+    static func samplePipeline(in dir: String, job: String, stages: String, extra: [String] = [],
+                               name: String = "pipeline.yaml") throws -> String {
+        let lines = [
+            "version: 1",
+            "job: \(job)",
+            "inputs: [\(samples)/corpus]",
+            "index:",
+            "  path: \(dir)/index/reference.idx",
+            "  references: [\(samples)/references]",
+            "  background: [\(samples)/background]",
+            "stages: [\(stages)]",
+            "detectors:",
+            "  marker: {file: \(repositoryRoot.path)/pipelines/markers/markers-v1.yaml}",
+        ] + extra
+        let path = dir + "/" + name
+        try write([UInt8]((lines.joined(separator: "\n") + "\n").utf8), to: path)
+        return path
+    }
+
     static func write(_ bytes: [UInt8], to path: String) throws {
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }
