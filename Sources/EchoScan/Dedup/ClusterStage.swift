@@ -37,52 +37,7 @@ struct ClusterStage {
         func global(_ document: UInt64) -> Int { offsets[Int(document >> 32)] + Int(document & 0xFFFF_FFFF) }
 
         let kgrams = try layout.shards.indices.map { try KGramFile(path: layout.kgramPath($0)) }
-        /// Exact Jaccard similarities of document pairs (shard << 32 | record), on all threads.
-        func similarities(of pairs: [(UInt64, UInt64)]) throws -> [Double] {
-            try Parallel.map(count: pairs.count, threads: threads, makeState: { KGramFile.SetBuilder() }) { builder, index in
-                let (a, b) = pairs[index]
-                return Result {
-                    builder.jaccard(try kgrams[Int(a >> 32)].kgrams(Int(a & 0xFFFF_FFFF)),
-                                    try kgrams[Int(b >> 32)].kgrams(Int(b & 0xFFFF_FFFF)))
-                }
-            }.map { try $0.get() }
-        }
-
-        var sets = UnionFind(count: total)
-        let scratch = layout.clusterFolder + "/candidates"
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        var candidates = ExternalSorter(directory: scratch, runEntries: options.sortRunEntries)
-        for band in 0..<bucketTasks {
-            let pairs = try MappedFile.forStage(layout.pairsPath(band), stage: "clusters", task: 0)
-            var offset = 0
-            while offset + 24 <= pairs.bytes.count {
-                let a = pairs.bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian
-                let b = pairs.bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self).littleEndian
-                if pairs.bytes.loadUnaligned(fromByteOffset: offset + 20, as: UInt32.self).littleEndian == 1 {
-                    sets.union(global(a), global(b))
-                } else {
-                    try candidates.append(min(a, b), max(a, b))
-                }
-                offset += 24
-            }
-        }
-        let threshold = options.parameters.nearDuplicateThreshold
-        var block: [(UInt64, UInt64)] = []
-        func verifyBlock() throws {
-            for (pair, jaccard) in zip(block, try similarities(of: block)) where jaccard >= threshold {
-                sets.union(global(pair.0), global(pair.1))
-            }
-            block.removeAll(keepingCapacity: true)
-        }
-        var last: ExternalSorter.Entry? = nil
-        try candidates.forEachSorted { entry in
-            if let last, last == entry { return }
-            last = entry
-            block.append(entry)
-            if block.count == Self.verificationBlock { try verifyBlock() }
-        }
-        try verifyBlock()
+        var sets = try joinPairs(documents: total, global: global, kgrams: kgrams)
         // The kept document of a set is its smallest global index; clusters are numbered in
         // the order of their kept documents.
         var kept = [Int](repeating: -1, count: total)
@@ -118,8 +73,8 @@ struct ClusterStage {
             return UInt64(shard) << 32 | UInt64(record)
         }
         // Each member's similarity to its cluster's kept document, as reported.
-        let keptPairs = members.flatMap { list in list.map { (document(list[0]), document($0)) } }
-        var keptSimilarities = try similarities(of: keptPairs)[...]
+        let keptPairs = members.flatMap { list in list.dropFirst().map { (document(list[0]), document($0)) } }
+        var keptSimilarities = try Self.similarities(of: keptPairs, kgrams: kgrams, threads: threads)[...]
         func isExact(_ a: Int, _ b: Int) throws -> Bool {
             let (sa, ra) = locate(a)
             let (sb, rb) = locate(b)
@@ -147,7 +102,7 @@ struct ClusterStage {
                 json.key("duplicates"); json.beginArray()
                 for member in list {
                     let (shard, record) = locate(member)
-                    let jaccard = keptSimilarities.popFirst() ?? 0
+                    let jaccard = member == keeper ? 1 : keptSimilarities.popFirst() ?? 0
                     let exact = try isExact(keeper, member)
                     let base = record * 5
                     membership[shard][base] = UInt32(cluster)
@@ -171,5 +126,58 @@ struct ClusterStage {
             bytes.append(contentsOf: membership[shard])
             try AtomicFile.write(bytes.bytes, to: layout.membershipPath(shard))
         }
+    }
+
+    /// Union-find over all documents joined by the bucket stage's pairs: exact duplicates at once,
+    /// near-duplicate candidates once each (sorted on disk, repeats dropped) when their k-gram
+    /// sets' Jaccard similarity reaches the threshold, verified a block at a time on all threads.
+    private func joinPairs(documents: Int, global: (UInt64) -> Int, kgrams: [KGramFile]) throws -> UnionFind {
+        var sets = UnionFind(count: documents)
+        let scratch = layout.clusterFolder + "/candidates"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        var candidates = ExternalSorter(directory: scratch, runEntries: options.sortRunEntries)
+        for band in 0..<bucketTasks {
+            let pairs = try MappedFile.forStage(layout.pairsPath(band), stage: "clusters", task: 0)
+            var offset = 0
+            while offset + 24 <= pairs.bytes.count {
+                let a = pairs.bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian
+                let b = pairs.bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self).littleEndian
+                if pairs.bytes.loadUnaligned(fromByteOffset: offset + 20, as: UInt32.self).littleEndian == 1 {
+                    sets.union(global(a), global(b))
+                } else {
+                    try candidates.append(min(a, b), max(a, b))
+                }
+                offset += 24
+            }
+        }
+        let threshold = options.parameters.nearDuplicateThreshold
+        var block: [(UInt64, UInt64)] = []
+        func verifyBlock() throws {
+            for (pair, jaccard) in zip(block, try Self.similarities(of: block, kgrams: kgrams, threads: threads)) where jaccard >= threshold {
+                sets.union(global(pair.0), global(pair.1))
+            }
+            block.removeAll(keepingCapacity: true)
+        }
+        var last: ExternalSorter.Entry? = nil
+        try candidates.forEachSorted { entry in
+            if let last, last == entry { return }
+            last = entry
+            block.append(entry)
+            if block.count == Self.verificationBlock { try verifyBlock() }
+        }
+        try verifyBlock()
+        return sets
+    }
+
+    /// Exact Jaccard similarities of document pairs (shard << 32 | record), on all threads.
+    private static func similarities(of pairs: [(UInt64, UInt64)], kgrams: [KGramFile], threads: Int) throws -> [Double] {
+        try Parallel.map(count: pairs.count, threads: threads, makeState: { KGramFile.SetBuilder() }) { builder, index in
+            let (a, b) = pairs[index]
+            return Result {
+                builder.jaccard(try kgrams[Int(a >> 32)].kgrams(Int(a & 0xFFFF_FFFF)),
+                                try kgrams[Int(b >> 32)].kgrams(Int(b & 0xFFFF_FFFF)))
+            }
+        }.map { try $0.get() }
     }
 }
