@@ -80,6 +80,56 @@ final class ScanTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(match["matched_words"] as? Int), 25)
     }
 
+    /// Two answers that both repeat their prompt's text are near-duplicates by MinHash, yet
+    /// neither is the other's source: with the prompt's k-grams common, the verification covers
+    /// almost none of the document, and `min_doc_coverage` keeps it unflagged — as it does a copy
+    /// of such a reference, in which nothing is the model's own. A copy of a reference in its own
+    /// words is still flagged.
+    func testAnswersThatRepeatTheirPromptAreNotNearDuplicates() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let human = try TestSupport.lines(TestSupport.samples + "/background/human.jsonl").map {
+            try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])["text"] as? String ?? ""
+        }
+        let long = human.filter { $0.split(separator: " ").count >= 150 }
+        XCTAssertGreaterThanOrEqual(long.count, 2)
+        let prompt = long[0]
+        func line(_ object: [String: String]) throws -> String {
+            String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        }
+        let reference = "Here is the text with the grammar corrected:\n\n" + prompt + "\n\nLet me know if you need anything else."
+        let references = [
+            try line(["id": "ref-1", "text": reference, "model": "model-a", "vendor": "vendor-a",
+                      "prompt": "Correct the grammar of this text: " + prompt]),
+            try line(["id": "ref-2", "text": long[1], "model": "model-a", "vendor": "vendor-a", "prompt": "Tell me a story."]),
+        ]
+        try TestSupport.write([UInt8]((references.joined(separator: "\n") + "\n").utf8), to: dir + "/references.jsonl")
+        try IndexBuilder().build(references: [dir + "/references.jsonl"], output: dir + "/reference.idx")
+        let corpus = [try line(["id": "other-answer", "text": "Sure! Corrected version below.\n\n" + prompt + "\n\nHope this helps."]),
+                      try line(["id": "copy-of-prompt-answer", "text": reference]),
+                      try line(["id": "copy", "text": long[1]])]
+        try TestSupport.write([UInt8]((corpus.joined(separator: "\n") + "\n").utf8), to: dir + "/corpus.jsonl")
+
+        func flagged(minimumCoverage: Double) throws -> [String: [String]] {
+            var configuration = try PipelineConfiguration.load(path: TestSupport.repositoryRoot.path + "/pipelines/default.yaml")
+            configuration.match.nearDuplicate.minimumDocumentCoverage = minimumCoverage
+            let output = dir + "/out-\(minimumCoverage)"
+            _ = try ContaminationScanner(request: ScanRequest(inputs: [dir + "/corpus.jsonl"], indexPath: dir + "/reference.idx",
+                                                              outputDirectory: output, configuration: configuration)).run()
+            var result: [String: [String]] = [:]
+            for record in try TestSupport.lines(output + "/manifest.jsonl") {
+                let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(record.utf8)) as? [String: Any])
+                result[try XCTUnwrap(object["id"] as? String)] = object["detectors"] as? [String]
+            }
+            return result
+        }
+        let plain = try flagged(minimumCoverage: 0)
+        XCTAssertEqual(plain["other-answer"], ["near_duplicate"], "MinHash alone calls the other answer a near-duplicate")
+        let defaults = try flagged(minimumCoverage: MatchOptions().nearDuplicate.minimumDocumentCoverage)
+        XCTAssertNil(defaults["other-answer"], "\(defaults)")
+        XCTAssertNil(defaults["copy-of-prompt-answer"], "\(defaults)")
+        XCTAssertEqual(defaults["copy"], ["near_duplicate", "containment"], "\(defaults)")
+    }
+
     func testOutputIsByteIdenticalForEveryThreadCount() throws {
         let one = try TestSupport.temporaryDirectory()
         let two = try TestSupport.temporaryDirectory()

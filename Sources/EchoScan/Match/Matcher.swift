@@ -61,11 +61,10 @@ public struct Matcher: Sendable {
     /// reference groups adds 1/d to each (common k-grams are not in the postings at all).
     func containmentCandidates(_ fingerprint: DocumentFingerprint, scratch: inout Scratch) -> [Int] {
         guard options.containment.enabled else { return [] }
-        // Most lookups miss; only the k-grams that hit are deduplicated (a repeated passage
-        // counts once).
-        // First the index's posting filter alone, keeping each k-gram without branching on the
-        // answer: its loads miss the cache, and independent loads overlap instead of waiting on
-        // each other. Then the full look-up for the few that pass.
+        // Most look-ups miss. First the index's posting filter alone, keeping each k-gram
+        // without branching on the answer: its loads miss the cache, and independent loads
+        // overlap instead of waiting on each other. Then the full look-up for the few that pass;
+        // only the k-grams that hit are deduplicated (a repeated passage counts once).
         scratch.hashes.removeAll(keepingCapacity: true)
         scratch.hashes.append(contentsOf: fingerprint.winnowedHashes)
         let passed = scratch.hashes.withUnsafeMutableBufferPointer { hashes in
