@@ -20,10 +20,10 @@ public struct ScanRequest: Sendable {
 
 /// The contamination scan: read → fingerprint → match → write, as two stages.
 ///
-/// **scan**, one task per shard: a reader thread streams the shard into a queue of at most a few
-/// batches; the task's thread takes each batch, matches its documents on `threads` workers, and
-/// writes their lines in document order. Memory is the index plus a constant, and the output is
-/// the same for every thread count. The shard's manifest part, attribute file and counts are
+/// **scan**, one task per shard, `threads` shards at a time: a reader thread streams the shard
+/// into a queue of at most a few batches; `threads` workers match its documents (`OrderedStream`)
+/// and the task's thread writes their lines in document order. Memory is the index plus a
+/// constant per shard in flight, and the output is the same for every thread count. The shard's manifest part, attribute file and counts are
 /// written under temporary names and renamed when the shard is done, then its completion marker
 /// (keyed by the index's and the pipeline's SHA-256): a rerun, after a kill or with new shards,
 /// skips finished shards. **merge**, one task: manifest.jsonl and summary.json, atomically.
@@ -80,10 +80,12 @@ public struct ContaminationScanner: Sendable {
         let shardFingerprint: @Sendable (Int) -> String = { task in
             context.fingerprint + " " + ShardIdentity(path: shards[task]).description
         }
-        var scan = Stage(name: "scan", taskCount: shards.count, markerDirectory: layout.directory + "/parts", fingerprint: shardFingerprint) { task in
+        // Shards are scanned `threads` at a time, each on its own worker threads: one shard's
+        // start (its reader filling the first batch) and end (the last batch draining, the files
+        // committed) leave its workers idle, and another shard fills those gaps.
+        let scan = Stage(name: "scan", taskCount: shards.count, markerDirectory: layout.directory + "/parts", fingerprint: shardFingerprint) { task in
             try scanner.scan(shard: task, context: context, progress: reportProgress.value)
         }
-        scan.runsTasksConcurrently = false
         return [
             scan,
             Stage(name: "merge", taskCount: 1, markerDirectory: layout.directory + "/merged", fingerprint: context.fingerprint) { _ in
@@ -92,8 +94,9 @@ public struct ContaminationScanner: Sendable {
         ]
     }
 
-    /// Scans every unfinished shard in this process with the local executor (one shard after the
-    /// other, each on all `threads`), then merges. Returns the summary.
+    /// Scans every unfinished shard in this process with the local executor (`threads` shards at
+    /// a time, each on `threads` workers), then merges. Returns the summary. `progress` may be
+    /// called from several threads at once.
     public func run(progress: ((Progress) -> Void)? = nil, log: (@Sendable (String) -> Void)? = nil) throws -> ScanSummary {
         // The index and pipeline are checked before anything is created or locked.
         let context = try makeContext()
@@ -231,7 +234,8 @@ public struct ContaminationScanner: Sendable {
     }
 }
 
-/// Hands a non-Sendable value (a progress callback used from one thread at a time) to a stage.
+/// Hands a non-Sendable value to a stage: the progress callback, which shard tasks call from
+/// their own threads (the CLI's progress line takes a lock).
 struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
