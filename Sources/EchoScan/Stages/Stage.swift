@@ -12,8 +12,9 @@ public struct Stage: Sendable {
     public let markerDirectory: String
     /// Fingerprint of everything that decides a task's output; a marker with another one is stale.
     public let fingerprint: @Sendable (Int) -> String
-    /// False when one task already keeps every worker busy (a scan task matches its batches on
-    /// all threads): the local executor then runs the tasks one after the other.
+    /// False when one task already keeps every worker busy with `Parallel.map` (the dedup
+    /// cluster stage verifies its pairs on all threads; Dispatch runs a `concurrentPerform`
+    /// nested in another one serially): the local executor then runs the tasks one after the other.
     public var runsTasksConcurrently = true
     let body: @Sendable (Int) throws -> Void
 
