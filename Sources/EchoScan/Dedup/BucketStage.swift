@@ -27,16 +27,12 @@ struct BucketStage {
         try FileManager.default.createDirectory(atPath: layout.sortFolder(band), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: layout.sortFolder(band)) }
         var sorter = ExternalSorter(directory: layout.sortFolder(band), runEntries: options.sortRunEntries)
-        for (shard, file) in files.enumerated() {
-            try file.forEachRecord { record, document in
-                let key: UInt64
-                if exact {
-                    guard document.tokens > 0 else { return }
-                    key = document.exactHash
-                } else {
-                    guard document.tokens >= options.minimumTokens else { return }
-                    key = banding.bandHash(document.signature, band: band)
-                }
+        // Only this band's keys are read (the signature stage wrote them band-major); signatures
+        // are read one at a time, for the documents that share a bucket.
+        let minimumTokens = exact ? 1 : options.minimumTokens
+        for shard in layout.shards.indices {
+            try BandFile(path: layout.bandsPath(shard)).forEachKey(band) { record, tokens, key in
+                guard tokens >= minimumTokens else { return }
                 try sorter.append(key, UInt64(shard) << 32 | UInt64(record))
             }
         }

@@ -25,6 +25,8 @@ struct DedupLayout: Sendable {
     func signaturePath(_ shard: Int) -> String { signatures + "/" + Self.number(shard) + ".sig" }
     func kgramPath(_ shard: Int) -> String { signatures + "/" + Self.number(shard) + ".kgrams" }
     func documentsPath(_ shard: Int) -> String { signatures + "/" + Self.number(shard) + ".docs" }
+    func bandsPath(_ shard: Int) -> String { signatures + "/" + Self.number(shard) + ".bands" }
+    func bandScratchFolder(_ shard: Int) -> String { signatures + "/" + Self.number(shard) + ".bands-scratch" }
     func shardInfoPath(_ shard: Int) -> String { signatures + "/" + Self.number(shard) + ".shard.json" }
     func pairsPath(_ band: Int) -> String { buckets + "/" + Self.number(band) + ".pairs" }
     func sortFolder(_ band: Int) -> String { buckets + "/sort-" + Self.number(band) }

@@ -34,7 +34,8 @@ public struct Deduplicator: Sendable {
 
     /// Everything that decides the output: parameters, reader options, the shard list.
     var fingerprint: String {
-        var text = "echoscan-dedup \(EchoScanVersion.current)\n"
+        // The stage-file layout: a run left by a version that wrote other files is redone.
+        var text = "echoscan-dedup \(EchoScanVersion.current) stage files 2\n"
         let encoder = DedupFiles.encoder()
         text += String(decoding: (try? encoder.encode(options)) ?? Data(), as: UTF8.self) + "\n"
         let reader = request.configuration.reader

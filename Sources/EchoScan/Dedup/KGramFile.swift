@@ -21,11 +21,8 @@ final class KGramFile: Sendable {
     /// not mapped: a bucket task verifies pairs all over the corpus (see `PositionalFile`).
     init(path: String) throws {
         file = try PositionalFile(path: path)
-        let header = try file.read(min(file.size, Self.headerBytes), at: 0)
-        guard header.count == Self.headerBytes, Array(header[0..<8]) == Self.magic else {
-            throw StageError(stage: "dedup", task: -1, reason: "\(path): not a k-gram file")
-        }
-        let count = Int(header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian })
+        let header = try file.header(Self.headerBytes, magic: Self.magic, kind: "k-gram file")
+        let count = Int(header.littleEndian(UInt64.self, at: 8))
         let offsetsStart = file.size - 8 * (count + 1)
         guard count >= 0, offsetsStart >= Self.headerBytes, (offsetsStart - Self.headerBytes) % 4 == 0 else {
             throw StageError(stage: "dedup", task: -1, reason: "\(path): truncated k-gram file")

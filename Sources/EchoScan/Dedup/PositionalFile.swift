@@ -43,3 +43,22 @@ final class PositionalFile: Sendable {
         return bytes
     }
 }
+
+extension PositionalFile {
+    /// The first `length` bytes, which must begin with `magic`: a stage file's header. `kind`
+    /// names the file in the error ("signature file").
+    func header(_ length: Int, magic: [UInt8], kind: String) throws -> [UInt8] {
+        let header = try read(min(size, length), at: 0)
+        guard header.count == length, Array(header.prefix(magic.count)) == magic else {
+            throw StageError(stage: "dedup", task: -1, reason: "\(path): not a \(kind)")
+        }
+        return header
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// The little-endian integer at `offset`.
+    func littleEndian<T: FixedWidthInteger>(_ type: T.Type, at offset: Int) -> T {
+        withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
+    }
+}

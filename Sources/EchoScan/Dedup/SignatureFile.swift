@@ -30,14 +30,9 @@ final class SignatureFile {
 
     init(path: String) throws {
         file = try PositionalFile(path: path)
-        let header = try file.read(min(file.size, Self.headerBytes), at: 0)
-        guard header.count == Self.headerBytes, Array(header[0..<8]) == Self.magic else {
-            throw StageError(stage: "dedup", task: -1, reason: "\(path): not a signature file")
-        }
-        (permutations, count) = header.withUnsafeBytes { raw in
-            (Int(raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian),
-             Int(raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self).littleEndian))
-        }
+        let header = try file.header(Self.headerBytes, magic: Self.magic, kind: "signature file")
+        permutations = Int(header.littleEndian(UInt32.self, at: 8))
+        count = Int(header.littleEndian(UInt64.self, at: 16))
         guard file.size == Self.headerBytes + count * (16 + 4 * permutations) else {
             throw StageError(stage: "dedup", task: -1, reason: "\(path): truncated signature file")
         }

@@ -1,8 +1,9 @@
 import Foundation
 
 /// Dedup stage 1, one task per shard: reads the shard and writes each document's MinHash
-/// signature and exact-content hash (of its normalized tokens), its k-gram set, and its line,
-/// offset and id — streamed, so memory does not grow with the shard.
+/// signature and exact-content hash (of its normalized tokens), its LSH band hashes (`BandFile`,
+/// band-major for the bucket tasks), its k-gram set, and its line, offset and id — streamed, so
+/// memory does not grow with the shard.
 struct SignatureStage {
     let layout: DedupLayout
     let options: DedupOptions
@@ -10,6 +11,7 @@ struct SignatureStage {
 
     func run(shard: Int) throws {
         let fingerprinter = Fingerprinter(parameters: options.parameters)
+        let banding = options.parameters.banding
         var scratch = DocumentFingerprint()
         var result: ShardReadResult? = nil
         var options = reader
@@ -17,21 +19,33 @@ struct SignatureStage {
         try AtomicFile.write(to: layout.signaturePath(shard)) { signatureSink in
             try AtomicFile.write(to: layout.kgramPath(shard)) { kgramSink in
                 try AtomicFile.write(to: layout.documentsPath(shard)) { documentSink in
-                    let signatures = try SignatureFile.Writer(sink: signatureSink, permutations: self.options.parameters.permutations)
-                    let kgrams = try KGramFile.Writer(sink: kgramSink)
-                    let documents = try DocumentTable.Writer(sink: documentSink)
-                    result = try ShardReader(path: layout.shards[shard], shardIndex: shard, options: options).read { batch in
-                        for document in batch.documents {
-                            batch.withText(of: document) { fingerprinter.fingerprint($0, into: &scratch, parts: .signature) }
-                            try signatures.append(line: document.line, tokens: scratch.tokens.count,
-                                                  exactHash: StableHash.sequence(scratch.tokens.hashes), signature: scratch.signature)
-                            try kgrams.append(scratch.shingles)
-                            try documents.append(line: document.line, offset: document.offset, id: document.id)
+                    try AtomicFile.write(to: layout.bandsPath(shard)) { bandSink in
+                        let signatures = try SignatureFile.Writer(sink: signatureSink, permutations: self.options.parameters.permutations)
+                        let kgrams = try KGramFile.Writer(sink: kgramSink)
+                        let documents = try DocumentTable.Writer(sink: documentSink)
+                        let bands = try BandFile.Writer(folder: layout.bandScratchFolder(shard), keysPerDocument: banding.bands + 1)
+                        var keys: [UInt64] = []
+                        result = try ShardReader(path: layout.shards[shard], shardIndex: shard, options: options).read { batch in
+                            for document in batch.documents {
+                                batch.withText(of: document) { fingerprinter.fingerprint($0, into: &scratch, parts: .signature) }
+                                let exactHash = StableHash.sequence(scratch.tokens.hashes)
+                                try signatures.append(line: document.line, tokens: scratch.tokens.count,
+                                                      exactHash: exactHash, signature: scratch.signature)
+                                keys.removeAll(keepingCapacity: true)
+                                scratch.signature.withUnsafeBufferPointer { signature in
+                                    for band in 0..<banding.bands { keys.append(banding.bandHash(signature, band: band)) }
+                                }
+                                keys.append(exactHash)
+                                bands.append(tokens: scratch.tokens.count, keys: keys)
+                                try kgrams.append(scratch.shingles)
+                                try documents.append(line: document.line, offset: document.offset, id: document.id)
+                            }
                         }
+                        try signatures.finish()
+                        try kgrams.finish()
+                        try documents.finish()
+                        try bands.finish(into: bandSink)
                     }
-                    try signatures.finish()
-                    try kgrams.finish()
-                    try documents.finish()
                 }
             }
         }

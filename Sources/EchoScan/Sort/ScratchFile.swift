@@ -25,13 +25,14 @@ final class ScratchFile {
     private let checksummed: Bool
     private var isOpen = true
 
-    /// `checksummed`: keep a CRC-32 of the content (for files that become index sections).
-    init(path: String, checksummed: Bool = true) throws {
+    /// `checksummed`: keep a CRC-32 of the content (for files that become index sections);
+    /// `bufferBytes`: what is gathered before each write.
+    init(path: String, checksummed: Bool = true, bufferBytes: Int = 1 << 20) throws {
         self.path = path
         self.checksummed = checksummed
         descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard descriptor >= 0 else { throw ScratchError(path: path, reason: String(cString: strerror(errno))) }
-        output = BufferedOutput(descriptor: descriptor)
+        output = BufferedOutput(descriptor: descriptor, capacity: bufferBytes)
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) {
