@@ -16,6 +16,8 @@ struct SignatureStage {
         var result: ShardReadResult? = nil
         var options = reader
         options.computeSHA256 = true
+        // The band file's scratch sections, also when the task fails (a full disk, a bad shard).
+        defer { try? FileManager.default.removeItem(atPath: layout.bandScratchFolder(shard)) }
         try AtomicFile.write(to: layout.signaturePath(shard)) { signatureSink in
             try AtomicFile.write(to: layout.kgramPath(shard)) { kgramSink in
                 try AtomicFile.write(to: layout.documentsPath(shard)) { documentSink in
