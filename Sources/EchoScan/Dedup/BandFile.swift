@@ -110,17 +110,9 @@ final class BandFile: Sendable {
             header.append(UInt32(0))
             header.append(UInt64(count))
             try sink.write(header.bytes)
-            var chunk = [UInt8](repeating: 0, count: 1 << 20)
             for (number, section) in sections.enumerated() {
                 try section.close()
-                let file = try PositionalFile(path: section.path)
-                var offset = 0
-                while offset < file.size {
-                    let length = min(chunk.count, file.size - offset)
-                    try chunk.withUnsafeMutableBytes { try file.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<length]), at: offset) }
-                    try sink.write(chunk[0..<length])
-                    offset += length
-                }
+                try sink.write(contentsOfScratchFile: section.path, length: section.count)
                 if number == 0 && (4 * count) % 8 != 0 { try sink.write([UInt8](repeating: 0, count: 4)) }
             }
         }

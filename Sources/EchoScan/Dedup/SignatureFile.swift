@@ -7,9 +7,9 @@ import Foundation
 /// ```
 /// plus `<name>.docs` with the line, byte offset and id of each record (`DocumentTable`), and the
 /// documents' k-gram sets in `<name>.kgrams` (`KGramFile`).
-/// Read front to back through a buffer by the bucket stage, and a record at a time with `pread`
-/// where a pair is verified: not mapped, so that a task reading every shard's file does not
-/// count all of them in its resident set.
+/// Read a record at a time with `pread` where a bucket's members are compared and exact duplicates
+/// confirmed (the bucket tasks read their band hashes from `BandFile`): not mapped, so that a task
+/// reading every shard's file does not count all of them in its resident set.
 final class SignatureFile {
     static let magic: [UInt8] = Array("ECHOSIG1".utf8)
     static let headerBytes = 32
@@ -38,38 +38,16 @@ final class SignatureFile {
         }
     }
 
-    private static func record(in raw: UnsafeRawBufferPointer, at offset: Int, permutations: Int) -> Record {
-        let start = raw.baseAddress.map { ($0 + offset + 16).assumingMemoryBound(to: UInt32.self) }
-        return Record(line: Int(raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian),
-                      tokens: Int(raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self).littleEndian),
-                      exactHash: raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self).littleEndian,
-                      signature: UnsafeBufferPointer(start: start, count: permutations))
-    }
-
-    /// Calls `body` with every record in order, reading about 1 MiB at a time.
-    func forEachRecord(_ body: (Int, Record) throws -> Void) throws {
-        let perChunk = max(1, (1 << 20) / recordBytes)
-        var buffer = [UInt8](repeating: 0, count: perChunk * recordBytes)
-        var first = 0
-        while first < count {
-            let records = min(perChunk, count - first)
-            try buffer.withUnsafeMutableBytes {
-                try file.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<(records * recordBytes)]),
-                              at: Self.headerBytes + first * recordBytes)
-            }
-            try buffer.withUnsafeBytes { raw in
-                for index in 0..<records {
-                    try body(first + index, Self.record(in: raw, at: index * recordBytes, permutations: permutations))
-                }
-            }
-            first += records
-        }
-    }
-
     /// Record `index`, handed to `body`.
     func withRecord<Result>(_ index: Int, _ body: (Record) throws -> Result) throws -> Result {
         let buffer = try file.read(recordBytes, at: Self.headerBytes + index * recordBytes)
-        return try buffer.withUnsafeBytes { try body(Self.record(in: $0, at: 0, permutations: permutations)) }
+        return try buffer.withUnsafeBytes { raw in
+            let signature = raw.baseAddress.map { ($0 + 16).assumingMemoryBound(to: UInt32.self) }
+            return try body(Record(line: Int(raw.loadUnaligned(fromByteOffset: 0, as: UInt32.self).littleEndian),
+                                   tokens: Int(raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian),
+                                   exactHash: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian,
+                                   signature: UnsafeBufferPointer(start: signature, count: permutations)))
+        }
     }
 
     /// The signature of record `index`, copied.

@@ -51,27 +51,10 @@ final class IndexFileWriter {
             for section in sections {
                 switch section.content {
                 case .bytes(let bytes): try sink.write(bytes)
-                case .file(let source): try Self.copy(source, length: section.length, to: sink)
+                case .file(let source): try sink.write(contentsOfScratchFile: source, length: section.length)
                 }
                 try sink.write(padding.prefix((8 - section.length % 8) % 8))
             }
-        }
-    }
-
-    private static func copy(_ source: String, length: Int, to sink: AtomicFile.Sink) throws {
-        let descriptor = open(source, O_RDONLY)
-        guard descriptor >= 0 else { throw ScratchError(path: source, reason: String(cString: strerror(errno))) }
-        defer { close(descriptor) }
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var copied = 0
-        while copied < length {
-            let n = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                throw ScratchError(path: source, reason: n < 0 ? String(cString: strerror(errno)) : "ended after \(copied) of \(length) bytes")
-            }
-            try buffer.withUnsafeBytes { try sink.write(raw: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-            copied += n
         }
     }
 }

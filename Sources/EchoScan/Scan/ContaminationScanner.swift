@@ -23,7 +23,8 @@ public struct ScanRequest: Sendable {
 /// **scan**, one task per shard, `threads` shards at a time: a reader thread streams the shard
 /// into a queue of at most a few batches; `threads` workers match its documents (`OrderedStream`)
 /// and the task's thread writes their lines in document order. Memory is the index plus a
-/// constant per shard in flight, and the output is the same for every thread count. The shard's manifest part, attribute file and counts are
+/// constant per shard in flight, and the output is the same for every thread count. The shard's
+/// manifest part, attribute file and counts are
 /// written under temporary names and renamed when the shard is done, then its completion marker
 /// (keyed by the index's and the pipeline's SHA-256): a rerun, after a kill or with new shards,
 /// skips finished shards. **merge**, one task: manifest.jsonl and summary.json, atomically.

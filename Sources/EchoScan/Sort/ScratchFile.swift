@@ -80,3 +80,24 @@ extension MappedFile {
         do { return try MappedFile(path: path) } catch { throw ScratchError(path: path, reason: error.reason) }
     }
 }
+
+extension AtomicFile.Sink {
+    /// Copies a finished scratch file of `length` bytes into the sink, 1 MiB at a time, so that
+    /// the memory of whatever assembles the output does not grow with it.
+    func write(contentsOfScratchFile source: String, length: Int) throws {
+        let descriptor = open(source, O_RDONLY)
+        guard descriptor >= 0 else { throw ScratchError(path: source, reason: String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var copied = 0
+        while copied < length {
+            let n = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                throw ScratchError(path: source, reason: n < 0 ? String(cString: strerror(errno)) : "ended after \(copied) of \(length) bytes")
+            }
+            try buffer.withUnsafeBytes { try write(raw: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            copied += n
+        }
+    }
+}
