@@ -37,6 +37,9 @@ final class FingerprintTests: XCTestCase {
         let texts = try referenceTexts("arena-hard__gpt-4-0314.jsonl", limit: 40) + referenceTexts("fastchat__bard.jsonl", limit: 40) + [
             "1. first\n2) second\n 10. tenth 3rd item\nx = y_1+2;<b>bold</b> naïve café日本語 e\u{301}tude",
             "supercalifragilistic short a bb ccc dddd eeeee ffffff ggggggg hhhhhhhh iiiiiiiii",
+            // Words, tags and list markers across the 64-byte blocks of the fast path.
+            String(repeating: "Word ", count: 12) + String(repeating: "x", count: 70) + " tail\n1. one\n22) two <i>it</i>"
+                + String(repeating: " ab", count: 20) + "<p>\n3. three café" + String(repeating: "y", count: 64) + " end",
         ]
         for text in texts {
             let fingerprint = fingerprinter.fingerprint(of: text)
@@ -51,6 +54,14 @@ final class FingerprintTests: XCTestCase {
                 XCTAssertEqual(alone.hashes, [fingerprint.tokens.hashes[position]], "\(piece) in \(text.prefix(60))")
             }
         }
+        // In the last text, the list markers' numbers and the tags are not tokens; the rest are.
+        let last = try XCTUnwrap(texts.last)
+        let tokens = fingerprinter.fingerprint(of: last).tokens
+        let bytes = Array(last.utf8)
+        let pieces = (0..<tokens.count).map { String(decoding: bytes[Int(tokens.starts[$0])..<Int(tokens.ends[$0])], as: UTF8.self) }
+        XCTAssertEqual(pieces.filter { $0.count < 10 && $0 != "ab" && $0 != "Word" },
+                       ["tail", "one", "two", "it", "three", "end"])
+        XCTAssertEqual(pieces.filter { $0.count >= 10 }, [String(repeating: "x", count: 70), "café" + String(repeating: "y", count: 64)])
     }
 
     func testCJKCharactersAreTokensAndSpansAreByteOffsets() {

@@ -80,6 +80,6 @@ struct BucketStage {
             }
             previousSignature = documentSignature
         }
-        try AtomicFile.write(pairs.bytes, to: layout.pairsPath(band))
+        try AtomicFile.write(pairs.bytes, to: layout.pairsPath(band), durable: false)
     }
 }

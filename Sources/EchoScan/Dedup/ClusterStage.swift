@@ -89,7 +89,7 @@ struct ClusterStage {
         for shard in membership.indices {
             for record in 0..<files[shard].count { membership[shard][record * 5] = Self.noCluster }
         }
-        try AtomicFile.write(to: layout.clustersFile) { sink in
+        try AtomicFile.write(to: layout.clustersFile, durable: false) { sink in
             for (cluster, list) in members.enumerated() {
                 let keeper = list[0]
                 let (keptShard, keptRecord) = locate(keeper)
@@ -124,7 +124,7 @@ struct ClusterStage {
         for shard in membership.indices {
             var bytes = BinaryBuffer()
             bytes.append(contentsOf: membership[shard])
-            try AtomicFile.write(bytes.bytes, to: layout.membershipPath(shard))
+            try AtomicFile.write(bytes.bytes, to: layout.membershipPath(shard), durable: false)
         }
     }
 

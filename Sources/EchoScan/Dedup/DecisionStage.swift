@@ -56,7 +56,7 @@ struct DecisionStage {
             output.append(0x0A)
         }
         try FileManager.default.createDirectory(atPath: layout.removeFolder, withIntermediateDirectories: true)
-        try AtomicFile.write(output, to: layout.removePath(shard))
-        try AtomicFile.write(Array(try DedupFiles.encoder().encode(counts)), to: layout.decisionInfoPath(shard))
+        try AtomicFile.write(output, to: layout.removePath(shard), durable: false)
+        try AtomicFile.write(Array(try DedupFiles.encoder().encode(counts)), to: layout.decisionInfoPath(shard), durable: false)
     }
 }

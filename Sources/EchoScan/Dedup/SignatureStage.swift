@@ -18,10 +18,10 @@ struct SignatureStage {
         options.computeSHA256 = true
         // The band file's scratch sections, also when the task fails (a full disk, a bad shard).
         defer { try? FileManager.default.removeItem(atPath: layout.bandScratchFolder(shard)) }
-        try AtomicFile.write(to: layout.signaturePath(shard)) { signatureSink in
-            try AtomicFile.write(to: layout.kgramPath(shard)) { kgramSink in
-                try AtomicFile.write(to: layout.documentsPath(shard)) { documentSink in
-                    try AtomicFile.write(to: layout.bandsPath(shard)) { bandSink in
+        try AtomicFile.write(to: layout.signaturePath(shard), durable: false) { signatureSink in
+            try AtomicFile.write(to: layout.kgramPath(shard), durable: false) { kgramSink in
+                try AtomicFile.write(to: layout.documentsPath(shard), durable: false) { documentSink in
+                    try AtomicFile.write(to: layout.bandsPath(shard), durable: false) { bandSink in
                         let signatures = try SignatureFile.Writer(sink: signatureSink, permutations: self.options.parameters.permutations)
                         let kgrams = try KGramFile.Writer(sink: kgramSink)
                         let documents = try DocumentTable.Writer(sink: documentSink)
@@ -56,6 +56,6 @@ struct SignatureStage {
                                   documents: result.documents, bytes: result.uncompressedBytes, badLines: result.badLines,
                                   error: result.fatalError?.description,
                                   lineErrors: result.errors.filter { !$0.isFatalToShard }.map(\.description))
-        try AtomicFile.write(Array(try DedupFiles.encoder().encode(info)), to: layout.shardInfoPath(shard))
+        try AtomicFile.write(Array(try DedupFiles.encoder().encode(info)), to: layout.shardInfoPath(shard), durable: false)
     }
 }

@@ -1,3 +1,4 @@
+import CEchoScanShims
 import Foundation
 
 /// The tokens of one text: seeded hashes of the normalized words and the UTF-8 byte range each
@@ -39,7 +40,8 @@ private struct TokenWriter {
 /// marks, line breaks, HTML tags — only separates tokens, and the number of an ordered-list marker
 /// at the start of a line ("1.", "2)") is dropped. So reformatting a text leaves its tokens unchanged.
 ///
-/// ASCII takes a fast path (a byte table and incremental hashing); only tokens with non-ASCII
+/// ASCII takes a fast path: 64 bytes at a time are classified into bit masks (SSE2, in
+/// CEchoScanShims) and their words hashed eight bytes at a time. Only tokens with non-ASCII
 /// scalars go through Foundation's NFKC and lowercasing.
 public struct Tokenizer: Sendable {
     public let seed: UInt64
@@ -86,93 +88,29 @@ public struct Tokenizer: Sendable {
         var index = 0
         var atLineStart = true
         while index < count {
-            // Skip separators eight bytes at a time to the next byte that needs a look: a
-            // letter or digit, a line break, "<" or a non-ASCII byte. One predictable branch
-            // per gap instead of one per separator byte.
-            if let base = text.baseAddress, index + 8 <= count {
-                let bytes = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self).littleEndian
-                let (stops, word, digits) = Self.stopBytes(bytes)
-                guard stops != 0 else {
-                    index += 8
-                    continue
-                }
-                let offset = UInt64(stops.trailingZeroBitCount >> 3)
-                // Most words start at the stop and end inside these eight bytes: hash them from
-                // the bytes at hand, as the word loop below would. Anything else (a word that
-                // runs on, a non-ASCII byte right after it, digits that may be a list marker at
-                // a line start) takes the general path.
-                let following = (~word & Self.highBits) >> (8 * offset)
-                let length = UInt64(following.trailingZeroBitCount >> 3)
-                let prefix: UInt64 = (1 << (8 * length)) &- 1
-                if word >> (8 * offset) & 0x80 != 0, offset + length < 8,
-                   (bytes >> (8 * (offset + length))) & 0x80 == 0,
-                   !atLineStart || ((word & ~digits) >> (8 * offset)) & prefix != 0 {
-                    var hasher = TokenHasher(seed: seed)
-                    hasher.addTail(((bytes >> (8 * offset)) | 0x2020_2020_2020_2020) & prefix, count: Int(length))
-                    let start = index + Int(offset)
-                    tokens.append(hasher.finish(), start, start + Int(length))
-                    index = start + Int(length)
-                    atLineStart = false
-                    continue
-                }
-                index += Int(offset)
+            if index + 64 <= count {
+                let stop = scanBlock(text, at: index, atLineStart: &atLineStart, into: &tokens)
+                index = stop.index
+                guard stop.needsGeneralStep else { continue }
             }
+            // One step of the general path: a non-ASCII scalar, a word that runs into one or
+            // past 64 bytes, or anything in the last 64 bytes of the text.
             let byte = text[index]
             if byte < 0x80 {
                 let kind = Self.asciiKind(byte)
                 if kind != 0 {
-                    // Find the end of the ASCII word eight bytes at a time, then hash it a word
-                    // at a time: OR-ing 0x20 lowercases letters and leaves digits as they are.
-                    var end = index
-                    var allDigits = true
-                    var hasher = TokenHasher(seed: seed)
-                    var foundEnd = false
-                    if let base = text.baseAddress {
-                        while end + 8 <= count {
-                            let bytes = UnsafeRawPointer(base + end).loadUnaligned(as: UInt64.self).littleEndian
-                            let (word, digits) = Self.wordBytes(bytes)
-                            let separators = ~word & Self.highBits
-                            let length = separators.trailingZeroBitCount >> 3
-                            // Bytes [0, length) continue the word: a mask of their low bits.
-                            let prefix: UInt64 = length == 8 ? .max : (1 << UInt64(8 * length)) &- 1
-                            allDigits = allDigits && (digits & prefix) == (word & prefix)
-                            if length == 8 {
-                                hasher.addWord(bytes | 0x2020_2020_2020_2020)
-                                end += 8
-                                continue
-                            }
-                            // The tail, packed as the byte-at-a-time path would pack it.
-                            hasher.addTail((bytes | 0x2020_2020_2020_2020) & prefix, count: length)
-                            end += length
-                            foundEnd = true
-                            break
-                        }
-                    }
-                    if !foundEnd {
-                        // The last few bytes of the text.
-                        var chunk = end
-                        while end < count {
-                            let next = text[end]
-                            let nextKind = next < 0x80 ? Self.asciiKind(next) : 0
-                            if nextKind == 0 { break }
-                            allDigits = allDigits && nextKind == 2
-                            end += 1
-                        }
-                        while chunk < end {
-                            hasher.add(text[chunk] | 0x20)
-                            chunk += 1
-                        }
-                    }
+                    var end = index + 1
+                    while end < count, text[end] < 0x80, Self.asciiKind(text[end]) != 0 { end += 1 }
                     if end < count, text[end] >= 0x80, Self.continuesWord(text, at: end) {
                         index = slowWord(text, from: index, into: &tokens)
                         atLineStart = false
                         continue
                     }
-                    if atLineStart, allDigits, Self.isListMarkerEnd(text, at: end) {
+                    if atLineStart, Self.isListMarker(text, from: index, length: end - index) {
                         index = end + 1
                         continue
                     }
-                    tokens.append(hasher.finish(), index, end)
+                    tokens.append(Self.hash(asciiWord: text, from: index, length: end - index, seed: seed), index, end)
                     index = end
                     atLineStart = false
                 } else if byte == 0x0A {
@@ -197,6 +135,99 @@ public struct Tokenizer: Sendable {
                 }
             }
         }
+    }
+
+    /// Tokenizes the 64 bytes from `blockStart` from bit masks of their classes, without a branch
+    /// per byte: ASCII words, line breaks and HTML tags are handled here. Returns where to go on,
+    /// and whether a step of the general path must come first (a non-ASCII byte, a word followed
+    /// by one, or a word that fills the block).
+    @inline(__always)
+    private func scanBlock(_ text: UnsafeBufferPointer<UInt8>, at blockStart: Int, atLineStart: inout Bool,
+                           into tokens: inout TokenWriter) -> (index: Int, needsGeneralStep: Bool) {
+        guard let base = text.baseAddress else { return (text.count, false) }
+        let classes = echoscan_classify64(base + blockStart)
+        // Local copies: the loop keeps them in registers, not behind the inout references.
+        var lineStart = atLineStart
+        var writer = tokens
+        defer {
+            atLineStart = lineStart
+            tokens = writer
+        }
+        var words = classes.words
+        var specials = classes.specials
+        while true {
+            let wordStart = words.trailingZeroBitCount
+            let special = specials.trailingZeroBitCount
+            if special < wordStart {
+                let position = blockStart &+ special
+                switch base[position] {
+                case 0x0A:
+                    lineStart = true
+                case UInt8(ascii: "<"):
+                    if let tagEnd = Self.htmlTagEnd(text, from: position) {
+                        let consumed = tagEnd &- blockStart
+                        if consumed >= 64 { return (tagEnd, false) }
+                        let below: UInt64 = (1 << UInt64(consumed)) &- 1
+                        words &= ~below
+                        specials &= ~below
+                        continue
+                    }
+                default:
+                    return (position, true)
+                }
+                specials &= specials &- 1
+                continue
+            }
+            // Only separators are left.
+            guard wordStart < 64 else { return (blockStart &+ 64, false) }
+            let length = (~(words >> UInt64(wordStart))).trailingZeroBitCount
+            let end = wordStart &+ length
+            let start = blockStart &+ wordStart
+            // A word that reaches the block's end may go on: the next block starts with it.
+            guard end < 64 else { return (start, wordStart == 0) }
+            // A non-ASCII scalar right after the word may continue it ("café").
+            if specials >> UInt64(end) & 1 != 0, base[blockStart &+ end] >= 0x80 { return (start, true) }
+            words &= ~((1 << UInt64(end)) &- 1)
+            if lineStart, Self.isListMarker(text, from: start, length: length) { continue }
+            writer.append(Self.hash(asciiWord: text, from: start, length: length, seed: seed), start, start &+ length)
+            lineStart = false
+        }
+    }
+
+    /// The token hash of the ASCII word of `length` bytes at `start`, read eight bytes at a time:
+    /// the same as `TokenHasher` fed its lowercased bytes one by one (OR-ing 0x20 lowercases
+    /// letters and leaves digits as they are).
+    @_transparent
+    private static func hash(asciiWord text: UnsafeBufferPointer<UInt8>, from start: Int, length: Int, seed: UInt64) -> UInt64 {
+        var hasher = TokenHasher(seed: seed)
+        guard let base = text.baseAddress else { return hasher.finish() }
+        var position = start
+        var left = length
+        while left >= 8 {
+            hasher.addWord(UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self).littleEndian | 0x2020_2020_2020_2020)
+            position += 8
+            left -= 8
+        }
+        guard left > 0 else { return hasher.finish() }
+        // The tail: loaded from its start, or near the text's end as the last bytes of the eight
+        // that end with it, or in a text of fewer than eight bytes one byte at a time.
+        if text.count - position >= 8 {
+            let tail = UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self).littleEndian
+            hasher.addTail((tail | 0x2020_2020_2020_2020) & ((1 << UInt64(8 * left)) &- 1), count: left)
+        } else if position + left >= 8 {
+            let tail = UnsafeRawPointer(base + position + left - 8).loadUnaligned(as: UInt64.self).littleEndian >> UInt64(8 * (8 - left))
+            hasher.addTail((tail | 0x2020_2020_2020_2020) & ((1 << UInt64(8 * left)) &- 1), count: left)
+        } else {
+            for index in position..<(position + left) { hasher.add(text[index] | 0x20) }
+        }
+        return hasher.finish()
+    }
+
+    /// Whether the word of `length` bytes at `start` is a list marker's number: all digits,
+    /// followed by "." or ")" and a space.
+    private static func isListMarker(_ text: UnsafeBufferPointer<UInt8>, from start: Int, length: Int) -> Bool {
+        for index in start..<(start + length) where text[index] &- 0x30 >= 10 { return false }
+        return isListMarkerEnd(text, at: start + length)
     }
 
     /// A word that contains non-ASCII scalars: gathered, normalized with NFKC and lowercased as a whole.
@@ -271,35 +302,6 @@ public struct Tokenizer: Sendable {
             }
         }
         return nil
-    }
-
-    static let highBits: UInt64 = 0x8080_8080_8080_8080
-
-    /// For eight bytes, the high bit of each byte that is an ASCII letter or digit, and of each that
-    /// is an ASCII digit (SWAR range tests: adding 0x80 - lo sets bit 7 exactly when a 7-bit byte
-    /// is at least lo, and no byte carries into the next).
-    @inline(__always)
-    static func wordBytes(_ bytes: UInt64) -> (word: UInt64, digits: UInt64) {
-        let ascii = ~bytes & highBits
-        let low = bytes & 0x7F7F_7F7F_7F7F_7F7F
-        let digits = (low &+ 0x5050_5050_5050_5050) & ~(low &+ 0x4646_4646_4646_4646)  // 0x30...0x39
-        let folded = low | 0x2020_2020_2020_2020
-        let letters = (folded &+ 0x1F1F_1F1F_1F1F_1F1F) & ~(folded &+ 0x0505_0505_0505_0505)  // 0x61...0x7A
-        return ((digits | letters) & ascii, digits & ascii)
-    }
-
-    /// For eight bytes, the high bit of each that the separator skip must stop at: ASCII letters
-    /// and digits, line breaks (list markers), "<" (HTML tags) and non-ASCII bytes; and, of those,
-    /// the letters and digits, and the digits. Exact per byte (no borrow crosses bytes), so the lowest set bit is
-    /// the first stop.
-    @inline(__always)
-    static func stopBytes(_ bytes: UInt64) -> (stops: UInt64, word: UInt64, digits: UInt64) {
-        let low = bytes & 0x7F7F_7F7F_7F7F_7F7F
-        // A 7-bit byte y is zero exactly when y + 0x7F leaves bit 7 clear.
-        let newline = ~((low ^ 0x0A0A_0A0A_0A0A_0A0A) &+ 0x7F7F_7F7F_7F7F_7F7F)
-        let angle = ~((low ^ 0x3C3C_3C3C_3C3C_3C3C) &+ 0x7F7F_7F7F_7F7F_7F7F)
-        let (word, digits) = wordBytes(bytes)
-        return (word | ((newline | angle) & highBits) | (bytes & highBits), word, digits)
     }
 
     /// Decodes the scalar at `index`; malformed bytes decode as U+FFFD of length 1.

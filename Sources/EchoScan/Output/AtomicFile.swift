@@ -51,8 +51,9 @@ public enum AtomicFile {
     }
 
     /// Writes `path` atomically with the content that `body` produces; returns the bytes written.
+    /// `durable: false` leaves the sync to disk to the caller (see `TemporaryFile.commit(durable:)`).
     @discardableResult
-    public static func write(to path: String, _ body: (Sink) throws -> Void) throws -> Int {
+    public static func write(to path: String, durable: Bool = true, _ body: (Sink) throws -> Void) throws -> Int {
         let file = try TemporaryFile(target: path)
         let sink = Sink(descriptor: file.descriptor, path: path)
         do {
@@ -61,12 +62,12 @@ public enum AtomicFile {
             file.discard()
             throw error
         }
-        try file.commit()
+        try file.commit(durable: durable)
         return sink.bytesWritten
     }
 
     /// Writes `bytes` to `path` atomically.
-    public static func write(_ bytes: [UInt8], to path: String) throws {
-        try write(to: path) { try $0.write(bytes) }
+    public static func write(_ bytes: [UInt8], to path: String, durable: Bool = true) throws {
+        try write(to: path, durable: durable) { try $0.write(bytes) }
     }
 }

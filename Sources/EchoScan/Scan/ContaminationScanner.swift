@@ -186,7 +186,7 @@ public struct ContaminationScanner: Sendable {
         try output.commit()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(Array(try encoder.encode(shard)), to: layout.shardSummaryPath(number))
+        try AtomicFile.write(Array(try encoder.encode(shard)), to: layout.shardSummaryPath(number), durable: false)
         let identity = ShardIdentity(path: path)
         try Ledger(directory: layout.directory).record(LedgerEntry(
             path: path, size: identity.size, modified: identity.modified, sha256: result.sha256,

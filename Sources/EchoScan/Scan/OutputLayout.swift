@@ -102,8 +102,9 @@ final class ShardOutput {
             attributeFile?.discard()
             throw AtomicFile.Error(path: manifestFile.target, reason: String(cString: strerror(failure)))
         }
-        try manifestFile.commit()
-        try attributeFile?.commit()
+        // Written by a scan task: the stage syncs before its marker (`Stage.run(task:)`).
+        try manifestFile.commit(durable: false)
+        try attributeFile?.commit(durable: false)
     }
 }
 

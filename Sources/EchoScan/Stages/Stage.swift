@@ -41,8 +41,20 @@ public struct Stage: Sendable {
 
     /// Runs one task and leaves its marker (skipping it when already done).
     /// Returns false when the task was skipped.
+    ///
+    /// Tasks write their files without syncing each (`durable: false`); the file system is synced
+    /// once, before the marker is written, so that a marker that survives a crash of the machine
+    /// vouches for files that did too. A lost marker only means the task runs again.
     @discardableResult
     public func run(task: Int) throws -> Bool {
+        guard try runBody(task: task) else { return false }
+        try FileSystemSync.sync(containing: [markerDirectory])
+        try writeMarker(task: task)
+        return true
+    }
+
+    /// Runs one task without leaving its marker (see `MarkerCommitter`); false when it was done.
+    func runBody(task: Int) throws -> Bool {
         guard task >= 0 && task < taskCount else {
             throw StageError(stage: name, task: task, reason: "task out of range 0..<\(taskCount)")
         }
@@ -55,8 +67,12 @@ public struct Stage: Sendable {
         } catch {
             throw StageError(stage: name, task: task, reason: "\(error)")
         }
-        try AtomicFile.write(Array(fingerprint(task).utf8), to: markerPath(task))
         return true
+    }
+
+    /// Writes the task's marker; only once its files are on disk.
+    func writeMarker(task: Int) throws {
+        try AtomicFile.write(Array(fingerprint(task).utf8), to: markerPath(task), durable: false)
     }
 }
 
@@ -85,6 +101,20 @@ public struct LocalExecutor: StageExecutor {
     }
 
     public func run(_ stages: [Stage]) throws {
+        // Finished tasks' markers are written in the background, after a sync that covers every
+        // task finished meanwhile, while the workers go on; a failure still leaves the markers
+        // of the tasks that finished.
+        let markers = MarkerCommitter()
+        do {
+            try run(stages, markers: markers)
+        } catch {
+            try? markers.finish()
+            throw error
+        }
+        try markers.finish()
+    }
+
+    private func run(_ stages: [Stage], markers: MarkerCommitter) throws {
         for stage in stages {
             let pending = (0..<stage.taskCount).filter { !stage.isDone($0) }
             if pending.count < stage.taskCount {
@@ -92,7 +122,7 @@ public struct LocalExecutor: StageExecutor {
             }
             @Sendable func attempt(_ task: Int) -> StageError? {
                 do {
-                    try stage.run(task: task)
+                    if try stage.runBody(task: task) { markers.commit(stage, task: task) }
                     return nil
                 } catch let error as StageError {
                     return error
