@@ -36,7 +36,8 @@ final class BandFile: Sendable {
         guard key < keysPerDocument else {
             throw StageError(stage: "dedup", task: -1, reason: "\(file.path): no key \(key) (\(keysPerDocument) per document)")
         }
-        let perChunk = 1 << 16
+        // No bigger than the file needs: 17 bucket tasks read every shard's file.
+        let perChunk = min(1 << 16, count)
         var tokens = [UInt32](repeating: 0, count: perChunk)
         var keys = [UInt64](repeating: 0, count: perChunk)
         let keysStart = Self.headerBytes + tokensBytes + 8 * count * key

@@ -88,7 +88,7 @@ extension AtomicFile.Sink {
         let descriptor = open(source, O_RDONLY)
         guard descriptor >= 0 else { throw ScratchError(path: source, reason: String(cString: strerror(errno))) }
         defer { close(descriptor) }
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var buffer = [UInt8](repeating: 0, count: min(1 << 20, max(length, 1)))
         var copied = 0
         while copied < length {
             let n = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
