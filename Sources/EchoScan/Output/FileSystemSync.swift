@@ -10,7 +10,9 @@ enum FileSystemSync {
     /// Syncs the file systems that hold `paths` (directories or files that exist), each once.
     static func sync(containing paths: [String]) throws {
         var synced: Set<UInt64> = []
-        for path in paths {
+        var seen: Set<String> = []
+        // A group of tasks names the same marker folder many times: each is opened once.
+        for path in paths where seen.insert(path).inserted {
             let descriptor = open(path, O_RDONLY)
             guard descriptor >= 0 else { throw AtomicFile.Error(path: path, reason: String(cString: strerror(errno))) }
             defer { close(descriptor) }
