@@ -16,7 +16,7 @@ struct LedgerCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: directory + "/ledger.sqlite") else {
             throw CommandError("\(directory) has no ledger.sqlite (nothing was scanned there)")
         }
-        let entries = try Ledger(directory: directory).entries()
+        let entries = try Ledger(directory: directory, readOnly: true).entries()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -20,6 +20,8 @@ struct EchoScanCommand: ParsableCommand {
     )
 }
 
+ProcessMemory.keepFreedMemory()
+
 do {
     var command = try EchoScanCommand.parseAsRoot()
     try command.run()

@@ -82,6 +82,7 @@ final class FingerprintTests: XCTestCase {
         XCTAssertEqual(fingerprint.tokens.hashes.prefix(3).map { String($0, radix: 16) },
                        GoldenValues.tokens)
         XCTAssertEqual(fingerprint.signature.prefix(4).map { $0 }, GoldenValues.signature)
+        XCTAssertEqual(String(StableHash.sequence(fingerprint.tokens.hashes), radix: 16), GoldenValues.exactHash)
         XCTAssertEqual(fingerprint.winnowedPositions, GoldenValues.winnowedPositions)
     }
 

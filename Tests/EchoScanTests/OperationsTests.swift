@@ -166,5 +166,18 @@ final class OperationsTests: XCTestCase {
         XCTAssertEqual(build.status, 1, build.output)
         XCTAssertTrue(build.error.contains("scratch file") && build.error.contains("No space left"), build.error)
         XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: small).contains { $0.contains("ref.idx") || $0.hasPrefix(".echoscan") })
+
+        // Listing writes nothing: a ledger whose creation the full disk cut short (an empty
+        // file) lists as empty on a disk with no byte left.
+        try FileManager.default.createDirectory(atPath: small + "/cut", withIntermediateDirectories: true)
+        XCTAssertTrue(FileManager.default.createFile(atPath: small + "/cut/ledger.sqlite", contents: nil))
+        let filler = small + "/filler"
+        XCTAssertTrue(FileManager.default.createFile(atPath: filler, contents: nil))
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: filler))
+        XCTAssertThrowsError(try handle.write(contentsOf: Data(count: 64 << 10)), "the 48 KiB disk should be full")
+        try handle.close()
+        let cut = try TestSupport.run(["ledger", "--json", small + "/cut"])
+        XCTAssertEqual(cut.status, 0, cut.error)
+        XCTAssertEqual(cut.output, "")
     }
 }

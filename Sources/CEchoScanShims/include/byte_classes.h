@@ -1,9 +1,9 @@
 #ifndef ECHOSCAN_BYTE_CLASSES_H
 #define ECHOSCAN_BYTE_CLASSES_H
 
-// Classifies 64 bytes of text for the tokenizer at a few instructions per 16 bytes (SSE2's
-// byte compares and movemask, which Swift's SIMD types cannot express); other machines take
-// the portable loop. Static inline, so that Swift inlines it into the tokenizer's loop.
+// Classifies bytes of text for the tokenizer and the JSON reader at a few instructions per 16
+// bytes (SSE2's byte compares and movemask, which Swift's SIMD types cannot express); other
+// machines take the portable loops. Static inline, so that Swift inlines them into its loops.
 
 #include <stdint.h>
 #if defined(__SSE2__)
@@ -49,6 +49,25 @@ static inline echoscan_byte_classes echoscan_classify64(const uint8_t *bytes) {
     }
 #endif
     return classes;
+}
+
+// For the JSON reader's string scan: bit i is set when byte i of the 16 is a quote, a backslash,
+// a control byte (below 0x20) or a non-ASCII byte, i.e. when the scan must stop and look.
+static inline uint32_t echoscan_json_string_stops16(const uint8_t *bytes) {
+#if defined(__SSE2__)
+    __m128i v = _mm_loadu_si128((const __m128i *)bytes);
+    // Signed compare: bytes from 0x80 are negative, so below 0x20 takes them too.
+    __m128i stops = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                                 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+    return (uint32_t)_mm_movemask_epi8(stops);
+#else
+    uint32_t stops = 0;
+    for (int i = 0; i < 16; i++) {
+        uint8_t byte = bytes[i];
+        stops |= (uint32_t)(byte < 0x20 || byte >= 0x80 || byte == '"' || byte == '\\') << i;
+    }
+    return stops;
+#endif
 }
 
 #endif

@@ -37,7 +37,7 @@ struct ClusterStage {
         func global(_ document: UInt64) -> Int { offsets[Int(document >> 32)] + Int(document & 0xFFFF_FFFF) }
 
         let kgrams = try layout.shards.indices.map { try KGramFile(path: layout.kgramPath($0)) }
-        var sets = try joinPairs(documents: total, global: global, kgrams: kgrams)
+        var sets = try joinPairs(documents: total, global: global, signatures: files, kgrams: kgrams)
         // The kept document of a set is its smallest global index; clusters are numbered in
         // the order of their kept documents.
         var kept = [Int](repeating: -1, count: total)
@@ -131,7 +131,7 @@ struct ClusterStage {
     /// Union-find over all documents joined by the bucket stage's pairs: exact duplicates at once,
     /// near-duplicate candidates once each (sorted on disk, repeats dropped) when their k-gram
     /// sets' Jaccard similarity reaches the threshold, verified a block at a time on all threads.
-    private func joinPairs(documents: Int, global: (UInt64) -> Int, kgrams: [KGramFile]) throws -> UnionFind {
+    private func joinPairs(documents: Int, global: (UInt64) -> Int, signatures: [SignatureFile], kgrams: [KGramFile]) throws -> UnionFind {
         var sets = UnionFind(count: documents)
         let scratch = layout.clusterFolder + "/candidates"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
@@ -140,21 +140,27 @@ struct ClusterStage {
         for band in 0..<bucketTasks {
             let pairs = try MappedFile.forStage(layout.pairsPath(band), stage: "clusters", task: 0)
             var offset = 0
-            while offset + 24 <= pairs.bytes.count {
+            while offset + 20 <= pairs.bytes.count {
                 let a = pairs.bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian
                 let b = pairs.bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self).littleEndian
-                if pairs.bytes.loadUnaligned(fromByteOffset: offset + 20, as: UInt32.self).littleEndian == 1 {
+                if pairs.bytes.loadUnaligned(fromByteOffset: offset + 16, as: UInt32.self).littleEndian == 1 {
                     sets.union(global(a), global(b))
                 } else {
                     try candidates.append(min(a, b), max(a, b))
                 }
-                offset += 24
+                offset += 20
             }
         }
         let threshold = options.parameters.nearDuplicateThreshold
+        // A pair whose MinHash estimate is more than 0.2 (about five standard errors) below the
+        // threshold is not verified: reading two signatures costs less than two k-gram sets.
+        let floor = threshold - 0.2
         var block: [(UInt64, UInt64)] = []
         func verifyBlock() throws {
-            for (pair, jaccard) in zip(block, try Self.similarities(of: block, kgrams: kgrams, threads: threads)) where jaccard >= threshold {
+            let similarities = try Self.similarities(of: block, kgrams: kgrams, threads: threads) { a, b in
+                try signatures[Int(a >> 32)].similarity(Int(a & 0xFFFF_FFFF), to: signatures[Int(b >> 32)], Int(b & 0xFFFF_FFFF)) >= floor
+            }
+            for (pair, jaccard) in zip(block, similarities) where jaccard >= threshold {
                 sets.union(global(pair.0), global(pair.1))
             }
             block.removeAll(keepingCapacity: true)
@@ -170,13 +176,16 @@ struct ClusterStage {
         return sets
     }
 
-    /// Exact Jaccard similarities of document pairs (shard << 32 | record), on all threads.
-    private static func similarities(of pairs: [(UInt64, UInt64)], kgrams: [KGramFile], threads: Int) throws -> [Double] {
+    /// Exact Jaccard similarities of document pairs (shard << 32 | record), on all threads; 0 for
+    /// the pairs that `screen` turns down.
+    private static func similarities(of pairs: [(UInt64, UInt64)], kgrams: [KGramFile], threads: Int,
+                                     screen: @Sendable (UInt64, UInt64) throws -> Bool = { _, _ in true }) throws -> [Double] {
         try Parallel.map(count: pairs.count, threads: threads, makeState: { KGramFile.SetBuilder() }) { builder, index in
             let (a, b) = pairs[index]
-            return Result {
-                builder.jaccard(try kgrams[Int(a >> 32)].kgrams(Int(a & 0xFFFF_FFFF)),
-                                try kgrams[Int(b >> 32)].kgrams(Int(b & 0xFFFF_FFFF)))
+            return Result { () throws -> Double in
+                guard try screen(a, b) else { return 0 }
+                return builder.jaccard(try kgrams[Int(a >> 32)].kgrams(Int(a & 0xFFFF_FFFF)),
+                                       try kgrams[Int(b >> 32)].kgrams(Int(b & 0xFFFF_FFFF)))
             }
         }.map { try $0.get() }
     }

@@ -7,10 +7,10 @@ import Foundation
 /// ```
 /// plus `<name>.docs` with the line, byte offset and id of each record (`DocumentTable`), and the
 /// documents' k-gram sets in `<name>.kgrams` (`KGramFile`).
-/// Read a record at a time with `pread` where a bucket's members are compared and exact duplicates
-/// confirmed (the bucket tasks read their band hashes from `BandFile`): not mapped, so that a task
-/// reading every shard's file does not count all of them in its resident set.
-final class SignatureFile {
+/// Read a record at a time with `pread` where the cluster stage screens a candidate pair and
+/// confirms exact duplicates (the bucket tasks read their band hashes from `BandFile`): not
+/// mapped, so that a task reading every shard's file does not count all of them in its resident set.
+final class SignatureFile: Sendable {
     static let magic: [UInt8] = Array("ECHOSIG1".utf8)
     static let headerBytes = 32
 
@@ -50,9 +50,12 @@ final class SignatureFile {
         }
     }
 
-    /// The signature of record `index`, copied.
-    func signature(_ index: Int) throws -> [UInt32] {
-        try withRecord(index) { Array($0.signature) }
+    /// The MinHash estimate of the Jaccard similarity of record `index` and record `otherIndex`
+    /// of `other`.
+    func similarity(_ index: Int, to other: SignatureFile, _ otherIndex: Int) throws -> Double {
+        try withRecord(index) { record in
+            try other.withRecord(otherIndex) { MinHasher.similarity(record.signature, $0.signature) }
+        }
     }
 
     /// Streams one shard's signature records into an atomically written file.

@@ -15,24 +15,27 @@ public enum StableHash {
     }
 
     /// Hash of a sequence of hashes (e.g. a text's tokens): equal for equal normalized texts.
-    /// Four chains, each over every fourth value, so that the mixer's latency overlaps (a single
-    /// chain is a mixer's latency per token).
+    /// The values are already mixed hashes, so each lane is a polynomial over them (one multiply
+    /// and add per value; distinct sequences of one length collide with probability about 2⁻⁶⁴),
+    /// mixed once at the end. Four lanes, each over every fourth value, so that the multiplies'
+    /// latency overlaps.
     public static func sequence(_ values: [UInt64]) -> UInt64 {
+        let base: UInt64 = 0x9E37_79B9_7F4A_7C15
         var lanes: (UInt64, UInt64, UInt64, UInt64) = (0x4558_4143_5453_4551, 0x4C41_4E45_2D54_574F,
                                                        0x4C41_4E45_2D54_4852, 0x4C41_4E45_2D46_4F55)
         values.withUnsafeBufferPointer { values in
             var index = 0
             while index + 4 <= values.count {
-                lanes.0 = mix(lanes.0 ^ values[index])
-                lanes.1 = mix(lanes.1 ^ values[index + 1])
-                lanes.2 = mix(lanes.2 ^ values[index + 2])
-                lanes.3 = mix(lanes.3 ^ values[index + 3])
+                lanes.0 = lanes.0 &* base &+ values[index]
+                lanes.1 = lanes.1 &* base &+ values[index + 1]
+                lanes.2 = lanes.2 &* base &+ values[index + 2]
+                lanes.3 = lanes.3 &* base &+ values[index + 3]
                 index += 4
             }
             // The last one to three values continue the first lanes.
-            if index < values.count { lanes.0 = mix(lanes.0 ^ values[index]) }
-            if index + 1 < values.count { lanes.1 = mix(lanes.1 ^ values[index + 1]) }
-            if index + 2 < values.count { lanes.2 = mix(lanes.2 ^ values[index + 2]) }
+            if index < values.count { lanes.0 = lanes.0 &* base &+ values[index] }
+            if index + 1 < values.count { lanes.1 = lanes.1 &* base &+ values[index + 1] }
+            if index + 2 < values.count { lanes.2 = lanes.2 &* base &+ values[index + 2] }
         }
         return mix(mix(mix(mix(lanes.0) ^ lanes.1) ^ lanes.2) ^ lanes.3 ^ UInt64(values.count))
     }

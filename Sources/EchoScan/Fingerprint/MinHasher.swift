@@ -1,7 +1,7 @@
 /// How a MinHash signature of P values is computed.
 public enum MinHashScheme: String, Codable, Sendable, CaseIterable {
-    /// One hash per k-gram splits the k-grams into P bins by its top bits and keeps each bin's
-    /// minimum; empty bins borrow the value of a bin chosen by a fixed per-bin probe sequence
+    /// One hash per k-gram (the shingler's) splits the k-grams into P bins by its top bits and
+    /// keeps each bin's minimum; empty bins borrow the value of a bin chosen by a fixed per-bin probe sequence
     /// ("optimal densification", Shrivastava, ICML 2017). Same estimator, about P times cheaper.
     case onePermutation = "one_permutation"
     /// P independent hash functions h_j(x) = (a_j·x + b_j) >> 32, the minimum of each over the
@@ -57,12 +57,13 @@ public struct MinHasher: Sendable {
             let filled = UnsafeMutableBufferPointer(rebasing: buffer[permutations...])
             minimums.initialize(repeating: UInt32.max)
             filled.initialize(repeating: 0)
-            // Branch-free: whether a k-gram lowers its bin's minimum is a coin toss early in a
-            // text, and a mispredicted branch costs more than the two stores.
+            // The k-gram hashes come out of the shingler's mixer, a bijection that spreads every
+            // bit: their upper half picks the bin and their lower half is the value, with no
+            // second mix. Branch-free: whether a k-gram lowers its bin's minimum is a coin toss
+            // early in a text, and a mispredicted branch costs more than the two stores.
             for shingle in shingles {
-                let hash = StableHash.mix(shingle ^ binSeed)
-                let bin = Int(((hash >> 32) &* bins) >> 32)
-                minimums[bin] = min(minimums[bin], UInt32(truncatingIfNeeded: hash))
+                let bin = Int(((shingle >> 32) &* bins) >> 32)
+                minimums[bin] = min(minimums[bin], UInt32(truncatingIfNeeded: shingle))
                 filled[bin] = 1
             }
             if !shingles.isEmpty {

@@ -33,12 +33,16 @@ public struct Ledger: Sendable {
     public let path: String
     private let queue: DatabaseQueue
 
-    public init(directory: String) throws {
+    /// Opens (and, for writing, creates) DIR/ledger.sqlite. `readOnly` opens an existing ledger
+    /// without writing a byte, so that listing it works on a full disk too.
+    public init(directory: String, readOnly: Bool = false) throws {
         path = directory + "/ledger.sqlite"
         var configuration = Configuration()
         // Slurm tasks of one run may record at the same time; SQLite serialises them.
         configuration.busyMode = .timeout(60)
+        configuration.readonly = readOnly
         queue = try DatabaseQueue(path: path, configuration: configuration)
+        guard !readOnly else { return }
         // Idempotent DDL rather than a migrator: several processes (Slurm tasks, parallel
         // shards) may open a new ledger at the same moment, and SQLite serialises these writes.
         try queue.write { db in
@@ -59,6 +63,10 @@ public struct Ledger: Sendable {
 
     /// Every recorded scan, oldest first.
     public func entries() throws -> [LedgerEntry] {
-        try queue.read { db in try LedgerEntry.order(Column("id")).fetchAll(db) }
+        try queue.read { db in
+            // A ledger whose creation the disk cut short has no table yet: nothing was recorded.
+            guard try db.tableExists("shard_scans") else { return [] }
+            return try LedgerEntry.order(Column("id")).fetchAll(db)
+        }
     }
 }

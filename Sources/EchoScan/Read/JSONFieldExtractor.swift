@@ -1,3 +1,4 @@
+import CEchoScanShims
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -220,57 +221,77 @@ public struct JSONFieldExtractor: Sendable {
         }
 
         mutating func skipString() throws(Problem) {
-            var sink: [UInt8]? = nil
-            try scanString(into: &sink)
+            _ = try scanString(into: nil)
         }
 
+        /// Appends the unescaped string that starts at the cursor to `output`.
         mutating func parseString(into output: inout [UInt8]) throws(Problem) {
-            var sink: [UInt8]? = output
-            output = []
-            defer { output = sink ?? [] }
-            try scanString(into: &sink)
+            let from = output.count
+            // Room for the longest outcome: unescaping never lengthens a string, so the rest of
+            // the line is enough. Copying it in (one memcpy) is the cheapest way to grow an array.
+            output.append(contentsOf: UnsafeBufferPointer(start: cursor, count: end - cursor))
+            var written = 0
+            try output.withUnsafeMutableBufferPointer { buffer throws(Problem) in
+                written = try scanString(into: buffer.baseAddress.map { $0 + from })
+            }
+            output.removeSubrange((from + written)...)
         }
 
-        /// Walks a string from its opening quote, validating escapes and UTF-8; appends the
-        /// unescaped bytes to `sink` when there is one.
-        mutating func scanString(into sink: inout [UInt8]?) throws(Problem) {
+        /// Walks a string from its opening quote, validating escapes and UTF-8. When `destination`
+        /// is given (with room for the rest of the line), writes the unescaped bytes there and
+        /// returns their count.
+        @inline(__always)
+        mutating func scanString(into destination: UnsafeMutablePointer<UInt8>?) throws(Problem) -> Int {
             cursor += 1 // opening quote
-            var runStart = cursor
+            var written = 0
             while true {
-                // Fast path: plain ASCII bytes need no work. Eight bytes at a time first: a word
-                // without a quote, a backslash, a control byte or a non-ASCII byte is skipped whole.
-                while end - cursor >= 8 {
-                    let word = UnsafeRawPointer(cursor).loadUnaligned(as: UInt64.self)
-                    if Self.hasSpecialByte(word) { break }
-                    cursor += 8
+                // Sixteen bytes at a time, copied whole (the destination never runs ahead of the
+                // source, so it has room) and kept up to the first byte that needs a look.
+                var stops: UInt32 = 0
+                while end - cursor >= 16 {
+                    destination.map { UnsafeMutableRawPointer($0 + written).copyMemory(from: cursor, byteCount: 16) }
+                    stops = echoscan_json_string_stops16(cursor)
+                    if stops != 0 { break }
+                    cursor += 16
+                    written += 16
                 }
-                while cursor < end {
-                    let byte = cursor.pointee
-                    if byte == 0x22 || byte == 0x5C || byte < 0x20 || byte >= 0x80 { break }
-                    cursor += 1
+                if stops != 0 {
+                    let run = stops.trailingZeroBitCount
+                    cursor += run
+                    written += run
+                } else {
+                    // The line's last bytes, one at a time.
+                    while cursor < end {
+                        let byte = cursor.pointee
+                        if byte == 0x22 || byte == 0x5C || byte < 0x20 || byte >= 0x80 { break }
+                        destination?[written] = byte
+                        cursor += 1
+                        written += 1
+                    }
+                    guard cursor < end else { throw fail("unterminated string") }
                 }
-                guard cursor < end else { throw fail("unterminated string") }
                 let byte = cursor.pointee
-                if byte >= 0x80 {
-                    try skipUTF8Sequence()
-                    continue
-                }
-                if runStart < cursor {
-                    sink?.append(contentsOf: UnsafeBufferPointer(start: runStart, count: cursor - runStart))
-                }
                 if byte == 0x22 {
                     cursor += 1
-                    return
+                    return written
+                }
+                if byte >= 0x80 {
+                    let sequence = cursor
+                    try skipUTF8Sequence()
+                    destination.map { ($0 + written).update(from: sequence, count: cursor - sequence) }
+                    written += cursor - sequence
+                    continue
                 }
                 if byte < 0x20 {
                     throw fail("control byte 0x\(byteHex(byte)) inside a string (must be escaped)")
                 }
-                try unescape(into: &sink)
-                runStart = cursor
+                written += try unescape(into: destination.map { $0 + written })
             }
         }
 
-        mutating func unescape(into sink: inout [UInt8]?) throws(Problem) {
+        /// Reads the escape at the cursor; writes what it stands for to `destination` when given,
+        /// and returns how many bytes that is.
+        mutating func unescape(into destination: UnsafeMutablePointer<UInt8>?) throws(Problem) -> Int {
             cursor += 1 // backslash
             guard cursor < end else { throw fail("unterminated escape") }
             let escaped = cursor.pointee
@@ -305,13 +326,18 @@ public struct JSONFieldExtractor: Sendable {
                 } else if scalar >= 0xDC00 && scalar < 0xE000 {
                     scalar = 0xFFFD
                 }
-                if sink != nil { appendUTF8(scalar, to: &sink!) }
-                return
+                // At most four bytes for at least six read: the destination has room.
+                let (encoded, count) = utf8Encoded(scalar)
+                if let destination {
+                    for index in 0..<count { destination[index] = UInt8(truncatingIfNeeded: encoded >> (8 * index)) }
+                }
+                return count
             default:
                 cursor -= 1
                 throw fail("invalid escape \\\(describe(escaped))")
             }
-            sink?.append(simple)
+            destination?.pointee = simple
+            return 1
         }
 
         mutating func readHex4() throws(Problem) -> UInt32 {
@@ -330,17 +356,6 @@ public struct JSONFieldExtractor: Sendable {
                 cursor += 1
             }
             return value
-        }
-
-        /// Whether any byte of `word` is '"', '\\', below 0x20 or at least 0x80 (SWAR bit tricks:
-        /// each test is exact about whether such a byte exists).
-        @inline(__always)
-        static func hasSpecialByte(_ word: UInt64) -> Bool {
-            let ones: UInt64 = 0x0101_0101_0101_0101
-            let highs: UInt64 = 0x8080_8080_8080_8080
-            func hasZero(_ value: UInt64) -> UInt64 { (value &- ones) & ~value & highs }
-            let control = (word &- ones &* 0x20) & ~word & highs
-            return (control | hasZero(word ^ (ones &* 0x22)) | hasZero(word ^ (ones &* 0x5C)) | (word & highs)) != 0
         }
 
         /// Validates one multi-byte UTF-8 sequence (no overlongs, no surrogates, at most U+10FFFF).
@@ -372,21 +387,17 @@ public struct JSONFieldExtractor: Sendable {
     }
 }
 
-func appendUTF8(_ scalar: UInt32, to output: inout [UInt8]) {
+/// The UTF-8 bytes of `scalar`, in order from the lowest byte of the result, and their count.
+func utf8Encoded(_ scalar: UInt32) -> (bytes: UInt32, count: Int) {
     switch scalar {
     case 0..<0x80:
-        output.append(UInt8(scalar))
+        return (scalar, 1)
     case 0x80..<0x800:
-        output.append(UInt8(0xC0 | scalar >> 6))
-        output.append(UInt8(0x80 | scalar & 0x3F))
+        return ((0xC0 | scalar >> 6) | (0x80 | scalar & 0x3F) << 8, 2)
     case 0x800..<0x10000:
-        output.append(UInt8(0xE0 | scalar >> 12))
-        output.append(UInt8(0x80 | (scalar >> 6) & 0x3F))
-        output.append(UInt8(0x80 | scalar & 0x3F))
+        return ((0xE0 | scalar >> 12) | (0x80 | (scalar >> 6) & 0x3F) << 8 | (0x80 | scalar & 0x3F) << 16, 3)
     default:
-        output.append(UInt8(0xF0 | scalar >> 18))
-        output.append(UInt8(0x80 | (scalar >> 12) & 0x3F))
-        output.append(UInt8(0x80 | (scalar >> 6) & 0x3F))
-        output.append(UInt8(0x80 | scalar & 0x3F))
+        return ((0xF0 | scalar >> 18) | (0x80 | (scalar >> 12) & 0x3F) << 8 | (0x80 | (scalar >> 6) & 0x3F) << 16
+                    | (0x80 | scalar & 0x3F) << 24, 4)
     }
 }

@@ -57,7 +57,14 @@ public struct ShardReader {
     /// and the last partial one. Never throws for bad input: errors are in the result.
     public func read(onBatch: (DocumentBatch) throws -> Void) rethrows -> ShardReadResult {
         var result = ShardReadResult(path: path)
-        var batch = DocumentBatch(shardIndex: shardIndex, sequence: 0)
+        // Sized for a full batch at once: grown by doubling, each batch's texts were copied
+        // about once more.
+        func newBatch(_ sequence: Int) -> DocumentBatch {
+            var batch = DocumentBatch(shardIndex: shardIndex, sequence: sequence)
+            batch.bytes.reserveCapacity(options.batchBytes + (64 << 10))
+            return batch
+        }
+        var batch = newBatch(0)
         do {
             let file = try FileSource(path: path, computeSHA256: options.computeSHA256)
             let (format, source) = try Self.open(file: file)
@@ -108,7 +115,7 @@ public struct ShardReader {
                 result.documents += 1
                 if batch.bytes.count >= options.batchBytes {
                     try onBatch(batch)
-                    batch = DocumentBatch(shardIndex: shardIndex, sequence: batch.sequence + 1)
+                    batch = newBatch(batch.sequence + 1)
                 }
             }
             result.compressedBytes = file.bytesRead

@@ -1,0 +1,6 @@
+// The module's umbrella header. Listing the headers here (rather than letting SwiftPM take the
+// whole folder) means a new header changes this file, so that clang's module cache of an
+// existing build notices it.
+#include "allocator.h"
+#include "byte_classes.h"
+#include "file_system_sync.h"
