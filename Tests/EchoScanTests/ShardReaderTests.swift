@@ -174,5 +174,12 @@ final class ShardReaderTests: XCTestCase {
         guard case .string(let text) = values[0], case .number(let id) = values[1] else { return XCTFail("\(values)") }
         XCTAssertEqual(String(decoding: output[text], as: UTF8.self), "q\"\\/\u{8}\u{c}\n\r\té😀\u{FFFD}x")
         XCTAssertEqual(String(decoding: output[id], as: UTF8.self), "17")
+
+        // Keys are matched after unescaping; a key that only looks like a wanted one is not it.
+        let escapedKeys = [UInt8](#"{"t\u0065xt\"": "no", "i\/d": "no", "te\u0078t": "yes, a text longer than sixteen bytes", "\u0069d": "k"}"#)
+        try escapedKeys.withUnsafeBytes { try extractor.extract($0, into: &output, values: &values) }
+        guard case .string(let keyed) = values[0], case .string(let keyedID) = values[1] else { return XCTFail("\(values)") }
+        XCTAssertEqual(String(decoding: output[keyed], as: UTF8.self), "yes, a text longer than sixteen bytes")
+        XCTAssertEqual(String(decoding: output[keyedID], as: UTF8.self), "k")
     }
 }

@@ -96,14 +96,10 @@ public struct JSONFieldExtractor: Sendable {
                 while true {
                     skipWhitespace()
                     guard cursor < end, cursor.pointee == UInt8(ascii: "\"") else { throw fail("expected a key string") }
-                    keyScratch.removeAll(keepingCapacity: true)
-                    var scratch = keyScratch
-                    try parseString(into: &scratch)
-                    keyScratch = scratch
+                    let wanted = try parseKey(among: keys)
                     skipWhitespace()
                     try expect(UInt8(ascii: ":"), "':'")
                     skipWhitespace()
-                    let wanted = keys.firstIndex(of: keyScratch)
                     if let wanted, values[wanted] == .absent {
                         values[wanted] = try parseWantedValue(output: &output)
                     } else {
@@ -118,6 +114,22 @@ public struct JSONFieldExtractor: Sendable {
             }
             skipWhitespace()
             if cursor < end { throw fail("unexpected \(describe(cursor.pointee)) after the object") }
+        }
+
+        /// Reads the key string at the cursor and returns which of `keys` it is. A key without
+        /// escapes (nearly all) is compared where it lies; only one with escapes is unescaped
+        /// (`parseString` would copy the rest of the line for each key).
+        mutating func parseKey(among keys: [[UInt8]]) throws(Problem) -> Int? {
+            let quote = cursor
+            let length = try scanString(into: nil)
+            let raw = UnsafeBufferPointer(start: quote + 1, count: cursor - quote - 2)
+            if length == raw.count { return keys.firstIndex { $0.elementsEqual(raw) } }
+            cursor = quote
+            keyScratch.removeAll(keepingCapacity: true)
+            var scratch = keyScratch
+            try parseString(into: &scratch)
+            keyScratch = scratch
+            return keys.firstIndex(of: keyScratch)
         }
 
         mutating func parseWantedValue(output: inout [UInt8]) throws(Problem) -> Value {
