@@ -4,3 +4,4 @@
 #include "allocator.h"
 #include "byte_classes.h"
 #include "file_system_sync.h"
+#include "prefetch.h"

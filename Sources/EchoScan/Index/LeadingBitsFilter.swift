@@ -1,3 +1,4 @@
+import CEchoScanShims
 /// One bit per value of a 64-bit hash's leading `bits` bits, set for every hash of a set: a
 /// membership pre-check that never says no to a member and, with a few bits per member, says no
 /// to most non-members with one cache-resident load — before a search through a table that is not.
@@ -20,6 +21,14 @@ struct LeadingBitsFilter: Sendable {
     mutating func insert(_ hash: UInt64) {
         let bit = Int(hash >> shift)
         words[bit >> 6] |= 1 << UInt64(bit & 63)
+    }
+
+    /// Starts loading the filter word of `hash` into the cache.
+    @inline(__always)
+    func prefetch(_ hash: UInt64) {
+        words.withUnsafeBufferPointer { words in
+            if let base = words.baseAddress { echoscan_prefetch(base + Int(hash >> shift) >> 6) }
+        }
     }
 
     @inline(__always)

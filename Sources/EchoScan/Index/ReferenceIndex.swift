@@ -251,6 +251,12 @@ public final class ReferenceIndex: @unchecked Sendable {
         postingFilter.mightContain(hash)
     }
 
+    /// Starts loading what `mightHavePostings(hash)` reads, for a loop that screens many hashes.
+    @inline(__always)
+    func prefetchPostingFilter(_ hash: UInt64) {
+        postingFilter.prefetch(hash)
+    }
+
     /// The groups whose winnowed k-grams include `hash` (empty for common or unknown k-grams).
     @inline(__always)
     public func postings(for hash: UInt64) -> UnsafeBufferPointer<UInt32> {

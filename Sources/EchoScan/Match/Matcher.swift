@@ -57,19 +57,25 @@ public struct Matcher: Sendable {
         return verdict
     }
 
+    /// How many k-grams ahead the posting filter's words are fetched.
+    static let prefetchDistance = 16
+
     /// Groups ranked by rarity-weighted shared winnowed fingerprints: a k-gram found in d
     /// reference groups adds 1/d to each (common k-grams are not in the postings at all).
     func containmentCandidates(_ fingerprint: DocumentFingerprint, scratch: inout Scratch) -> [Int] {
         guard options.containment.enabled else { return [] }
         // Most look-ups miss. First the index's posting filter alone, keeping each k-gram
-        // without branching on the answer: its loads miss the cache, and independent loads
-        // overlap instead of waiting on each other. Then the full look-up for the few that pass;
+        // without branching on the answer (the answer is a coin toss for the predictor). Then the full look-up for the few that pass;
         // only the k-grams that hit are deduplicated (a repeated passage counts once).
         scratch.hashes.removeAll(keepingCapacity: true)
         scratch.hashes.append(contentsOf: fingerprint.winnowedHashes)
         let passed = scratch.hashes.withUnsafeMutableBufferPointer { hashes in
+            // The filter's words are fetched a few k-grams ahead: screening ran at one cache
+            // miss's latency per k-gram, the misses overlapping too little on their own.
+            for position in 0..<min(Self.prefetchDistance, hashes.count) { index.prefetchPostingFilter(hashes[position]) }
             var kept = 0
             for position in hashes.indices {
+                if position + Self.prefetchDistance < hashes.count { index.prefetchPostingFilter(hashes[position + Self.prefetchDistance]) }
                 let hash = hashes[position]
                 hashes[kept] = hash
                 kept += index.mightHavePostings(hash) ? 1 : 0
