@@ -148,6 +148,30 @@ final class FingerprintTests: XCTestCase {
         }
     }
 
+    /// The winnower against the definition: every window's minimum, the rightmost on ties, each
+    /// position kept once; on hashes from a small range, so that ties are common.
+    func testWinnowingMatchesTheDefinition() {
+        var generator = SplitMix64(seed: 11)
+        for window in 1...9 {
+            let winnower = Winnower(window: window)
+            for _ in 0..<300 {
+                let values = (0..<Int(generator.next() % 50)).map { _ in generator.next() % 6 }
+                var expected: [Int] = []
+                let width = min(window, values.count)
+                for start in 0..<(values.isEmpty ? 0 : values.count - width + 1) {
+                    var chosen = start
+                    for index in start..<(start + width) where values[index] <= values[chosen] { chosen = index }
+                    if expected.last != chosen { expected.append(chosen) }
+                }
+                var hashes: [UInt64] = []
+                var positions: [UInt32] = []
+                winnower.winnow(values, hashes: &hashes, positions: &positions)
+                XCTAssertEqual(positions.map(Int.init), expected, "window \(window), \(values)")
+                XCTAssertEqual(hashes, expected.map { values[$0] })
+            }
+        }
+    }
+
     func testDeterministicAcrossInstances() {
         let text = "Deterministic: the same text gives the same signature on any machine."
         let again = Fingerprinter(parameters: parameters).fingerprint(of: text)
