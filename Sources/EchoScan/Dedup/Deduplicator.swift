@@ -94,7 +94,9 @@ public struct Deduplicator: Sendable {
             shardsSummary.append(.init(path: info.path, format: info.format, size: info.size, sha256: info.sha256, status: status,
                                        counts: counts, error: info.error, lineErrors: info.lineErrors, seconds: nil))
         }
-        let clusters = (try? String(contentsOfFile: layout.clustersFile, encoding: .utf8))?.split(separator: "\n").count ?? 0
+        // One line per cluster, counted as bytes: splitting the file as a String walked it by
+        // grapheme (3% of a 60 MB dedup).
+        let clusters = (try? Data(contentsOf: URL(fileURLWithPath: layout.clustersFile)))?.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } ?? 0
         let configuration = request.configuration
         let summary = DedupSummary(
             parameters: options.parameters, bands: options.parameters.banding.bands, rows: options.parameters.banding.rows,
