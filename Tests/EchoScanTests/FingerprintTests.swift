@@ -1,4 +1,4 @@
-import EchoScan
+@testable import EchoScan
 import Foundation
 import XCTest
 
@@ -168,6 +168,38 @@ final class FingerprintTests: XCTestCase {
                 winnower.winnow(values, hashes: &hashes, positions: &positions)
                 XCTAssertEqual(positions.map(Int.init), expected, "window \(window), \(values)")
                 XCTAssertEqual(hashes, expected.map { values[$0] })
+            }
+        }
+    }
+
+    /// The table of word scalars says what the Unicode properties say, for every scalar it covers.
+    func testWordScalarTableAgreesWithTheProperties() {
+        for value in UInt32(0x80)..<Tokenizer.tabledScalars {
+            XCTAssertEqual(Tokenizer.isWordScalar(value), Tokenizer.hasWordProperties(value), String(value, radix: 16))
+        }
+        XCTAssertTrue(Tokenizer.isWordScalar(0xE9))      // é
+        XCTAssertFalse(Tokenizer.isWordScalar(0x2019))   // ’
+        XCTAssertTrue(Tokenizer.isWordScalar(0x0301))    // combining acute accent
+        XCTAssertFalse(Tokenizer.isWordScalar(0xD800))   // a surrogate is no scalar
+    }
+
+    /// Words of simple Latin letters are hashed without Foundation's NFKC: every pair of them
+    /// (and of them with ASCII, a combining mark, Greek and a ligature) hashes as the normalized
+    /// word does.
+    func testSimpleLatinWordsHashAsTheirNormalizedText() {
+        let tokenizer = Tokenizer(seed: parameters.seed)
+        let latin = (UInt32(0x80)..<Tokenizer.latinLimit).filter { Tokenizer.simpleLatin[Int($0) - 0x80] != 0 }
+            .compactMap(Unicode.Scalar.init)
+        XCTAssertGreaterThan(latin.count, 300)
+        XCTAssertFalse(latin.contains("\u{17F}"), "ſ is NFKC s")
+        let others: [Unicode.Scalar] = ["a", "Z", "7", "\u{301}", "\u{3B1}", "\u{FB01}", "\u{130}"]
+        var tokens = TokenSequence()
+        for first in latin + others {
+            for second in latin + others {
+                var word = "x" + String(first) + String(second)
+                word.withUTF8 { tokenizer.tokenize($0, into: &tokens) }
+                let normalized = word.precomposedStringWithCompatibilityMapping.lowercased()
+                XCTAssertEqual(tokens.hashes, [StableHash.hash(bytes: normalized.utf8, seed: tokenizer.seed)], word)
             }
         }
     }

@@ -234,16 +234,54 @@ public struct Tokenizer: Sendable {
 
     /// A word that contains non-ASCII scalars: gathered, normalized with NFKC and lowercased as a whole.
     private func slowWord(_ text: UnsafeBufferPointer<UInt8>, from start: Int, into tokens: inout TokenWriter) -> Int {
-        var scalars = String.UnicodeScalarView()
+        // Hashed as it goes while every scalar is ASCII or a simple Latin letter, whose NFKC
+        // form is itself and whose lowercase is fixed: most non-ASCII words of European text
+        // ("café", "Hašek"), which Foundation's NFKC took some 3 µs each to normalize.
+        var hasher = TokenHasher(seed: seed)
+        var simple = true
         var index = start
         while index < text.count {
             let (scalar, length) = Self.decode(text, at: index)
-            guard Self.isWordScalar(scalar), !Self.isSingleCharacterToken(scalar), let value = Unicode.Scalar(scalar) else { break }
-            scalars.append(value)
+            guard Self.isWordScalar(scalar), !Self.isSingleCharacterToken(scalar) else { break }
+            if scalar < 0x80 {
+                hasher.add(UInt8(scalar) | 0x20) // a letter or digit: lowercased, digits unchanged
+            } else if scalar < Self.latinLimit, case let lowercase = Self.simpleLatin[Int(scalar) - 0x80], lowercase != 0 {
+                for byte in 0..<Int(lowercase >> 24) { hasher.add(UInt8(truncatingIfNeeded: lowercase >> (8 * byte))) }
+            } else {
+                simple = false
+            }
             index += length
         }
-        tokens.append(hashNormalized(String(scalars)), start, index)
+        if simple {
+            tokens.append(hasher.finish(), start, index)
+        } else {
+            var scalars = String.UnicodeScalarView()
+            var position = start
+            while position < index {
+                let (scalar, length) = Self.decode(text, at: position)
+                scalars.append(Unicode.Scalar(scalar) ?? "\u{FFFD}")
+                position += length
+            }
+            tokens.append(hashNormalized(String(scalars)), start, index)
+        }
         return index
+    }
+
+    /// Scalars from U+0080 below this may be simple Latin letters (`simpleLatin`).
+    static let latinLimit: UInt32 = 0x250
+
+    /// For each scalar from U+0080 below `latinLimit`: 0, or the UTF-8 bytes of its lowercase
+    /// (from the low byte) with their count in the top byte, when the scalar is a word scalar,
+    /// a starter, its own NFKC form and its lowercase fits in three bytes. Computed once, at first
+    /// use, with the same Foundation calls as `hashNormalized` (a test checks every pair of them).
+    static let simpleLatin: [UInt32] = (UInt32(0x80)..<latinLimit).map { value in
+        guard isWordScalar(value), let scalar = Unicode.Scalar(value), scalar.properties.canonicalCombiningClass == .notReordered
+        else { return 0 }
+        let alone = String(scalar)
+        guard alone.precomposedStringWithCompatibilityMapping.unicodeScalars.elementsEqual(alone.unicodeScalars) else { return 0 }
+        let lowercase = Array(alone.lowercased().utf8)
+        guard lowercase.count <= 3 else { return 0 }
+        return lowercase.enumerated().reduce(UInt32(lowercase.count) << 24) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
     }
 
     private func hashNormalized(_ word: String) -> UInt64 {
@@ -258,6 +296,30 @@ public struct Tokenizer: Sendable {
 
     static func isWordScalar(_ value: UInt32) -> Bool {
         if value < 0x80 { return asciiKind(UInt8(value)) != 0 }
+        if value < tabledScalars {
+            return wordScalars[Int(value) >> 6] & (1 << UInt64(value & 63)) != 0
+        }
+        return hasWordProperties(value)
+    }
+
+    /// Scalars below this are looked up in `wordScalars`: Latin, Greek, Cyrillic and the other
+    /// alphabets, and the punctuation, dashes, quotes, arrows and box drawing that most non-ASCII
+    /// text is made of. Their Unicode properties cost a few table walks each (an apostrophe like
+    /// "’" was asked about twice: 2% of a dedup).
+    static let tabledScalars: UInt32 = 0x3000
+
+    /// One bit per scalar below `tabledScalars`: whether it is a word scalar. Computed once, at
+    /// first use, from the properties themselves (about 12,000 look-ups).
+    static let wordScalars: [UInt64] = {
+        var words = [UInt64](repeating: 0, count: Int(tabledScalars) / 64)
+        for value in 0..<tabledScalars where value < 0x80 ? asciiKind(UInt8(value)) != 0 : hasWordProperties(value) {
+            words[Int(value) >> 6] |= 1 << UInt64(value & 63)
+        }
+        return words
+    }()
+
+    /// Letters, marks and numbers by their Unicode properties.
+    static func hasWordProperties(_ value: UInt32) -> Bool {
         guard let scalar = Unicode.Scalar(value) else { return false }
         let properties = scalar.properties
         if properties.isAlphabetic || properties.numericType != nil { return true }
