@@ -25,6 +25,9 @@ final class FingerprintTests: XCTestCase {
             "\u{FF2E}athan Lane began his career on Broadway. He said don't worry, it's fine - really",  // fullwidth N (NFKC)
         ]
         for variant in variants { XCTAssertEqual(tokens(variant), plain, variant) }
+        // Emoji and the variation selectors that pick their presentation are not words.
+        XCTAssertEqual(tokens("snow \u{2744}\u{FE0F} falls"), tokens("snow falls"))
+        XCTAssertEqual(tokens("\u{845B}\u{E0100}\u{845B}"), tokens("\u{845B}\u{845B}"))
         // Ordered-list numbers at a line start are markers, not words.
         XCTAssertEqual(tokens("1. Nathan Lane\n2) began"), tokens("Nathan Lane\nbegan"))
         XCTAssertNotEqual(tokens("Nathan Lane began"), tokens("Nathan Lane begins"))

@@ -318,8 +318,11 @@ public struct Tokenizer: Sendable {
         return words
     }()
 
-    /// Letters, marks and numbers by their Unicode properties.
+    /// Letters, marks and numbers by their Unicode properties, except the variation selectors:
+    /// marks that only choose a glyph (the emoji presentation of "❄️"), which a copy may keep or
+    /// drop; as marks they were tokens of their own.
     static func hasWordProperties(_ value: UInt32) -> Bool {
+        if (0xFE00...0xFE0F).contains(value) || (0xE0100...0xE01EF).contains(value) { return false }
         guard let scalar = Unicode.Scalar(value) else { return false }
         let properties = scalar.properties
         if properties.isAlphabetic || properties.numericType != nil { return true }
