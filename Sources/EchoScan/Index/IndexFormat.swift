@@ -9,7 +9,7 @@
 /// parsing at open beyond the header, the table, the checksums and the small JSON metadata.
 enum IndexFormat {
     static let magic: [UInt8] = Array("ECHOSIDX".utf8)
-    static let version: UInt32 = 3
+    static let version: UInt32 = 4
     static let headerBytes = 24
     static let tableEntryBytes = 32
     /// Leading bits of a k-gram hash that index the posting directory: about one posting per
