@@ -50,7 +50,8 @@ struct BucketStage {
                 return
             }
             write(first, entry.value)
-            if previous != first { write(previous, entry.value) }
+            // Exact duplicates are joined without verification: the first member is enough.
+            if previous != first && !exact { write(previous, entry.value) }
             previous = entry.value
         }
         try AtomicFile.write(pairs.bytes, to: layout.pairsPath(band), durable: false)
