@@ -241,13 +241,25 @@ public struct JSONFieldExtractor: Sendable {
             let from = output.count
             // Room for the longest outcome: unescaping never lengthens a string, so the rest of
             // the line is enough. Copying it in (one memcpy) is the cheapest way to grow an array.
-            output.append(contentsOf: UnsafeBufferPointer(start: cursor, count: end - cursor))
+            // On a long line the string is measured first, so that a short value before a long
+            // text does not take the whole line's room.
+            var room = end - cursor
+            if room > Self.measuredStringRoom {
+                let quote = cursor
+                _ = try scanString(into: nil)
+                room = cursor - quote
+                cursor = quote
+            }
+            output.append(contentsOf: UnsafeBufferPointer(start: cursor, count: room))
             var written = 0
             try output.withUnsafeMutableBufferPointer { buffer throws(Problem) in
                 written = try scanString(into: buffer.baseAddress.map { $0 + from })
             }
             output.removeSubrange((from + written)...)
         }
+
+        /// Beyond this much of a line left, a string is measured before it is copied.
+        static let measuredStringRoom = 1 << 16
 
         /// Walks a string from its opening quote, validating escapes and UTF-8. When `destination`
         /// is given (with room for the rest of the line), writes the unescaped bytes there and
