@@ -182,4 +182,22 @@ final class ShardReaderTests: XCTestCase {
         XCTAssertEqual(String(decoding: output[keyed], as: UTF8.self), "yes, a text longer than sixteen bytes")
         XCTAssertEqual(String(decoding: output[keyedID], as: UTF8.self), "k")
     }
+
+    /// Short values before a long text on a line of more than 64 KiB: each is measured before it
+    /// is copied, and the copy stays inside the room it took (an AddressSanitizer run caught
+    /// 16-byte copies past a short value's room).
+    func testShortValuesBeforeALongText() throws {
+        let extractor = JSONFieldExtractor(keys: ["text", "id", "k\\"])
+        let text = String(repeating: "long text with a \\\"quote\\\" ", count: 4_000)
+        let line = [UInt8]("{\"id\": \"short id\", \"k\\\\\": \"v\", \"text\": \"\(text)\"}".utf8)
+        XCTAssertGreaterThan(line.count, 1 << 16)
+        var output: [UInt8] = []
+        var values: [JSONFieldExtractor.Value] = []
+        try line.withUnsafeBytes { try extractor.extract($0, into: &output, values: &values) }
+        guard case .string(let long) = values[0], case .string(let id) = values[1], case .string(let escapedKey) = values[2]
+        else { return XCTFail("\(values)") }
+        XCTAssertEqual(String(decoding: output[id], as: UTF8.self), "short id")
+        XCTAssertEqual(String(decoding: output[escapedKey], as: UTF8.self), "v")
+        XCTAssertEqual(String(decoding: output[long], as: UTF8.self), String(repeating: "long text with a \"quote\" ", count: 4_000))
+    }
 }

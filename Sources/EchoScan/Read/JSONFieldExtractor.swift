@@ -242,12 +242,13 @@ public struct JSONFieldExtractor: Sendable {
             // Room for the longest outcome: unescaping never lengthens a string, so the rest of
             // the line is enough. Copying it in (one memcpy) is the cheapest way to grow an array.
             // On a long line the string is measured first, so that a short value before a long
-            // text does not take the whole line's room.
+            // text does not take the whole line's room: its raw length, plus the 16 bytes that
+            // the scan's last whole-block copy may write past the closing quote.
             var room = end - cursor
             if room > Self.measuredStringRoom {
                 let quote = cursor
                 _ = try scanString(into: nil)
-                room = cursor - quote
+                room = min(room, cursor - quote + 16)
                 cursor = quote
             }
             output.append(contentsOf: UnsafeBufferPointer(start: cursor, count: room))
