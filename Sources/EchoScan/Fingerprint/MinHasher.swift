@@ -1,8 +1,9 @@
 /// How a MinHash signature of P values is computed.
 public enum MinHashScheme: String, Codable, Sendable, CaseIterable {
     /// One hash per k-gram (the shingler's) splits the k-grams into P bins by its top bits and
-    /// keeps each bin's minimum; empty bins borrow the value of a bin chosen by a fixed per-bin probe sequence
-    /// ("optimal densification", Shrivastava, ICML 2017). Same estimator, about P times cheaper.
+    /// keeps each bin's minimum; empty bins borrow the value of a bin chosen by a fixed per-bin
+    /// probe sequence ("optimal densification", Shrivastava, ICML 2017). Same estimator, about P
+    /// times cheaper.
     case onePermutation = "one_permutation"
     /// P independent hash functions h_j(x) = (a_j·x + b_j) >> 32, the minimum of each over the
     /// k-grams (what datasketch computes).

@@ -65,8 +65,9 @@ public struct Matcher: Sendable {
     func containmentCandidates(_ fingerprint: DocumentFingerprint, scratch: inout Scratch) -> [Int] {
         guard options.containment.enabled else { return [] }
         // Most look-ups miss. First the index's posting filter alone, keeping each k-gram
-        // without branching on the answer (the answer is a coin toss for the predictor). Then the full look-up for the few that pass;
-        // only the k-grams that hit are deduplicated (a repeated passage counts once).
+        // without branching on the answer (a coin toss for the predictor). Then the full
+        // look-up for the few that pass; only the k-grams that hit are deduplicated (a repeated
+        // passage counts once).
         scratch.hashes.removeAll(keepingCapacity: true)
         scratch.hashes.append(contentsOf: fingerprint.winnowedHashes)
         let passed = scratch.hashes.withUnsafeMutableBufferPointer { hashes in
