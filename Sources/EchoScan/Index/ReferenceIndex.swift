@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import CEchoScanShims
 import CZlib
 import Crypto
 
@@ -255,6 +256,19 @@ public final class ReferenceIndex: @unchecked Sendable {
     @inline(__always)
     func prefetchPostingFilter(_ hash: UInt64) {
         postingFilter.prefetch(hash)
+    }
+
+    /// Starts loading the directory entry that `postings(for: hash)` reads first.
+    @inline(__always)
+    func prefetchPostingDirectory(_ hash: UInt64) {
+        if let base = postingDirectory.baseAddress { echoscan_prefetch(base + Int(hash >> directoryShift)) }
+    }
+
+    /// Starts loading the first key that `postings(for: hash)` compares; reads the directory
+    /// entry, so call it some time after `prefetchPostingDirectory(hash)`.
+    @inline(__always)
+    func prefetchPostingKeys(_ hash: UInt64) {
+        if let base = postingKeys.baseAddress { echoscan_prefetch(base + Int(postingDirectory[Int(hash >> directoryShift)])) }
     }
 
     /// The groups whose winnowed k-grams include `hash` (empty for common or unknown k-grams).

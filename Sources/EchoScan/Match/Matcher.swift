@@ -84,6 +84,10 @@ public struct Matcher: Sendable {
             return kept
         }
         scratch.hashes.removeLast(scratch.hashes.count - passed)
+        // The look-ups of the k-grams that passed miss the cache twice (directory, then keys):
+        // both are fetched for all of them first, so that the misses overlap.
+        for hash in scratch.hashes { index.prefetchPostingDirectory(hash) }
+        for hash in scratch.hashes { index.prefetchPostingKeys(hash) }
         scratch.hashes.removeAll { index.postings(for: $0).isEmpty }
         scratch.hashes.sort()
         scratch.hits.removeAll(keepingCapacity: true)
