@@ -214,4 +214,42 @@ final class FingerprintTests: XCTestCase {
         XCTAssertEqual(first.signature, again.signature)
         XCTAssertEqual(first.winnowedHashes, again.winnowedHashes)
     }
+
+    /// The marker automaton skips tokens that cannot open a phrase; its hits must be exactly
+    /// those of a search for every phrase at every position.
+    func testMarkerHitsAreThoseOfABruteForceSearch() throws {
+        let listed = try MarkerList.load(path: TestSupport.repositoryRoot.path + "/pipelines/markers/markers-v1.yaml").markers
+        // A one-token phrase, and phrases that overlap or nest in the listed ones.
+        let phrases = listed + [MarkerPhrase(phrase: "Gemini", vendor: "google"),
+                                MarkerPhrase(phrase: "language model", vendor: "generic"),
+                                MarkerPhrase(phrase: "an AI language model developed by OpenAI", vendor: "openai")]
+        let tokenizer = fingerprinter.tokenizer
+        let detector = MarkerDetector(phrases: phrases, tokenizer: tokenizer)
+        let phraseTokens = phrases.map { tokens($0.phrase) }
+        let texts = try referenceTexts("fastchat__bard.jsonl", limit: 200) + [
+            "As an AI language model developed by OpenAI, I am a large language model, trained by Google. I'm Gemini",
+            "a a large language model trained by Google Gemini as an as an AI assistant I I am Claude",
+            "Gemini",
+        ]
+        var found = 0
+        for text in texts {
+            let sequence = fingerprinter.fingerprint(of: text).tokens
+            var expected: [MarkerHit] = []
+            for end in sequence.hashes.indices {
+                for (index, phrase) in phraseTokens.enumerated() where phrase.count <= end + 1 {
+                    let start = end + 1 - phrase.count
+                    guard Array(sequence.hashes[start...end]) == phrase else { continue }
+                    expected.append(MarkerHit(phrase: phrases[index].phrase, vendor: phrases[index].vendor,
+                                              span: Int(sequence.starts[start])..<Int(sequence.ends[end])))
+                }
+            }
+            let hits = detector.find(in: sequence)
+            // The automaton lists the hits ending at one token longest first; order them alike.
+            let order = { (hit: MarkerHit) in [hit.span.upperBound, -hit.span.lowerBound] }
+            XCTAssertEqual(hits.sorted { order($0).lexicographicallyPrecedes(order($1)) },
+                           expected.sorted { order($0).lexicographicallyPrecedes(order($1)) }, text)
+            found += hits.count
+        }
+        XCTAssertGreaterThan(found, 15)
+    }
 }

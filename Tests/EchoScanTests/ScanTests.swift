@@ -103,7 +103,7 @@ final class ScanTests: XCTestCase {
             try line(["id": "ref-2", "text": long[1], "model": "model-a", "vendor": "vendor-a", "prompt": "Tell me a story."]),
         ]
         try TestSupport.write([UInt8]((references.joined(separator: "\n") + "\n").utf8), to: dir + "/references.jsonl")
-        try IndexBuilder().build(references: [dir + "/references.jsonl"], output: dir + "/reference.idx")
+        _ = try IndexBuilder().build(references: [dir + "/references.jsonl"], output: dir + "/reference.idx")
         let corpus = [try line(["id": "other-answer", "text": "Sure! Corrected version below.\n\n" + prompt + "\n\nHope this helps."]),
                       try line(["id": "copy-of-prompt-answer", "text": reference]),
                       try line(["id": "copy", "text": long[1]])]

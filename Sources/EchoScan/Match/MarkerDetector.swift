@@ -32,7 +32,12 @@ public struct MarkerDetector: Sendable {
     private var table = TransitionTable()
     /// Bits set for the first tokens of phrases: from the root, a token whose bit is clear
     /// cannot start a phrase, which is almost every token.
-    private var firstTokens = [UInt64](repeating: 0, count: 64)
+    private var firstTokens = Self.emptyFilter
+    /// Bits set for the first two tokens of phrases, and for one-token phrases: first tokens
+    /// such as "a" and "I" are common, but rarely followed by a phrase's second token.
+    private var openingPairs = Self.emptyFilter
+    private var singleTokens = Self.emptyFilter
+    private static let emptyFilter = [UInt64](repeating: 0, count: 64)
 
     public init(phrases: [MarkerPhrase], tokenizer: Tokenizer) {
         self.phrases = phrases
@@ -44,6 +49,12 @@ public struct MarkerDetector: Sendable {
             text.withUTF8 { tokenizer.tokenize($0, into: &tokens) }
             lengths.append(tokens.count)
             guard tokens.count > 0 else { continue }
+            Self.insert(tokens.hashes[0], into: &firstTokens)
+            if tokens.count == 1 {
+                Self.insert(tokens.hashes[0], into: &singleTokens)
+            } else {
+                Self.insert(Self.pairKey(tokens.hashes[0], tokens.hashes[1]), into: &openingPairs)
+            }
             var state = 0
             for hash in tokens.hashes {
                 if let next = children[state].first(where: { $0.0 == hash })?.1 {
@@ -59,7 +70,6 @@ public struct MarkerDetector: Sendable {
             outputs[state].append(Int32(index))
         }
         self.lengths = lengths
-        for (hash, _) in children[0] { firstTokens[Int(hash & 4095) >> 6] |= 1 << (hash & 63) }
         table = TransitionTable(capacity: children.count * 2)
         for (state, edges) in children.enumerated() {
             for (hash, child) in edges { table.insert(state: Int32(state), hash: hash, next: child) }
@@ -84,19 +94,50 @@ public struct MarkerDetector: Sendable {
     /// Every occurrence of every phrase, in document order.
     public func find(in tokens: TokenSequence) -> [MarkerHit] {
         var hits: [MarkerHit] = []
-        var state: Int32 = 0
-        for (position, hash) in tokens.hashes.enumerated() {
-            if state == 0 && firstTokens[Int(hash & 4095) >> 6] & (1 << (hash & 63)) == 0 { continue }
-            while state != 0 && table.next(state: state, hash: hash) == nil { state = failure[Int(state)] }
-            state = table.next(state: state, hash: hash) ?? 0
-            for output in outputs[Int(state)] {
-                let phrase = phrases[Int(output)]
-                let first = position - lengths[Int(output)] + 1
-                hits.append(MarkerHit(phrase: phrase.phrase, vendor: phrase.vendor,
-                                      span: Int(tokens.starts[first])..<Int(tokens.ends[position])))
+        tokens.hashes.withUnsafeBufferPointer { hashes in
+            var state: Int32 = 0
+            var position = 0
+            while position < hashes.count {
+                if state == 0 {
+                    // At the root, skip to the next token that can open a phrase. Skipping is
+                    // exact: a token that opens no phrase here leaves the automaton at the root.
+                    while position < hashes.count, !opensPhrase(at: position, in: hashes) { position += 1 }
+                    guard position < hashes.count else { break }
+                }
+                let hash = hashes[position]
+                while state != 0 && table.next(state: state, hash: hash) == nil { state = failure[Int(state)] }
+                state = table.next(state: state, hash: hash) ?? 0
+                for output in outputs[Int(state)] {
+                    let phrase = phrases[Int(output)]
+                    let first = position - lengths[Int(output)] + 1
+                    hits.append(MarkerHit(phrase: phrase.phrase, vendor: phrase.vendor,
+                                          span: Int(tokens.starts[first])..<Int(tokens.ends[position])))
+                }
+                position += 1
             }
         }
         return hits
+    }
+
+    @inline(__always)
+    private func opensPhrase(at position: Int, in hashes: UnsafeBufferPointer<UInt64>) -> Bool {
+        let hash = hashes[position]
+        guard Self.contains(hash, in: firstTokens) else { return false }
+        if Self.contains(hash, in: singleTokens) { return true }
+        return position + 1 < hashes.count && Self.contains(Self.pairKey(hash, hashes[position + 1]), in: openingPairs)
+    }
+
+    private static func pairKey(_ first: UInt64, _ second: UInt64) -> UInt64 {
+        StableHash.mix(first ^ (second &* 0x9E37_79B9_7F4A_7C15))
+    }
+
+    private static func insert(_ key: UInt64, into filter: inout [UInt64]) {
+        filter[Int(key & 4095) >> 6] |= 1 << (key & 63)
+    }
+
+    @inline(__always)
+    private static func contains(_ key: UInt64, in filter: [UInt64]) -> Bool {
+        filter[Int(key & 4095) >> 6] & (1 << (key & 63)) != 0
     }
 }
 
