@@ -283,6 +283,12 @@ public final class ReferenceIndex: @unchecked Sendable {
         return UnsafeBufferPointer(rebasing: postingGroups[low..<end])
     }
 
+    /// Starts loading what `bandMatches(band:hash:_:)` reads first.
+    @inline(__always)
+    func prefetchBandFilter(band: Int, hash: UInt64) {
+        bandFilters[band].prefetch(hash)
+    }
+
     /// Groups that share band `band` of a signature, by band hash.
     public func bandMatches(band: Int, hash: UInt64, _ body: (Int) -> Void) {
         guard bandFilters[band].mightContain(hash) else { return }

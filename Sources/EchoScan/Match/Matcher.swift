@@ -123,9 +123,16 @@ public struct Matcher: Sendable {
               !fingerprint.signature.isEmpty else { return [] }
         let banding = index.banding
         var found: [Int] = []
-        fingerprint.signature.withUnsafeBufferPointer { signature in
+        // Each band's filter word is a likely cache miss: all are fetched before the first is read.
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: banding.bands) { hashes in
+            fingerprint.signature.withUnsafeBufferPointer { signature in
+                for band in 0..<banding.bands {
+                    hashes[band] = banding.bandHash(signature, band: band)
+                    index.prefetchBandFilter(band: band, hash: hashes[band])
+                }
+            }
             for band in 0..<banding.bands {
-                index.bandMatches(band: band, hash: banding.bandHash(signature, band: band)) { group in
+                index.bandMatches(band: band, hash: hashes[band]) { group in
                     if !found.contains(group) { found.append(group) }
                 }
             }
