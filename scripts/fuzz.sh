@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Fuzzes the shard reader and the JSON extractor with libFuzzer for a bounded time.
+# Fuzzes the shard reader and the JSON extractor with libFuzzer and AddressSanitizer (an
+# out-of-bounds write is a crash even where it changes no output) for a bounded time.
 # Seeds: the bundled sample shards (plain, zstd, gzip, lz4) and a few malformed lines.
 # Usage: scripts/fuzz.sh [SECONDS]   (default 600); crashes are saved under .fuzz/artifacts/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_TO_RUN="${1:-600}"
 scripts/setup.sh --no-build
-swift build --scratch-path .build-fuzz --product echoscan-fuzz --sanitize=fuzzer -Xswiftc -DFUZZING 2>&1 | tail -1
+# SwiftPM's --sanitize=fuzzer links the target for libFuzzer; the sanitizers to compile with go
+# in one -sanitize= list, since swiftc keeps only the last -sanitize= flag: with a second
+# --sanitize=address the code had no coverage instrumentation and libFuzzer ran blind.
+swift build --scratch-path .build-fuzz --product echoscan-fuzz --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address \
+  -Xswiftc -DFUZZING 2>&1 | tail -1
 mkdir -p .fuzz/corpus .fuzz/artifacts
 cp samples/corpus/* .fuzz/corpus/
 printf '{"text":"a\\ud83d\\ude00b","id":1}\n{"text":"\\u00e9"}\n{"text":5}\n{"id":"x"}\nnot json\n' > .fuzz/corpus/lines.jsonl

@@ -33,7 +33,8 @@ public struct MinHasher: Sendable {
         self.scheme = scheme
         let binSeed = StableHash.mix(seed ^ 0x4F50_4832_4249_4E53)
         self.binSeed = binSeed
-        probes = (0..<permutations).flatMap { bin in
+        // Only the one-permutation scheme densifies.
+        probes = scheme != .onePermutation ? [] : (0..<permutations).flatMap { bin in
             (0..<UInt64(Self.cachedProbes)).map { UInt32(Self.probe(bin: bin, attempt: $0, bins: permutations, binSeed: binSeed)) }
         }
         var generator = SplitMix64(seed: seed ^ 0x4D49_4E48_4153_4821)
