@@ -24,25 +24,37 @@ public struct Winnower: Sendable {
         shingles.withUnsafeBufferPointer { values in
             hashes.withUnsafeMutableBufferPointer { keptHashes in
                 positions.withUnsafeMutableBufferPointer { keptPositions in
+                    // Wrapping arithmetic: indices stay below `count`, and the overflow checks
+                    // were a fifth of the loop's instructions.
                     var chosen = -1
-                    var lastKept = -1
-                    for start in 0...(count - width) {
-                        let end = start + width
+                    var minimum: UInt64 = 0
+                    var end = width
+                    while end <= count {
+                        let start = end &- width
+                        let newest = values[end &- 1]
                         if chosen < start {
                             // The previous minimum left the window: rescan it.
                             chosen = start
-                            for index in start..<end where values[index] <= values[chosen] { chosen = index }
-                        } else if values[end - 1] <= values[chosen] {
-                            chosen = end - 1
+                            minimum = values[start]
+                            var index = start &+ 1
+                            while index < end {
+                                if values[index] <= minimum { chosen = index; minimum = values[index] }
+                                index &+= 1
+                            }
+                        } else if newest <= minimum {
+                            chosen = end &- 1
+                            minimum = newest
                         } else {
+                            end &+= 1
                             continue
                         }
-                        if chosen != lastKept {
-                            keptHashes[kept] = values[chosen]
-                            keptPositions[kept] = UInt32(chosen)
-                            kept += 1
-                            lastKept = chosen
+                        // A rescan can find the minimum already kept.
+                        if kept == 0 || keptPositions[kept &- 1] != UInt32(truncatingIfNeeded: chosen) {
+                            keptHashes[kept] = minimum
+                            keptPositions[kept] = UInt32(truncatingIfNeeded: chosen)
+                            kept &+= 1
                         }
+                        end &+= 1
                     }
                 }
             }
