@@ -1,13 +1,19 @@
 import CEchoScanShims
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One bit per value of a 64-bit hash's leading `bits` bits, set for every hash of a set: a
 /// membership pre-check that never says no to a member and, with a few bits per member, says no
 /// to most non-members with one cache-resident load — before a search through a table that is not.
 struct LeadingBitsFilter: Sendable {
-    private var words: [UInt64]
+    private let storage: FilterWords
     private let shift: UInt64
 
     init(bits: Int) {
-        words = [UInt64](repeating: 0, count: max(1, (1 << bits) / 64))
+        storage = FilterWords(count: max(1, (1 << bits) / 64))
         shift = UInt64(64 - bits)
     }
 
@@ -18,22 +24,46 @@ struct LeadingBitsFilter: Sendable {
         for hash in hashes { insert(hash) }
     }
 
-    mutating func insert(_ hash: UInt64) {
+    /// Only while the filter is being built: the words are shared by copies.
+    func insert(_ hash: UInt64) {
         let bit = Int(hash >> shift)
-        words[bit >> 6] |= 1 << UInt64(bit & 63)
+        storage.words[bit >> 6] |= 1 << UInt64(bit & 63)
     }
 
     /// Starts loading the filter word of `hash` into the cache.
     @inline(__always)
     func prefetch(_ hash: UInt64) {
-        words.withUnsafeBufferPointer { words in
-            if let base = words.baseAddress { echoscan_prefetch(base + Int(hash >> shift) >> 6) }
-        }
+        echoscan_prefetch(storage.words + Int(hash >> shift) >> 6)
     }
 
     @inline(__always)
     func mightContain(_ hash: UInt64) -> Bool {
         let bit = Int(hash >> shift)
-        return words[bit >> 6] & (1 << UInt64(bit & 63)) != 0
+        return storage.words[bit >> 6] & (1 << UInt64(bit & 63)) != 0
     }
+}
+
+/// Zeroed filter words. A filter of megabytes is probed at random, one word per look-up, so
+/// with 4 KiB pages nearly every probe also missed the TLB; large filters are therefore aligned
+/// to 2 MiB and offered to the kernel as transparent huge pages (`madvise`; where the kernel
+/// does not oblige, they stay ordinary pages).
+private final class FilterWords: @unchecked Sendable {
+    let words: UnsafeMutablePointer<UInt64>
+    private static let hugePage = 2 << 20
+
+    init(count: Int) {
+        let bytes = count * MemoryLayout<UInt64>.stride
+        let alignment = bytes >= Self.hugePage ? Self.hugePage : 64
+        var memory: UnsafeMutableRawPointer?
+        guard posix_memalign(&memory, alignment, bytes) == 0, let memory else {
+            fatalError("out of memory for a filter of \(bytes) bytes")
+        }
+        #if canImport(Glibc)
+        if alignment == Self.hugePage { _ = madvise(memory, bytes, MADV_HUGEPAGE) }
+        #endif
+        memset(memory, 0, bytes)
+        words = memory.bindMemory(to: UInt64.self, capacity: count)
+    }
+
+    deinit { free(words) }
 }
