@@ -36,6 +36,10 @@ public final class ReferenceIndex: @unchecked Sendable {
     /// (8 MB for all of ../shared/data/reference; 2% of misses pass): against 8 bits, the posting
     /// look-ups went from 18% to 12% of a scan profile. 16 bits per band entry.
     private let postingFilter: LeadingBitsFilter
+    private let commonFilter: LeadingBitsFilter
+    /// Start of each leading-bits bucket of the common hashes, computed at open.
+    private let commonDirectory: [UInt32]
+    private let commonDirectoryBits: Int
     private let bandFilters: [LeadingBitsFilter]
     /// Per band, the start of each leading-bits bucket in its sorted entries (plus an end);
     /// computed at open from the band table, about 4 KiB per band.
@@ -97,6 +101,7 @@ public final class ReferenceIndex: @unchecked Sendable {
         commonHashes = try section(.commonHashes).bindMemory(to: UInt64.self)
         directoryShift = UInt64(64 - IndexFormat.directoryBits(postings: postingKeys.count))
         postingFilter = LeadingBitsFilter(postingKeys, count: postingKeys.count, bitsPerHash: 32)
+        commonFilter = LeadingBitsFilter(commonHashes, count: commonHashes.count, bitsPerHash: 16)
         let groups = metadata.groupCount
         let expectations: [(String, Int, Int)] = [
             ("references", referenceTable.count, metadata.referenceCount * IndexFormat.ReferenceRecord.bytes),
@@ -112,16 +117,15 @@ public final class ReferenceIndex: @unchecked Sendable {
         var directory: [UInt32] = []
         directory.reserveCapacity(metadata.bands * (Self.bandBuckets + 1))
         for band in 0..<metadata.bands {
-            var cursor = 0
-            for bucket in 0...Self.bandBuckets {
-                while cursor < metadata.groupCount,
-                      Int(bandTable[2 * (band * metadata.groupCount + cursor)] >> UInt64(64 - Self.bandDirectoryBits)) < bucket {
-                    cursor += 1
-                }
-                directory.append(UInt32(cursor))
-            }
+            let table = bandTable
+            Self.appendPrefixDirectory(to: &directory, bits: Self.bandDirectoryBits, count: groups) { table[2 * (band * groups + $0)] }
         }
         bandDirectory = directory
+        let common = commonHashes
+        commonDirectoryBits = IndexFormat.directoryBits(postings: common.count)
+        var commonStarts: [UInt32] = []
+        Self.appendPrefixDirectory(to: &commonStarts, bits: commonDirectoryBits, count: common.count) { common[$0] }
+        commonDirectory = commonStarts
         let table = bandTable
         bandFilters = (0..<metadata.bands).map { band in
             LeadingBitsFilter((0..<groups).lazy.map { table[2 * (band * groups + $0)] }, count: groups, bitsPerHash: 16)
@@ -305,8 +309,22 @@ public final class ReferenceIndex: @unchecked Sendable {
     }
 
     public func isCommon(_ hash: UInt64) -> Bool {
-        let low = Self.lowerBound(hash, in: commonHashes, from: 0, to: commonHashes.count)
+        // Verification asks for every k-gram of every matched run: most are not common, and
+        // the rest are searched only among the common hashes with the same leading bits.
+        guard commonFilter.mightContain(hash) else { return false }
+        let bucket = Int(hash >> UInt64(64 - commonDirectoryBits))
+        let low = Self.lowerBound(hash, in: commonHashes, from: Int(commonDirectory[bucket]), to: Int(commonDirectory[bucket + 1]))
         return low < commonHashes.count && commonHashes[low] == hash
+    }
+
+    /// Appends, for each value of `bits` leading bits, the first of `count` sorted keys with
+    /// that prefix or a larger one, then `count`: 2^bits + 1 entries.
+    static func appendPrefixDirectory(to directory: inout [UInt32], bits: Int, count: Int, key: (Int) -> UInt64) {
+        var cursor = 0
+        for bucket in 0...(1 << bits) {
+            while cursor < count, Int(key(cursor) >> UInt64(64 - bits)) < bucket { cursor += 1 }
+            directory.append(UInt32(cursor))
+        }
     }
 
     /// The first position in `from..<to` whose key is not below `key`, where entry i's key is
