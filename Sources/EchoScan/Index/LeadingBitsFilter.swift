@@ -24,8 +24,8 @@ struct LeadingBitsFilter: Sendable {
         for hash in hashes { insert(hash) }
     }
 
-    /// Only while the filter is being built: the words are shared by copies.
-    func insert(_ hash: UInt64) {
+    /// Only while the filter is being built (the words are shared by copies).
+    private func insert(_ hash: UInt64) {
         let bit = Int(hash >> shift)
         storage.words[bit >> 6] |= 1 << UInt64(bit & 63)
     }

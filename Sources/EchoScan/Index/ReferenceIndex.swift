@@ -36,16 +36,17 @@ public final class ReferenceIndex: @unchecked Sendable {
     /// (8 MB for all of ../shared/data/reference; 2% of misses pass): against 8 bits, the posting
     /// look-ups went from 18% to 12% of a scan profile. 16 bits per band entry.
     private let postingFilter: LeadingBitsFilter
-    private let commonFilter: LeadingBitsFilter
-    /// Start of each leading-bits bucket of the common hashes, computed at open.
-    private let commonDirectory: [UInt32]
-    private let commonDirectoryBits: Int
     private let bandFilters: [LeadingBitsFilter]
     /// Per band, the start of each leading-bits bucket in its sorted entries (plus an end);
     /// computed at open from the band table, about 4 KiB per band.
     private let bandDirectory: [UInt32]
     static let bandDirectoryBits = 10
     static let bandBuckets = 1 << bandDirectoryBits
+    /// The common hashes' filter (16 bits per hash) and the start of each leading-bits bucket
+    /// of them, both computed at open: verification asks about every matched k-gram.
+    private let commonFilter: LeadingBitsFilter
+    private let commonDirectory: [UInt32]
+    private let commonDirectoryBits: Int
 
     /// SHA-256 of the file, when opened `computingSHA256`.
     private let sha256: String?
@@ -114,10 +115,10 @@ public final class ReferenceIndex: @unchecked Sendable {
         for (name, actual, expected) in expectations where actual != expected {
             throw IndexError(path: path, reason: "section \(name) has \(actual) entries, expected \(expected)")
         }
+        let table = bandTable
         var directory: [UInt32] = []
         directory.reserveCapacity(metadata.bands * (Self.bandBuckets + 1))
         for band in 0..<metadata.bands {
-            let table = bandTable
             Self.appendPrefixDirectory(to: &directory, bits: Self.bandDirectoryBits, count: groups) { table[2 * (band * groups + $0)] }
         }
         bandDirectory = directory
@@ -126,7 +127,6 @@ public final class ReferenceIndex: @unchecked Sendable {
         var commonStarts: [UInt32] = []
         Self.appendPrefixDirectory(to: &commonStarts, bits: commonDirectoryBits, count: common.count) { common[$0] }
         commonDirectory = commonStarts
-        let table = bandTable
         bandFilters = (0..<metadata.bands).map { band in
             LeadingBitsFilter((0..<groups).lazy.map { table[2 * (band * groups + $0)] }, count: groups, bitsPerHash: 16)
         }
