@@ -1,4 +1,4 @@
-import EchoScan
+@testable import EchoScan
 import Foundation
 import XCTest
 
@@ -115,5 +115,17 @@ final class ReferenceIndexTests: XCTestCase {
         XCTAssertThrowsError(try ReferenceIndex(path: dir + "/text.idx")) { error in
             XCTAssertTrue("\(error)".contains("magic"), "\(error)")
         }
+    }
+
+    /// A filter large enough for the huge-page allocation (2 MiB of words): every member is
+    /// found, and the share of non-members let through is what the bits per member promise.
+    func testLargeLeadingBitsFilterKeepsEveryMember() {
+        var generator = SplitMix64(seed: 7)
+        let members = (0..<400_000).map { _ in generator.next() }
+        let filter = LeadingBitsFilter(members, count: members.count, bitsPerHash: 32)
+        XCTAssertTrue(members.allSatisfy(filter.mightContain))
+        let passed = (0..<100_000).filter { _ in filter.mightContain(generator.next()) }.count
+        XCTAssertLessThan(passed, 5_000, "2^24 bits for 400,000 members: about 2.4% of non-members pass")
+        XCTAssertGreaterThan(passed, 0)
     }
 }
