@@ -66,8 +66,7 @@ public struct Matcher: Sendable {
         guard options.containment.enabled else { return [] }
         // Most look-ups miss. First the index's posting filter alone, keeping each k-gram
         // without branching on the answer (a coin toss for the predictor). Then the full
-        // look-up for the few that pass; only the k-grams that hit are deduplicated (a repeated
-        // passage counts once).
+        // look-up, once per distinct k-gram that passed (a repeated passage counts once).
         scratch.hashes.removeAll(keepingCapacity: true)
         scratch.hashes.append(contentsOf: fingerprint.winnowedHashes)
         let passed = scratch.hashes.withUnsafeMutableBufferPointer { hashes in
@@ -88,13 +87,13 @@ public struct Matcher: Sendable {
         // both are fetched for all of them first, so that the misses overlap.
         for hash in scratch.hashes { index.prefetchPostingDirectory(hash) }
         for hash in scratch.hashes { index.prefetchPostingKeys(hash) }
-        scratch.hashes.removeAll { index.postings(for: $0).isEmpty }
         scratch.hashes.sort()
         scratch.hits.removeAll(keepingCapacity: true)
         var previous: UInt64? = nil
         for hash in scratch.hashes where hash != previous {
             previous = hash
             let groups = index.postings(for: hash)
+            guard !groups.isEmpty else { continue }
             let weight = 1 / Double(groups.count)
             for group in groups { scratch.hits.append((group, weight)) }
         }
