@@ -5,7 +5,7 @@ Usage: eval_quality.py LABELS REFERENCES_DIR CORPUS_DIR ECHOSCAN_MANIFEST NEARDU
 Prints a markdown table: recall per transform, false-positive rate per negative kind, and how
 often the top match names the model the planted copy came from.
 """
-import gzip, io, json, os, re, subprocess, sys
+import difflib, gzip, io, json, os, re, subprocess, sys
 from collections import Counter, defaultdict
 
 WORD = re.compile(r"\w+", re.UNICODE)
@@ -59,6 +59,46 @@ def thirteen_gram_baseline(references_dir, corpus_dir):
     return result
 
 
+def prompt_key(reference_id):
+    """Answers to one prompt share their data set (first part of the id) and prompt (last part)."""
+    parts = reference_id.split("/")
+    return parts[0], parts[-1]
+
+
+def word_similarity(a, b):
+    """Word-sequence similarity (difflib ratio over lowercased words): independent of echoscan."""
+    return difflib.SequenceMatcher(None, WORD.findall(a.lower()), WORD.findall(b.lower()), autojunk=False).ratio()
+
+
+def closeness_report(labels, references_dir, corpus_dir, found):
+    """How close the flagged negatives are to an indexed output, against the planted edited copies.
+
+    A negative answers the same prompt as indexed references; its closeness is its highest word
+    similarity to one of them. If a negative is as close as planted edited copies (which must be
+    found), no text measure tells it from one. Prints the false-positive rate among the negatives
+    less close than the least close and than the median edited copy.
+    """
+    texts = {r["id"]: r["text"] for name in sorted(os.listdir(corpus_dir)) for r in read_shard(os.path.join(corpus_dir, name))}
+    references = {r["id"]: r["text"] for name in sorted(os.listdir(references_dir)) for r in read_shard(os.path.join(references_dir, name))}
+    by_prompt = defaultdict(list)
+    for reference_id in references:
+        by_prompt[prompt_key(reference_id)].append(reference_id)
+    edited = sorted(word_similarity(texts[l["id"]], references[l["ref_id"]]) for l in labels
+                    if l["label"] == "positive" and l["kind"] == "edited")
+    if not edited:
+        return
+    negatives = [l for l in labels if l["label"] == "negative"]
+    closeness = {l["id"]: max((word_similarity(texts[l["id"]], references[r]) for r in by_prompt.get(prompt_key(l["ref_id"] or ""), [])), default=0.0)
+                 for l in negatives}
+    print(f"\nclosest indexed answer to the same prompt (word similarity); planted edited copies: least {edited[0]:.2f}, median {edited[len(edited) // 2]:.2f}")
+    for name, level in [("least", edited[0]), ("median", edited[len(edited) // 2])]:
+        close = [l["id"] for l in negatives if closeness[l["id"]] >= level]
+        rest = [l["id"] for l in negatives if closeness[l["id"]] < level]
+        flagged_close, flagged_rest = sum(i in found for i in close), sum(i in found for i in rest)
+        print(f"- negatives at least as close as the {name} edited copy: {len(close)}, echoscan flags {flagged_close}; "
+              f"false-positive rate among the other {len(rest)}: {flagged_rest / max(len(rest), 1):.4f} ({flagged_rest}/{len(rest)})")
+
+
 def main():
     labels_path, references_dir, corpus_dir, echoscan_manifest, neardup_manifest = sys.argv[1:6]
     labels = [json.loads(line) for line in open(labels_path, encoding="utf-8")]
@@ -102,6 +142,7 @@ def main():
              if l["id"] in systems["echoscan"] and systems["echoscan"][l["id"]] != l["model"]]
     if wrong:
         print(f"\nechoscan wrong-model examples: {wrong[:10]}", file=sys.stderr)
+    closeness_report(labels, references_dir, corpus_dir, systems["echoscan"])
     misses = [(l["id"], l["kind"]) for l in positives if l["id"] not in systems["echoscan"]]
     print(f"echoscan misses by kind: {Counter(k for _, k in misses)}; first: {misses[:10]}", file=sys.stderr)
     false_positives = [(l["id"], l["kind"], l.get("model")) for l in negatives if l["id"] in systems["echoscan"]]
