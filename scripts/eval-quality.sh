@@ -4,6 +4,7 @@
 # echoscan and, on the same corpus in the same run, two baselines (13-gram overlap; MinHash-LSH
 # at Jaccard 0.8, i.e. echoscan's near_duplicate detector alone).
 # Usage: scripts/eval-quality.sh [DATA_DIR] [WORK_DIR]
+# SEED=N draws another corpus from the same data (default 20261129, the one in the README's table).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="${1:-../shared/data}"
@@ -11,7 +12,7 @@ WORK="${2:-/tmp/echoscan-eval}"
 BIN="${ECHOSCAN:-.build/release/echoscan}"
 [ -x "$BIN" ] || swift build -c release --product echoscan >/dev/null
 rm -rf "$WORK"
-python3 scripts/make_corpus.py --data "$DATA" --out "$WORK" \
+python3 scripts/make_corpus.py --data "$DATA" --out "$WORK" --seed "${SEED:-20261129}" \
   --indexed alpaca_eval__gpt4 alpaca_eval__claude-2 alpaca_eval__gemini-pro alpaca_eval__mistral-large-2402 \
             alpaca_eval__cohere arena-hard__gpt-4-0314 self-instruct__text-davinci-003 gsm8k__175b_finetuning fastchat__bard \
   --negative-models alpaca_eval__gpt4_1106_preview alpaca_eval__claude-3-opus-20240229 alpaca_eval__gpt-4o-2024-05-13 \
@@ -22,7 +23,7 @@ python3 scripts/make_corpus.py --data "$DATA" --out "$WORK" \
 cat > "$WORK/neardup.yaml" <<'YAML'
 version: 1
 detectors:
-  near_duplicate: {enabled: true, threshold: 0.8, min_doc_coverage: 0}
+  near_duplicate: {enabled: true, threshold: 0.8, min_doc_coverage: 0, min_span_words: 0}
   containment: {enabled: false}
   marker: {enabled: false}
 YAML

@@ -130,6 +130,50 @@ final class ScanTests: XCTestCase {
         XCTAssertEqual(defaults["copy"], ["near_duplicate", "containment"], "\(defaults)")
     }
 
+    /// A copy shares whole passages with its reference, edits and all; another answer to the same
+    /// prompt shares runs of words here and there. A document that holds every word of a reference
+    /// in order, in runs of 12 with three other words between them, covers the reference but has
+    /// no passage of `min_span_words`: flagged only when that condition is off. The same reference
+    /// with one word in ten replaced is flagged.
+    func testScatteredRunsAreNotACopyButAnEditedPassageIs() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let human = try TestSupport.lines(TestSupport.samples + "/background/human.jsonl").map {
+            try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])["text"] as? String ?? ""
+        }
+        let long = human.map { $0.split(whereSeparator: \.isWhitespace).map(String.init) }.filter { $0.count >= 150 }
+        XCTAssertGreaterThanOrEqual(long.count, 2)
+        let reference = long[0], filler = long[1]
+        var scattered: [String] = []
+        var edited: [String] = []
+        for (position, word) in reference.enumerated() {
+            scattered.append(word)
+            if position % 12 == 11 { scattered += filler[(position % filler.count)...].prefix(3) }
+            edited.append(position % 10 == 5 ? filler[position % filler.count] : word)
+        }
+        func line(_ object: [String: String]) throws -> String {
+            String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        }
+        try TestSupport.write([UInt8]((try line(["id": "ref", "text": reference.joined(separator: " "), "model": "model-a",
+                                                 "vendor": "vendor-a"]) + "\n").utf8), to: dir + "/references.jsonl")
+        _ = try IndexBuilder().build(references: [dir + "/references.jsonl"], output: dir + "/reference.idx")
+        let corpus = [try line(["id": "scattered", "text": scattered.joined(separator: " ")]),
+                      try line(["id": "edited", "text": edited.joined(separator: " ")])]
+        try TestSupport.write([UInt8]((corpus.joined(separator: "\n") + "\n").utf8), to: dir + "/corpus.jsonl")
+
+        func flagged(minimumSpanWords: Int) throws -> Set<String> {
+            var configuration = try PipelineConfiguration.load(path: TestSupport.repositoryRoot.path + "/pipelines/default.yaml")
+            configuration.match.containment.minimumSpanWords = minimumSpanWords
+            let output = dir + "/out-\(minimumSpanWords)"
+            _ = try ContaminationScanner(request: ScanRequest(inputs: [dir + "/corpus.jsonl"], indexPath: dir + "/reference.idx",
+                                                              outputDirectory: output, configuration: configuration)).run()
+            return Set(try TestSupport.lines(output + "/manifest.jsonl").map {
+                try XCTUnwrap(try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])["id"] as? String)
+            })
+        }
+        XCTAssertEqual(try flagged(minimumSpanWords: 0), ["scattered", "edited"])
+        XCTAssertEqual(try flagged(minimumSpanWords: MatchOptions().containment.minimumSpanWords), ["edited"])
+    }
+
     func testOutputIsByteIdenticalForEveryThreadCount() throws {
         let one = try TestSupport.temporaryDirectory()
         let two = try TestSupport.temporaryDirectory()

@@ -150,24 +150,29 @@ public struct Matcher: Sendable {
         let evidenceTokens = index.evidenceTokenCount(ofGroup: group)
         let containment = evidenceTokens > 0 ? min(1, Double(outcome.referenceTokensCovered) / Double(evidenceTokens)) : 0
         let coverage = Double(outcome.documentTokensCovered) / Double(fingerprint.tokens.count)
+        let passages = Self.passages(of: outcome.runs)
+        let longestPassage = passages.map(\.count).max() ?? 0
         let near = options.nearDuplicate
         let isNear = near.enabled && jaccard >= near.threshold
             && fingerprint.tokens.count >= near.minimumTokens && referenceTokens.count >= near.minimumTokens
-            && coverage >= near.minimumDocumentCoverage
+            && coverage >= near.minimumDocumentCoverage && longestPassage >= near.minimumSpanWords
         let contained = options.containment
-        let isContained = contained.enabled && outcome.documentTokensCovered >= contained.minimumMatchedWords
+        let matchedWords = outcome.documentTokensCovered
+        let isLongCopy = matchedWords >= contained.minimumMatchedWords && longestPassage >= contained.minimumSpanWords
             && (containment >= contained.minimumContainment || coverage >= contained.minimumDocumentCoverage)
+        let isWholeDocumentCopy = matchedWords >= contained.wholeDocumentMinimumWords && coverage >= contained.wholeDocumentCoverage
+        let isContained = contained.enabled && (isLongCopy || isWholeDocumentCopy)
         guard isNear || isContained else { return nil }
         return ReferenceMatch(group: group, jaccard: jaccard, containment: containment, documentCoverage: coverage,
-                              matchedWords: outcome.documentTokensCovered,
-                              spans: spans(of: outcome.runs, tokens: fingerprint.tokens),
+                              matchedWords: matchedWords,
+                              spans: byteSpans(of: passages, tokens: fingerprint.tokens),
                               referenceRuns: outcome.referenceRuns,
                               isNearDuplicate: isNear, isContained: isContained)
     }
 
-    /// Byte spans of matched token runs, in order; overlapping runs, and runs separated by at
-    /// most two unmatched tokens (an edited word), are joined into one span.
-    public func spans(of runs: [Range<Int>], tokens: TokenSequence) -> [Range<Int>] {
+    /// Matched token runs joined into passages, in order: overlapping runs, and runs separated by
+    /// at most two unmatched tokens (an edited word), are one passage.
+    static func passages(of runs: [Range<Int>]) -> [Range<Int>] {
         var merged: [Range<Int>] = []
         for run in runs.sorted(by: { $0.lowerBound < $1.lowerBound }) {
             if let last = merged.last, run.lowerBound - last.upperBound <= 2 {
@@ -176,6 +181,15 @@ public struct Matcher: Sendable {
                 merged.append(run)
             }
         }
-        return merged.map { Int(tokens.starts[$0.lowerBound])..<Int(tokens.ends[$0.upperBound - 1]) }
+        return merged
+    }
+
+    /// Byte spans of the passages of matched token runs (see `passages(of:)`), in order.
+    public func spans(of runs: [Range<Int>], tokens: TokenSequence) -> [Range<Int>] {
+        byteSpans(of: Self.passages(of: runs), tokens: tokens)
+    }
+
+    private func byteSpans(of passages: [Range<Int>], tokens: TokenSequence) -> [Range<Int>] {
+        passages.map { Int(tokens.starts[$0.lowerBound])..<Int(tokens.ends[$0.upperBound - 1]) }
     }
 }

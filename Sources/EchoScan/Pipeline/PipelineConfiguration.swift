@@ -251,19 +251,21 @@ struct YAMLReader {
             switch detector {
             case "near_duplicate":
                 var near = configuration.match.nearDuplicate
-                for (name, item) in try mapping(settings, base, allowed: ["enabled", "threshold", "min_tokens", "min_doc_coverage"]) {
+                for (name, item) in try mapping(settings, base, allowed: ["enabled", "threshold", "min_tokens", "min_doc_coverage", "min_span_words"]) {
                     let path = "\(base).\(name)"
                     switch name {
                     case "enabled": near.enabled = try bool(item, path)
                     case "threshold": near.threshold = try share(item, path)
                     case "min_doc_coverage": near.minimumDocumentCoverage = try share(item, path)
+                    case "min_span_words": near.minimumSpanWords = try int(item, path)
                     default: near.minimumTokens = try int(item, path)
                     }
                 }
                 configuration.match.nearDuplicate = near
             case "containment":
                 var containment = configuration.match.containment
-                let keys: Set<String> = ["enabled", "min_containment", "min_doc_coverage", "min_matched_words", "min_run", "max_candidates", "min_hits"]
+                let keys: Set<String> = ["enabled", "min_containment", "min_doc_coverage", "min_matched_words", "min_span_words",
+                                         "whole_doc_coverage", "whole_doc_min_words", "min_run", "max_candidates", "min_hits"]
                 for (name, item) in try mapping(settings, base, allowed: keys) {
                     let path = "\(base).\(name)"
                     switch name {
@@ -271,6 +273,9 @@ struct YAMLReader {
                     case "min_containment": containment.minimumContainment = try share(item, path)
                     case "min_doc_coverage": containment.minimumDocumentCoverage = try share(item, path)
                     case "min_matched_words": containment.minimumMatchedWords = try int(item, path)
+                    case "min_span_words": containment.minimumSpanWords = try int(item, path)
+                    case "whole_doc_coverage": containment.wholeDocumentCoverage = try share(item, path)
+                    case "whole_doc_min_words": containment.wholeDocumentMinimumWords = try int(item, path)
                     case "min_run": containment.minimumRun = try int(item, path)
                     case "max_candidates": containment.maximumCandidates = try int(item, path)
                     default: containment.minimumHits = try int(item, path)
