@@ -132,9 +132,9 @@ final class ScanTests: XCTestCase {
 
     /// A copy shares whole passages with its reference, edits and all; another answer to the same
     /// prompt shares runs of words here and there. A document that holds every word of a reference
-    /// in order, in runs of 12 with three other words between them, covers the reference but has
-    /// no passage of `min_span_words`: flagged only when that condition is off. The same reference
-    /// with one word in ten replaced is flagged.
+    /// in order, in runs of 12 with four other words between them (passages bridge three),
+    /// covers the reference but has no passage of `min_span_words`: flagged only when that
+    /// condition is off. The same reference with one word in ten replaced is flagged.
     func testScatteredRunsAreNotACopyButAnEditedPassageIs() throws {
         let dir = try TestSupport.temporaryDirectory()
         let human = try TestSupport.lines(TestSupport.samples + "/background/human.jsonl").map {
@@ -147,7 +147,7 @@ final class ScanTests: XCTestCase {
         var edited: [String] = []
         for (position, word) in reference.enumerated() {
             scattered.append(word)
-            if position % 12 == 11 { scattered += filler[(position % filler.count)...].prefix(3) }
+            if position % 12 == 11 { scattered += filler[(position % filler.count)...].prefix(4) }
             edited.append(position % 10 == 5 ? filler[position % filler.count] : word)
         }
         func line(_ object: [String: String]) throws -> String {

@@ -11,24 +11,24 @@ public struct MatchOptions: Sendable, Equatable {
         /// prompt k-grams: two answers that both copy their prompt's text are similar without
         /// either being the other's source.
         public var minimumDocumentCoverage = 0.5
-        /// Words in the longest matched passage (edits of up to two words bridged) that a
+        /// Words in the longest matched passage (edits of up to three words bridged) that a
         /// near-duplicate needs, as a contained copy does (`Containment.minimumSpanWords`).
-        public var minimumSpanWords = 30
+        public var minimumSpanWords = 35
     }
 
     public struct Containment: Sendable, Equatable {
         public var enabled = true
         /// Share of the reference found in the document (a pasted or embedded copy).
-        public var minimumContainment = 0.8
+        public var minimumContainment = 0.7
         /// Share of the document made of the reference (a truncated copy).
         public var minimumDocumentCoverage = 0.6
         /// Fewer matched words than this never flag, whatever the shares.
         public var minimumMatchedWords = 25
-        /// Words in the longest matched passage (runs joined across edits of up to two words)
+        /// Words in the longest matched passage (runs joined across edits of up to three words)
         /// that a contained copy needs: another model's answer to the same prompt shares
-        /// scattered runs, a copy shares whole passages. Thresholds chosen on two seeds of
-        /// scripts/eval-quality.sh's corpus, checked on three others (README, Quality).
-        public var minimumSpanWords = 30
+        /// scattered runs, a copy shares whole passages. Thresholds chosen on five corpora that
+        /// scripts/eval-quality.sh draws with different seeds (README, Quality).
+        public var minimumSpanWords = 35
         /// A document this much made of the reference is a copy (a short truncated one) ...
         public var wholeDocumentCoverage = 0.95
         /// ... from this many matched words, without the longest-passage condition.

@@ -171,11 +171,13 @@ public struct Matcher: Sendable {
     }
 
     /// Matched token runs joined into passages, in order: overlapping runs, and runs separated by
-    /// at most two unmatched tokens (an edited word), are one passage.
+    /// at most `passageGap` unmatched tokens (edited words), are one passage.
     static func passages(of runs: [Range<Int>]) -> [Range<Int>] {
+        // Three, not two: a word replaced by one that the tokenizer splits, next to another edit.
+        let passageGap = 3
         var merged: [Range<Int>] = []
         for run in runs.sorted(by: { $0.lowerBound < $1.lowerBound }) {
-            if let last = merged.last, run.lowerBound - last.upperBound <= 2 {
+            if let last = merged.last, run.lowerBound - last.upperBound <= passageGap {
                 merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, run.upperBound)
             } else {
                 merged.append(run)
