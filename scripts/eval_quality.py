@@ -76,7 +76,7 @@ def closeness_report(labels, references_dir, corpus_dir, found):
     A negative answers the same prompt as indexed references; its closeness is its highest word
     similarity to one of them. If a negative is as close as planted edited copies (which must be
     found), no text measure tells it from one. Prints the false-positive rate among the negatives
-    less close than the least close and than the median edited copy.
+    less close than the 10th-percentile and than the median edited copy.
     """
     texts = {r["id"]: r["text"] for name in sorted(os.listdir(corpus_dir)) for r in read_shard(os.path.join(corpus_dir, name))}
     references = {r["id"]: r["text"] for name in sorted(os.listdir(references_dir)) for r in read_shard(os.path.join(references_dir, name))}
@@ -90,8 +90,8 @@ def closeness_report(labels, references_dir, corpus_dir, found):
     negatives = [l for l in labels if l["label"] == "negative"]
     closeness = {l["id"]: max((word_similarity(texts[l["id"]], references[r]) for r in by_prompt.get(prompt_key(l["ref_id"] or ""), [])), default=0.0)
                  for l in negatives}
-    print(f"\nclosest indexed answer to the same prompt (word similarity); planted edited copies: least {edited[0]:.2f}, median {edited[len(edited) // 2]:.2f}")
-    for name, level in [("least", edited[0]), ("median", edited[len(edited) // 2])]:
+    print(f"\nclosest indexed answer to the same prompt (word similarity); planted edited copies: 10th percentile {edited[len(edited) // 10]:.2f}, median {edited[len(edited) // 2]:.2f}")
+    for name, level in [("10th-percentile", edited[len(edited) // 10]), ("median", edited[len(edited) // 2])]:
         close = [l["id"] for l in negatives if closeness[l["id"]] >= level]
         rest = [l["id"] for l in negatives if closeness[l["id"]] < level]
         flagged_close, flagged_rest = sum(i in found for i in close), sum(i in found for i in rest)
