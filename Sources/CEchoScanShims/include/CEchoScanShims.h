@@ -2,6 +2,7 @@
 // whole folder) means a new header changes this file, so that clang's module cache of an
 // existing build notices it.
 #include "allocator.h"
+#include "ascii_tokens.h"
 #include "byte_classes.h"
 #include "file_system_sync.h"
 #include "prefetch.h"

@@ -14,21 +14,18 @@ public struct TokenSequence: Sendable {
 }
 
 /// Writes tokens through pointers into arrays allocated for the most tokens a text can hold, so
-/// that the tokenizer's inner loop has no uniqueness or capacity checks.
+/// that the tokenizer's inner loop has no uniqueness or capacity checks. The C loop over ASCII
+/// text (`echoscan_tokenize_ascii`) writes through the same buffer.
 private struct TokenWriter {
-    let hashes: UnsafeMutablePointer<UInt64>
-    let starts: UnsafeMutablePointer<UInt32>
-    let ends: UnsafeMutablePointer<UInt32>
-    let capacity: Int
-    var count = 0
+    var buffer: echoscan_token_buffer
 
     @inline(__always)
     mutating func append(_ hash: UInt64, _ start: Int, _ end: Int) {
-        precondition(count < capacity, "more tokens than a text of this length can hold")
-        hashes[count] = hash
-        starts[count] = UInt32(truncatingIfNeeded: start)
-        ends[count] = UInt32(truncatingIfNeeded: end)
-        count += 1
+        precondition(buffer.count < buffer.capacity, "more tokens than a text of this length can hold")
+        buffer.hashes[buffer.count] = hash
+        buffer.starts[buffer.count] = UInt32(truncatingIfNeeded: start)
+        buffer.ends[buffer.count] = UInt32(truncatingIfNeeded: end)
+        buffer.count += 1
     }
 }
 
@@ -40,9 +37,9 @@ private struct TokenWriter {
 /// marks, line breaks, HTML tags — only separates tokens, and the number of an ordered-list marker
 /// at the start of a line ("1.", "2)") is dropped. So reformatting a text leaves its tokens unchanged.
 ///
-/// ASCII takes a fast path: 64 bytes at a time are classified into bit masks (SSE2, in
-/// CEchoScanShims) and their words hashed eight bytes at a time. Only tokens with non-ASCII
-/// scalars go through Foundation's NFKC and lowercasing.
+/// ASCII takes a fast path in C (`echoscan_tokenize_ascii`, CEchoScanShims): 64 bytes at a time
+/// are classified into bit masks (SSE2) and their words hashed eight bytes at a time. Only tokens
+/// with non-ASCII scalars go through Foundation's NFKC and lowercasing.
 public struct Tokenizer: Sendable {
     public let seed: UInt64
 
@@ -70,9 +67,10 @@ public struct Tokenizer: Sendable {
                 ends = [UInt32](unsafeUninitializedCapacity: capacity) { endBuffer, endCount in
                     guard let hashBase = hashBuffer.baseAddress, let startBase = startBuffer.baseAddress,
                           let endBase = endBuffer.baseAddress else { return }
-                    var writer = TokenWriter(hashes: hashBase, starts: startBase, ends: endBase, capacity: capacity)
+                    var writer = TokenWriter(buffer: echoscan_token_buffer(hashes: hashBase, starts: startBase, ends: endBase,
+                                                                           count: 0, capacity: capacity))
                     scan(text, into: &writer)
-                    endCount = writer.count
+                    endCount = writer.buffer.count
                 }
                 startCount = ends.count
             }
@@ -88,10 +86,12 @@ public struct Tokenizer: Sendable {
         var index = 0
         var atLineStart = true
         while index < count {
-            if index + 64 <= count {
-                let stop = scanBlock(text, at: index, atLineStart: &atLineStart, into: &tokens)
-                index = stop.index
-                guard stop.needsGeneralStep else { continue }
+            if index + 64 <= count, let base = text.baseAddress {
+                var needsGeneralStep = false
+                let stop = echoscan_tokenize_ascii(base, count, index, &atLineStart, seed, &tokens.buffer, &needsGeneralStep)
+                precondition(stop >= 0, "more tokens than a text of this length can hold") // SIZE_MAX
+                index = stop
+                guard needsGeneralStep else { continue }
             }
             // One step of the general path: a non-ASCII scalar, a word that runs into one or
             // past 64 bytes, or anything in the last 64 bytes of the text.
@@ -106,17 +106,17 @@ public struct Tokenizer: Sendable {
                         atLineStart = false
                         continue
                     }
-                    if atLineStart, Self.isListMarker(text, from: index, length: end - index) {
+                    if atLineStart, echoscan_is_list_marker(text.baseAddress, count, index, end - index) {
                         index = end + 1
                         continue
                     }
-                    tokens.append(Self.hash(asciiWord: text, from: index, length: end - index, seed: seed), index, end)
+                    tokens.append(echoscan_hash_ascii_word(text.baseAddress, count, index, end - index, seed), index, end)
                     index = end
                     atLineStart = false
                 } else if byte == 0x0A {
                     atLineStart = true
                     index += 1
-                } else if byte == UInt8(ascii: "<"), let tagEnd = Self.htmlTagEnd(text, from: index) {
+                } else if byte == UInt8(ascii: "<"), case let tagEnd = echoscan_html_tag_end(text.baseAddress, count, index), tagEnd >= 0 {
                     index = tagEnd
                 } else {
                     index += 1
@@ -135,101 +135,6 @@ public struct Tokenizer: Sendable {
                 }
             }
         }
-    }
-
-    /// Tokenizes the 64 bytes from `blockStart` from bit masks of their classes, without a branch
-    /// per byte: ASCII words, line breaks and HTML tags are handled here. Returns where to go on,
-    /// and whether a step of the general path must come first (a non-ASCII byte, a word followed
-    /// by one, or a word that fills the block).
-    @inline(__always)
-    private func scanBlock(_ text: UnsafeBufferPointer<UInt8>, at blockStart: Int, atLineStart: inout Bool,
-                           into tokens: inout TokenWriter) -> (index: Int, needsGeneralStep: Bool) {
-        guard let base = text.baseAddress else { return (text.count, false) }
-        let classes = echoscan_classify64(base + blockStart)
-        // Local copies: the loop keeps them in registers, not behind the inout references.
-        var lineStart = atLineStart
-        var writer = tokens
-        defer {
-            atLineStart = lineStart
-            tokens = writer
-        }
-        var words = classes.words
-        var specials = classes.specials
-        while true {
-            let wordStart = words.trailingZeroBitCount
-            let special = specials.trailingZeroBitCount
-            if special < wordStart {
-                let position = blockStart &+ special
-                switch base[position] {
-                case 0x0A:
-                    lineStart = true
-                case UInt8(ascii: "<"):
-                    if let tagEnd = Self.htmlTagEnd(text, from: position) {
-                        let consumed = tagEnd &- blockStart
-                        if consumed >= 64 { return (tagEnd, false) }
-                        let below: UInt64 = (1 << UInt64(consumed)) &- 1
-                        words &= ~below
-                        specials &= ~below
-                        continue
-                    }
-                default:
-                    return (position, true)
-                }
-                specials &= specials &- 1
-                continue
-            }
-            // Only separators are left.
-            guard wordStart < 64 else { return (blockStart &+ 64, false) }
-            let length = (~(words >> UInt64(wordStart))).trailingZeroBitCount
-            let end = wordStart &+ length
-            let start = blockStart &+ wordStart
-            // A word that reaches the block's end may go on: the next block starts with it.
-            guard end < 64 else { return (start, wordStart == 0) }
-            // A non-ASCII scalar right after the word may continue it ("café").
-            if specials >> UInt64(end) & 1 != 0, base[blockStart &+ end] >= 0x80 { return (start, true) }
-            words &= ~((1 << UInt64(end)) &- 1)
-            if lineStart, Self.isListMarker(text, from: start, length: length) { continue }
-            writer.append(Self.hash(asciiWord: text, from: start, length: length, seed: seed), start, start &+ length)
-            lineStart = false
-        }
-    }
-
-    /// The token hash of the ASCII word of `length` bytes at `start`, read eight bytes at a time:
-    /// the same as `TokenHasher` fed its lowercased bytes one by one (OR-ing 0x20 lowercases
-    /// letters and leaves digits as they are). `@_transparent` because `@inline(__always)` left it
-    /// a call per token from the block loop (46M of a 5 MB dedup's instructions under callgrind).
-    @_transparent
-    private static func hash(asciiWord text: UnsafeBufferPointer<UInt8>, from start: Int, length: Int, seed: UInt64) -> UInt64 {
-        var hasher = TokenHasher(seed: seed)
-        guard let base = text.baseAddress else { return hasher.finish() }
-        var position = start
-        var left = length
-        while left >= 8 {
-            hasher.addWord(UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self).littleEndian | 0x2020_2020_2020_2020)
-            position += 8
-            left -= 8
-        }
-        guard left > 0 else { return hasher.finish() }
-        // The tail: loaded from its start, or near the text's end as the last bytes of the eight
-        // that end with it, or in a text of fewer than eight bytes one byte at a time.
-        let tail: UInt64
-        if text.count - position >= 8 {
-            tail = UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self).littleEndian
-        } else if position + left >= 8 {
-            tail = UnsafeRawPointer(base + position + left - 8).loadUnaligned(as: UInt64.self).littleEndian >> UInt64(8 * (8 - left))
-        } else {
-            for index in position..<(position + left) { hasher.add(text[index] | 0x20) }
-            return hasher.finish()
-        }
-        hasher.addTail((tail | 0x2020_2020_2020_2020) & ((1 << UInt64(8 * left)) &- 1), count: left)
-        return hasher.finish()
-    }
-
-    /// Whether the word of `length` bytes at `start` is a list marker's number: all digits,
-    /// followed by "." or ")" and a space.
-    private static func isListMarker(_ text: UnsafeBufferPointer<UInt8>, from start: Int, length: Int) -> Bool {
-        for index in start..<(start + length) where text[index] &- 0x30 >= 10 { return false }
-        return isListMarkerEnd(text, at: start + length)
     }
 
     /// A word that contains non-ASCII scalars: gathered, normalized with NFKC and lowercased as a whole.
@@ -344,31 +249,6 @@ public struct Tokenizer: Sendable {
         default:
             return false
         }
-    }
-
-    /// A digit run at a line start followed by "." or ")" and a space is a list marker.
-    private static func isListMarkerEnd(_ text: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
-        guard index + 1 < text.count else { return false }
-        let mark = text[index]
-        guard mark == UInt8(ascii: ".") || mark == UInt8(ascii: ")") else { return false }
-        let after = text[index + 1]
-        return after == 0x20 || after == 0x09
-    }
-
-    /// The end of an HTML tag such as `<b>`, `</div>` or `<a href="…">` that starts at `start`.
-    private static func htmlTagEnd(_ text: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
-        var index = start + 1
-        if index < text.count, text[index] == UInt8(ascii: "/") { index += 1 }
-        guard index < text.count, text[index] < 0x80, asciiKind(text[index]) == 1 else { return nil }
-        let limit = min(text.count, start + 256)
-        while index < limit {
-            switch text[index] {
-            case UInt8(ascii: ">"): return index + 1
-            case UInt8(ascii: "<"), 0x0A: return nil
-            default: index += 1
-            }
-        }
-        return nil
     }
 
     /// Decodes the scalar at `index`; malformed bytes decode as U+FFFD of length 1.
