@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes the shard reader and the JSON extractor with libFuzzer and AddressSanitizer (an
+# Fuzzes the shard reader, the JSON extractor and the tokenizer with libFuzzer and AddressSanitizer (an
 # out-of-bounds write is a crash even where it changes no output) for a bounded time.
 # Seeds: the bundled sample shards (plain, zstd, gzip, lz4) and a few malformed lines.
 # Usage: scripts/fuzz.sh [SECONDS]   (default 600); crashes are saved under .fuzz/artifacts/

@@ -1,9 +1,10 @@
 import EchoScan
 import Foundation
 
-/// One fuzz input through the reader: the JSON field extractor on the bytes as one line, then
-/// the whole shard reader (format detection, decompressors, line splitter, extractor) on the
-/// bytes as a file. Any crash, hang or unbounded allocation is a bug; errors are fine.
+/// One fuzz input through the reader and the tokenizer: the JSON field extractor on the bytes as
+/// one line, then the whole shard reader (format detection, decompressors, line splitter,
+/// extractor) on the bytes as a file, then the tokenizer (its C loop over ASCII writes through
+/// pointers) on the bytes as text. Any crash, hang or unbounded allocation is a bug; errors are fine.
 enum FuzzReader {
     static let path = NSTemporaryDirectory() + "echoscan-fuzz-\(getpid()).jsonl"
 
@@ -13,6 +14,12 @@ enum FuzzReader {
         try? JSONFieldExtractor(keys: ["text", "id"]).extract(bytes, into: &output, values: &values)
         for value in values {
             if case .string(let range) = value { precondition(range.upperBound <= output.count) }
+        }
+        var tokens = TokenSequence()
+        Tokenizer(seed: 1).tokenize(bytes.assumingMemoryBound(to: UInt8.self), into: &tokens)
+        for index in 0..<tokens.count {
+            precondition(tokens.starts[index] < tokens.ends[index] && Int(tokens.ends[index]) <= bytes.count)
+            precondition(index == 0 || tokens.ends[index - 1] <= tokens.starts[index])
         }
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { return }
         var options = ReaderOptions()
