@@ -153,6 +153,26 @@ final class FingerprintTests: XCTestCase {
 
     /// The winnower against the definition: every window's minimum, the rightmost on ties, each
     /// position kept once; on hashes from a small range, so that ties are common.
+    /// Every rolled k-gram hash is the one its k tokens give alone, for texts shorter than, as long
+    /// as and longer than k.
+    func testShinglesAreThoseOfEachKGramAlone() {
+        var generator = SplitMix64(seed: 5)
+        for size in 1...7 {
+            let shingler = Shingler(size: size, seed: 9)
+            for count in 0...40 {
+                let tokens = (0..<count).map { _ in generator.next() % 4 }
+                var shingles: [UInt64] = []
+                shingler.shingles(of: tokens, into: &shingles)
+                let expected = count == 0 ? [] : (0...max(0, count - size)).map { start -> UInt64 in
+                    var alone: [UInt64] = []
+                    shingler.shingles(of: Array(tokens[start..<min(count, start + size)]), into: &alone)
+                    return alone[0]
+                }
+                XCTAssertEqual(shingles, expected, "size \(size), \(count) tokens")
+            }
+        }
+    }
+
     func testWinnowingMatchesTheDefinition() {
         var generator = SplitMix64(seed: 11)
         for window in 1...9 {
