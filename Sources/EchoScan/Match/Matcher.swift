@@ -173,7 +173,8 @@ public struct Matcher: Sendable {
     /// Matched token runs joined into passages, in order: overlapping runs, and runs separated by
     /// at most `passageGap` unmatched tokens (edited words), are one passage.
     static func passages(of runs: [Range<Int>]) -> [Range<Int>] {
-        // Three, not two: a word replaced by one that the tokenizer splits, next to another edit.
+        // Three (chosen on scripts/eval-quality.sh): two neighbouring edited words, or one edited
+        // word that the tokenizer splits in two, leave a copy one passage.
         let passageGap = 3
         var merged: [Range<Int>] = []
         for run in runs.sorted(by: { $0.lowerBound < $1.lowerBound }) {
