@@ -39,9 +39,8 @@ final class OperationsTests: XCTestCase {
         XCTAssertTrue(markdown.contains("**"), "samples are highlighted")
     }
 
-    /// The HTML report rendered by a real browser: headless Chromium takes a screenshot, and the
-    /// bars of the charts are found among its pixels.
-    /// The pipeline's index section carries the build's knobs to the index it builds.
+    /// The pipeline's index section carries the build's knobs to the index it builds, and an index
+    /// of an older format version is built again from the references the pipeline names.
     func testPipelineIndexSectionSetsTheBuild() throws {
         let dir = try TestSupport.temporaryDirectory()
         let samples = TestSupport.samples
@@ -65,8 +64,19 @@ final class OperationsTests: XCTestCase {
         let bad = try TestSupport.run(["run", try write("sort_memory_mb: 0")])
         XCTAssertEqual(bad.status, 1)
         XCTAssertTrue(bad.error.contains("index.sort_memory_mb") && bad.error.contains("at least 1"), bad.error)
+
+        // The first 16 bytes of a version-1 index, as an older echoscan wrote it.
+        try TestSupport.write(Array("ECHOSIDX".utf8) + [1, 0, 0, 0, 9, 0, 0, 0], to: dir + "/ref.idx")
+        let old = try TestSupport.run(["index", "info", dir + "/ref.idx"])
+        XCTAssertEqual(old.status, 1, "\(old)")
+        let rebuilt = try TestSupport.run(["run", try write("max_document_frequency: 7")])
+        XCTAssertEqual(rebuilt.status, 0, rebuilt.error)
+        XCTAssertTrue(rebuilt.error.contains("has format version 1") && rebuilt.error.contains("rebuilding it"), rebuilt.error)
+        XCTAssertTrue(try TestSupport.run(["index", "info", dir + "/ref.idx"]).output.contains("in more than 7 groups"))
     }
 
+    /// The HTML report rendered by a real browser: headless Chromium takes a screenshot, and the
+    /// bars of the charts are found among its pixels.
     func testHTMLReportDrawsItsCharts() throws {
         let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
         let browser = try XCTUnwrap(chromium, "chromium is installed by scripts/setup.sh")

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The on-disk layout of a reference index (see DESIGN.md, "Reference index").
 ///
 /// ```
@@ -10,6 +12,15 @@
 enum IndexFormat {
     static let magic: [UInt8] = Array("ECHOSIDX".utf8)
     static let version: UInt32 = 4
+
+    /// The format version of the index file at `path`, or nil when it is not an echoscan index
+    /// (or cannot be read): eight bytes of magic, then the version.
+    static func version(ofFileAt path: String) -> UInt32? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        guard let head = try? handle.read(upToCount: 12), head.count == 12, Array(head.prefix(8)) == magic else { return nil }
+        return head.suffix(4).withUnsafeBytes { $0.loadUnaligned(as: UInt32.self).littleEndian }
+    }
     static let headerBytes = 24
     static let tableEntryBytes = 32
     /// Leading bits of a k-gram hash that index the posting directory: about one posting per

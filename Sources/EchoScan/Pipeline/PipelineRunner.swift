@@ -113,11 +113,15 @@ public struct PipelineRunner: Sendable {
         try RunMetrics.write(job: configuration.job, summary: summary, seconds: seconds, to: output)
     }
 
-    /// The index file, built first from `index.references` when it does not exist yet.
+    /// The index file, built first from `index.references` when it does not exist yet, or when it
+    /// is an index of another format version (a nightly job that outlived an upgrade).
     func prepareIndex() throws -> String {
         guard let path = configuration.indexPath else { throw Error(description: "the pipeline names no index (index.path)") }
-        if FileManager.default.fileExists(atPath: path) { return path }
-        guard !configuration.indexReferences.isEmpty else {
+        if FileManager.default.fileExists(atPath: path) {
+            guard !configuration.indexReferences.isEmpty, let version = IndexFormat.version(ofFileAt: path),
+                  version != IndexFormat.version else { return path }
+            log("index \(path) has format version \(version), this echoscan writes \(IndexFormat.version): rebuilding it")
+        } else if configuration.indexReferences.isEmpty {
             throw Error(description: "index \(path) does not exist and the pipeline names no index.references to build it from")
         }
         let references = ShardInputs.expand(configuration.indexReferences)
