@@ -60,8 +60,8 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 
 /// Hashes a token's normalized bytes eight at a time: byte i of the token goes to bits
 /// 8·(i mod 8) of a word (a little-endian load), each full word is mixed into the state, and the
-/// length closes it. The tokenizer's ASCII path feeds whole words (`addWord`), the Unicode path
-/// single bytes (`add`); both give the same hash for the same bytes.
+/// length closes it. The tokenizer's Unicode path feeds it byte by byte; its ASCII path computes
+/// the same hash in C, eight bytes at a time (`echoscan_hash_ascii_word`).
 @usableFromInline
 struct TokenHasher {
     var state: UInt64
@@ -79,21 +79,6 @@ struct TokenHasher {
             state = StableHash.mix(state ^ word) &+ 0x9E37_79B9_7F4A_7C15
             word = 0
         }
-    }
-
-    /// Eight bytes at once; only at a multiple of eight bytes into the token.
-    @inline(__always)
-    mutating func addWord(_ value: UInt64) {
-        state = StableHash.mix(state ^ value) &+ 0x9E37_79B9_7F4A_7C15
-        length &+= 8
-    }
-
-    /// The last `count` (< 8) bytes, packed little-endian in `value`: the same as adding them one
-    /// by one. Only at a multiple of eight bytes into the token.
-    @inline(__always)
-    mutating func addTail(_ value: UInt64, count: Int) {
-        word = value
-        length &+= UInt64(count)
     }
 
     @inline(__always)
