@@ -12,17 +12,25 @@ import Foundation
 enum IndexFormat {
     static let magic: [UInt8] = Array("ECHOSIDX".utf8)
     static let version: UInt32 = 4
+    static let headerBytes = 24
+    static let tableEntryBytes = 32
+
+    /// The format version in an index's first bytes (eight bytes of magic, then the version), or
+    /// nil when they are not an echoscan index's.
+    static func version(ofHeader bytes: UnsafeRawBufferPointer) -> UInt32? {
+        guard bytes.count >= 12, bytes.prefix(8).elementsEqual(magic) else { return nil }
+        return bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian
+    }
 
     /// The format version of the index file at `path`, or nil when it is not an echoscan index
-    /// (or cannot be read): eight bytes of magic, then the version.
+    /// or cannot be read.
     static func version(ofFileAt path: String) -> UInt32? {
         guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
         defer { try? handle.close() }
-        guard let head = try? handle.read(upToCount: 12), head.count == 12, Array(head.prefix(8)) == magic else { return nil }
-        return head.suffix(4).withUnsafeBytes { $0.loadUnaligned(as: UInt32.self).littleEndian }
+        guard let head = try? handle.read(upToCount: 12) else { return nil }
+        return head.withUnsafeBytes { version(ofHeader: $0) }
     }
-    static let headerBytes = 24
-    static let tableEntryBytes = 32
+
     /// Leading bits of a k-gram hash that index the posting directory: about one posting per
     /// bucket, so that a lookup — most miss — touches one or two cache lines.
     static func directoryBits(postings: Int) -> Int {

@@ -136,10 +136,9 @@ public final class ReferenceIndex: @unchecked Sendable {
     }
 
     static func readTable(_ file: UnsafeRawBufferPointer, path: String) throws -> [IndexFormat.Section: UnsafeRawBufferPointer] {
-        guard Array(file[0..<8]) == IndexFormat.magic else {
+        guard let version = IndexFormat.version(ofHeader: file) else {
             throw IndexError(path: path, reason: "wrong magic number (not an echoscan index)")
         }
-        let version = file.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian
         guard version == IndexFormat.version else {
             throw IndexError(path: path, reason: "format version \(version); this echoscan reads version \(IndexFormat.version): rebuild the index")
         }
