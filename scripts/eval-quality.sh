@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Measures detection quality on a planted-contamination corpus built from ../shared/data:
-# recall per transform, false-positive rate per kind of negative, right model among hits, for
+# Measures detection quality on a planted-contamination corpus built from ../shared/data (see
+# scripts/make_corpus.py: transform families with random parameters): recall per family and for
+# the target slices, false-positive rate per kind of negative, right model among hits, for
 # echoscan and, on the same corpus in the same run, two baselines (13-gram overlap; MinHash-LSH
-# at Jaccard 0.8, i.e. echoscan's near_duplicate detector alone).
+# at Jaccard 0.8). Recall curves go to WORK_DIR/recall.png.
 # Usage: scripts/eval-quality.sh [DATA_DIR] [WORK_DIR]
-# SEED=N draws another corpus from the same data (default 20261129, the one in the README's table).
+# SEED=N draws another corpus from the same data. Choose anything on some seeds and report on
+# others: docs/QUALITY.md says which seeds its tables come from.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="${1:-../shared/data}"
@@ -12,6 +14,7 @@ WORK="${2:-/tmp/echoscan-eval}"
 BIN="${ECHOSCAN:-.build/release/echoscan}"
 [ -x "$BIN" ] || swift build -c release --product echoscan >/dev/null
 rm -rf "$WORK"
+python3 -c "import matplotlib" 2>/dev/null || pip install -q matplotlib
 python3 scripts/make_corpus.py --data "$DATA" --out "$WORK" --seed "${SEED:-20261129}" \
   --indexed alpaca_eval__gpt4 alpaca_eval__claude-2 alpaca_eval__gemini-pro alpaca_eval__mistral-large-2402 \
             alpaca_eval__cohere arena-hard__gpt-4-0314 self-instruct__text-davinci-003 gsm8k__175b_finetuning fastchat__bard \
@@ -23,10 +26,11 @@ python3 scripts/make_corpus.py --data "$DATA" --out "$WORK" --seed "${SEED:-2026
 cat > "$WORK/neardup.yaml" <<'YAML'
 version: 1
 detectors:
-  near_duplicate: {enabled: true, threshold: 0.8, min_doc_coverage: 0, min_span_words: 0}
+  max_false_match_rate: 1
+  near_duplicate: {enabled: true, threshold: 0.8}
   containment: {enabled: false}
   marker: {enabled: false}
 YAML
 "$BIN" scan --index "$WORK/ref.idx" -o "$WORK/neardup" --pipeline "$WORK/neardup.yaml" "$WORK/corpus" >/dev/null
 python3 scripts/eval_quality.py "$WORK/labels.jsonl" "$WORK/references" "$WORK/corpus" \
-  "$WORK/scan/manifest.jsonl" "$WORK/neardup/manifest.jsonl"
+  "$WORK/scan/manifest.jsonl" "$WORK/neardup/manifest.jsonl" "$WORK/recall.png"

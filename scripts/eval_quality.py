@@ -5,8 +5,8 @@ Usage: eval_quality.py LABELS REFERENCES_DIR CORPUS_DIR ECHOSCAN_MANIFEST NEARDU
 Prints a markdown table: recall per transform, false-positive rate per negative kind, and how
 often the top match names the model the planted copy came from.
 """
-import difflib, gzip, io, json, os, re, subprocess, sys
-from collections import Counter, defaultdict
+import gzip, io, json, os, re, subprocess, sys
+from collections import Counter
 
 WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -25,14 +25,16 @@ def read_shard(path):
             yield json.loads(line)
 
 
-def flagged(manifest):
-    """Documents flagged as copies of a reference (marker-only flags are a separate signal)."""
+def flagged(manifest, detector=None):
+    """Documents flagged as copies of a reference (marker-only flags are a separate signal);
+    with `detector`, only matches that detector labelled."""
     result = {}
     with open(manifest, encoding="utf-8") as handle:
         for line in handle:
             record = json.loads(line)
-            if record["matches"]:
-                result[record["id"]] = record["matches"][0]["model"]
+            matches = [m for m in record["matches"] if detector is None or detector in m["detectors"]]
+            if matches:
+                result[record["id"]] = matches[0]["model"]
     return result
 
 
@@ -59,94 +61,90 @@ def thirteen_gram_baseline(references_dir, corpus_dir):
     return result
 
 
-def prompt_key(reference_id):
-    """Answers to one prompt share their data set (first part of the id) and prompt (last part)."""
-    parts = reference_id.split("/")
-    return parts[0], parts[-1]
+def in_slice(label, minimum_words=0, edit_low=0.0, edit_high=1.0):
+    return (label.get("words_kept", 0) >= minimum_words and edit_low <= label.get("edit_rate", 0.0) <= edit_high
+            and label["kind"] != "reordered")
 
 
-def word_similarity(a, b):
-    """Word-sequence similarity (difflib ratio over lowercased words): independent of echoscan."""
-    return difflib.SequenceMatcher(None, WORD.findall(a.lower()), WORD.findall(b.lower()), autojunk=False).ratio()
-
-
-def closeness_report(labels, references_dir, corpus_dir, found):
-    """How close the flagged negatives are to an indexed output, against the planted edited copies.
-
-    A negative answers the same prompt as indexed references; its closeness is its highest word
-    similarity to one of them. If a negative is as close as planted edited copies (which must be
-    found), no text measure tells it from one. Prints the false-positive rate among the negatives
-    less close than the 10th-percentile and than the median edited copy.
-    """
-    texts = {r["id"]: r["text"] for name in sorted(os.listdir(corpus_dir)) for r in read_shard(os.path.join(corpus_dir, name))}
-    references = {r["id"]: r["text"] for name in sorted(os.listdir(references_dir)) for r in read_shard(os.path.join(references_dir, name))}
-    by_prompt = defaultdict(list)
-    for reference_id in references:
-        by_prompt[prompt_key(reference_id)].append(reference_id)
-    edited = sorted(word_similarity(texts[l["id"]], references[l["ref_id"]]) for l in labels
-                    if l["label"] == "positive" and l["kind"] == "edited")
-    if not edited:
-        return
-    negatives = [l for l in labels if l["label"] == "negative"]
-    closeness = {l["id"]: max((word_similarity(texts[l["id"]], references[r]) for r in by_prompt.get(prompt_key(l["ref_id"] or ""), [])), default=0.0)
-                 for l in negatives}
-    print(f"\nclosest indexed answer to the same prompt (word similarity); planted edited copies: 10th percentile {edited[len(edited) // 10]:.2f}, median {edited[len(edited) // 2]:.2f}")
-    for name, level in [("10th-percentile", edited[len(edited) // 10]), ("median", edited[len(edited) // 2])]:
-        close = [l["id"] for l in negatives if closeness[l["id"]] >= level]
-        rest = [l["id"] for l in negatives if closeness[l["id"]] < level]
-        flagged_close, flagged_rest = sum(i in found for i in close), sum(i in found for i in rest)
-        print(f"- negatives at least as close as the {name} edited copy: {len(close)}, echoscan flags {flagged_close}; "
-              f"false-positive rate among the other {len(rest)}: {flagged_rest / max(len(rest), 1):.4f} ({flagged_rest}/{len(rest)})")
+def plot(path, labels, systems):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    positives = [l for l in labels if l["label"] == "positive"]
+    curves = [
+        ("edit rate", "edit_rate", [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3001], lambda l: l["kind"] in ("edited", "excerpt_edited_host")),
+        ("words of the reference kept", "words_kept", [40, 60, 80, 120, 200, 400, 100000], lambda l: True),
+        ("host share (copy's share of the page)", "host_share", [0.05, 0.1, 0.2, 0.3, 0.4, 0.5001], lambda l: l["kind"] in ("host", "excerpt_edited_host")),
+    ]
+    figure, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    for axis, (title, key, edges, keep) in zip(axes, curves):
+        for name, found in systems.items():
+            xs, ys = [], []
+            for low, high in zip(edges, edges[1:]):
+                members = [l for l in positives if keep(l) and low <= l.get(key, 0) < high]
+                if len(members) >= 5:
+                    xs.append((low + min(high, edges[-2] * 1.5 if high > 10000 else high)) / 2)
+                    ys.append(sum(l["id"] in found for l in members) / len(members))
+            axis.plot(xs, ys, marker="o", label=name)
+        axis.set_title(f"recall against {title}")
+        axis.set_ylim(0, 1.02)
+        axis.grid(alpha=0.3)
+        if key == "words_kept":
+            axis.set_xscale("log")
+    axes[0].legend(loc="lower left")
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
 
 
 def main():
     labels_path, references_dir, corpus_dir, echoscan_manifest, neardup_manifest = sys.argv[1:6]
+    plot_path = sys.argv[6] if len(sys.argv) > 6 else None
     labels = [json.loads(line) for line in open(labels_path, encoding="utf-8")]
     systems = {
         "echoscan": flagged(echoscan_manifest),
         "13-gram overlap": thirteen_gram_baseline(references_dir, corpus_dir),
-        "MinHash-LSH J>=0.8": flagged(neardup_manifest),
+        "MinHash-LSH J>=0.8": flagged(neardup_manifest, "near_duplicate"),
     }
     kinds = sorted({(l["label"], l["kind"]) for l in labels}, key=lambda k: (k[0] != "positive", k[1]))
     header = "| | " + " | ".join(systems) + " |"
     print(header)
     print("|" + "---|" * (len(systems) + 1))
-    rows = []
-    for label, kind in kinds:
-        members = [l for l in labels if l["label"] == label and l["kind"] == kind]
+
+    def row(title, members):
         cells = []
         for name, found in systems.items():
             hits = sum(1 for l in members if l["id"] in found)
-            share = hits / len(members)
-            cells.append(f"{share:.3f} ({hits}/{len(members)})")
+            cells.append(f"{hits / max(len(members), 1):.3f} ({hits}/{len(members)})")
+        print(f"| {title} | " + " | ".join(cells) + " |")
+
+    for label, kind in kinds:
         measure = "recall" if label == "positive" else "false-positive rate"
-        print(f"| {measure}: {kind} | " + " | ".join(cells) + " |")
+        row(f"{measure}: {kind}", [l for l in labels if l["label"] == label and l["kind"] == kind])
     positives = [l for l in labels if l["label"] == "positive"]
     negatives = [l for l in labels if l["label"] == "negative"]
-    for title, group, positive in [("recall: all positives", positives, True), ("false-positive rate: all negatives", negatives, False)]:
-        cells = []
-        for name, found in systems.items():
-            hits = sum(1 for l in group if l["id"] in found)
-            cells.append(f"**{hits / len(group):.4f}** ({hits}/{len(group)})")
-        print(f"| {title} | " + " | ".join(cells) + " |")
+    row("recall: >= 50 words kept, <= 10% edited", [l for l in positives if in_slice(l, 50, 0.0, 0.1)])
+    row("recall: >= 50 words kept, 20-25% edited", [l for l in positives if in_slice(l, 50, 0.2, 0.25)])
+    row("**recall: all positives**", positives)
+    row("**false-positive rate: all negatives**", negatives)
     cells = []
     for name, found in systems.items():
         hit = [l for l in positives if l["id"] in found]
-        right = sum(1 for l in hit if found[l["id"]] == l["model"])
+        right = sum(1 for l in hit if found[l["id"]] in l.get("models", [l["model"]]))
         cells.append(f"{right / max(len(hit), 1):.4f} ({right}/{len(hit)})")
     print("| top match names the right model | " + " | ".join(cells) + " |")
     markers = marker_only(echoscan_manifest)
     by_label = Counter(l["label"] + "/" + l["kind"] for l in labels if l["id"] in markers)
     print(f"\nechoscan marker-only flags (not counted above): {len(markers)} {dict(sorted(by_label.items()))}")
     wrong = [(l["id"], l["kind"], l["model"], systems["echoscan"][l["id"]]) for l in positives
-             if l["id"] in systems["echoscan"] and systems["echoscan"][l["id"]] != l["model"]]
+             if l["id"] in systems["echoscan"] and systems["echoscan"][l["id"]] not in l.get("models", [l["model"]])]
     if wrong:
         print(f"\nechoscan wrong-model examples: {wrong[:10]}", file=sys.stderr)
-    closeness_report(labels, references_dir, corpus_dir, systems["echoscan"])
     misses = [(l["id"], l["kind"]) for l in positives if l["id"] not in systems["echoscan"]]
     print(f"echoscan misses by kind: {Counter(k for _, k in misses)}; first: {misses[:10]}", file=sys.stderr)
     false_positives = [(l["id"], l["kind"], l.get("model")) for l in negatives if l["id"] in systems["echoscan"]]
-    print(f"echoscan false positives: {false_positives[:20]}", file=sys.stderr)
+    print(f"echoscan false positives by model: {Counter(m for _, _, m in false_positives)}", file=sys.stderr)
+    if plot_path:
+        plot(plot_path, labels, systems)
 
 
 if __name__ == "__main__":

@@ -54,26 +54,43 @@ long echoscan_html_tag_end(const uint8_t *text, size_t text_count, size_t start)
     for (; index < limit; index++) {
         uint8_t byte = text[index];
         if (byte == '>') return (long)(index + 1);
-        if (byte == '<' || byte == '\n') return -1;
+        if (byte == '<') return -1;
     }
     return -1;
 }
 
 bool echoscan_is_list_marker(const uint8_t *text, size_t text_count, size_t start, size_t length) {
+    if (length > 2) return false;
+    if (start > 0) {
+        uint8_t before = text[start - 1];
+        if (!(before == ' ' || before == '\t' || before == '\n' || before == '\r' || before == '(' || before == '>')) return false;
+    }
     for (size_t i = start; i < start + length; i++) {
         if (!is_ascii_digit(text[i])) return false;
     }
     size_t end = start + length;
-    if (end + 1 >= text_count) return false;
-    uint8_t mark = text[end], after = text[end + 1];
-    return (mark == '.' || mark == ')') && (after == ' ' || after == '\t');
+    if (end >= text_count) return false;
+    uint8_t mark = text[end];
+    if (end + 1 == text_count) return mark == '.' || mark == ')';
+    uint8_t after = text[end + 1];
+    return (mark == '.' || mark == ')') && (after == ' ' || after == '\t' || after == '\n' || after == '\r' || after == '<');
+}
+
+bool echoscan_is_entity_name(const uint8_t *text, size_t text_count, size_t start, size_t length) {
+    size_t end = start + length;
+    if (length > 8 || start == 0 || end >= text_count || text[end] != ';') return false;
+    uint8_t before = text[start - 1];
+    return before == '&' || (before == '#' && start >= 2 && text[start - 2] == '&');
+}
+
+bool echoscan_is_hyphen_break(const uint8_t *text, size_t text_count, size_t end) {
+    return end + 1 < text_count && text[end] == '-' && (text[end + 1] == '\n' || text[end + 1] == '\r');
 }
 
 static inline unsigned trailing_zeros(uint64_t value) { return value == 0 ? 64 : (unsigned)__builtin_ctzll(value); }
 
-size_t echoscan_tokenize_ascii(const uint8_t *text, size_t text_count, size_t index, bool *line_start,
+size_t echoscan_tokenize_ascii(const uint8_t *text, size_t text_count, size_t index,
                                uint64_t seed, echoscan_token_buffer *tokens, bool *needs_general_step) {
-    bool at_line_start = *line_start;
     size_t count = tokens->count;
     const size_t capacity = tokens->capacity;
     uint64_t *hashes = tokens->hashes;
@@ -90,7 +107,7 @@ size_t echoscan_tokenize_ascii(const uint8_t *text, size_t text_count, size_t in
                 size_t position = block + special;
                 uint8_t byte = text[position];
                 if (byte == '\n') {
-                    at_line_start = true;
+                    // a separator like any other
                 } else if (byte == '<') {
                     long tag_end = echoscan_html_tag_end(text, text_count, position);
                     if (tag_end >= 0) {
@@ -117,20 +134,21 @@ size_t echoscan_tokenize_ascii(const uint8_t *text, size_t text_count, size_t in
             if (end >= 64) { next = start; general = word_start == 0; break; }
             // A non-ASCII scalar right after the word may continue it ("café").
             if (((specials >> end) & 1) && text[block + end] >= 0x80) { next = start; general = true; break; }
+            // A word broken across lines ("exam-\nple") is joined by the general path.
+            if (echoscan_is_hyphen_break(text, text_count, block + end)) { next = start; general = true; break; }
             words &= ~((1ull << end) - 1);
-            if (at_line_start && echoscan_is_list_marker(text, text_count, start, length)) continue;
+            if (echoscan_is_list_marker(text, text_count, start, length)) continue;
+            if (echoscan_is_entity_name(text, text_count, start, length)) continue;
             if (count >= capacity) { index = SIZE_MAX; goto done; }
             hashes[count] = echoscan_hash_ascii_word(text, text_count, start, length, seed);
             starts[count] = (uint32_t)start;
             ends[count] = (uint32_t)(start + length);
             count++;
-            at_line_start = false;
         }
         index = next;
         if (general) break;
     }
 done:
-    *line_start = at_line_start;
     tokens->count = count;
     *needs_general_step = general;
     return index;

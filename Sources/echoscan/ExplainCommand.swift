@@ -55,7 +55,8 @@ struct Explain: ParsableCommand {
             let reference = opened.reference(representative)
             print("""
 
-                match \(reference.id) — \(reference.model) (\(reference.vendor)): jaccard \(fmt(match.jaccard)), \
+                match \(reference.id) — \(reference.model) (\(reference.vendor)): score \(fmt(match.score)), \
+                false-match probability \(String(format: "%.2g", match.falseMatchProbability)), jaccard \(fmt(match.jaccard)), \
                 containment \(fmt(match.containment)), doc coverage \(fmt(match.documentCoverage)), \(match.matchedWords) matched words
                 """)
             for member in opened.members(ofGroup: match.group).dropFirst() {
@@ -69,7 +70,7 @@ struct Explain: ParsableCommand {
             var bytes = Array(referenceText.utf8)
             bytes.withUnsafeBufferPointer { matcher.fingerprinter.tokenizer.tokenize($0, into: &tokens) }
             print("\n--- reference \(reference.id)")
-            print(highlight(bytes, spans: matcher.spans(of: match.referenceRuns, tokens: tokens), colour: colour))
+            print(highlight(bytes, spans: Matcher.byteSpans(of: match.referenceRuns, tokens: tokens), colour: colour))
             bytes = []
         }
     }

@@ -13,7 +13,7 @@ final class OperationsTests: XCTestCase {
         let dir = try TestSupport.temporaryDirectory()
         let failing = try TestSupport.run(["audit", try pipeline(in: dir, stages: "dedup, scan, report", maxFlagged: 10)])
         XCTAssertEqual(failing.status, 1, failing.error)
-        XCTAssertTrue(failing.output.contains("audit FAILED: 71 flagged documents exceed the limit of 10"), failing.output)
+        XCTAssertTrue(failing.output.contains("audit FAILED: 73 flagged documents exceed the limit of 10"), failing.output)
         XCTAssertTrue(failing.output.contains("vendor openai"), failing.output)
         XCTAssertTrue(failing.output.contains("unique documents"), failing.output)
 
@@ -35,7 +35,7 @@ final class OperationsTests: XCTestCase {
         XCTAssertTrue(diff.output.contains("new flags: 0") && diff.output.contains("cleared flags: 0"), diff.output)
 
         let markdown = try String(contentsOfFile: dir + "/out/report.md", encoding: .utf8)
-        XCTAssertTrue(markdown.contains("| openai | 51 |"), markdown)
+        XCTAssertTrue(markdown.contains("| openai | 53 |"), markdown)
         XCTAssertTrue(markdown.contains("**"), "samples are highlighted")
     }
 

@@ -41,10 +41,14 @@ final class ScanTests: XCTestCase {
             try JSONDecoder().decode(Label.self, from: Data($0.utf8))
         }
         var flagged: [String: String] = [:]
+        var matchedWords: [String: Int] = [:]
         for line in try TestSupport.lines(output + "/manifest.jsonl") {
             let record = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             let matches = try XCTUnwrap(record["matches"] as? [[String: Any]])
-            if let best = matches.first { flagged[try XCTUnwrap(record["id"] as? String)] = best["model"] as? String }
+            guard let best = matches.first else { continue }
+            let id = try XCTUnwrap(record["id"] as? String)
+            flagged[id] = best["model"] as? String
+            matchedWords[id] = best["matched_words"] as? Int
         }
         let positives = labels.filter { $0.label == "positive" }
         let negatives = labels.filter { $0.label == "negative" }
@@ -55,8 +59,15 @@ final class ScanTests: XCTestCase {
             let planted = positives.filter { $0.kind == kind }
             XCTAssertGreaterThanOrEqual(planted.filter { flagged[$0.id] != nil }.count, planted.count - 1, kind)
         }
-        let falsePositives = negatives.filter { flagged[$0.id] != nil }
-        XCTAssertLessThanOrEqual(falsePositives.count, 2, "\(falsePositives.map(\.id))")
+        // Human and web text, and one-line answers, are never copies.
+        let unrelated = negatives.filter { $0.kind != "other_model" && flagged[$0.id] != nil }
+        XCTAssertEqual(unrelated.map(\.id), [])
+        // Sibling models' answers to the same prompts (gpt-4-0613 and gpt-3.5-turbo-0125 against
+        // gpt-4-0314) may be reported, but only for a passage they truly share.
+        for negative in negatives where negative.kind == "other_model" {
+            guard let matched = matchedWords[negative.id] else { continue }
+            XCTAssertGreaterThanOrEqual(matched, 30, negative.id)
+        }
     }
 
     func testManifestSpansPointAtTheCopiedText() throws {
@@ -81,11 +92,10 @@ final class ScanTests: XCTestCase {
     }
 
     /// Two answers that both repeat their prompt's text are near-duplicates by MinHash, yet
-    /// neither is the other's source: with the prompt's k-grams common, the verification covers
-    /// almost none of the document, and `min_doc_coverage` keeps it unflagged — as it does a copy
-    /// of such a reference, in which nothing is the model's own. A copy of a reference in its own
-    /// words is still flagged.
-    func testAnswersThatRepeatTheirPromptAreNotNearDuplicates() throws {
+    /// neither is the other's source: with the prompt's k-grams common, their alignment holds no
+    /// evidence, and a copy of such a reference, in which nothing is the model's own, holds none
+    /// either. A copy of a reference in its own words is found, and labelled a near-duplicate.
+    func testAnswersThatRepeatTheirPromptAreNotCopies() throws {
         let dir = try TestSupport.temporaryDirectory()
         let human = try TestSupport.lines(TestSupport.samples + "/background/human.jsonl").map {
             try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])["text"] as? String ?? ""
@@ -109,69 +119,31 @@ final class ScanTests: XCTestCase {
                       try line(["id": "copy", "text": long[1]])]
         try TestSupport.write([UInt8]((corpus.joined(separator: "\n") + "\n").utf8), to: dir + "/corpus.jsonl")
 
-        func flagged(minimumCoverage: Double) throws -> [String: [String]] {
+        /// Per document, the best match's detectors and false-match probability.
+        func scan(maximumFalseMatchRate: Double) throws -> [String: ([String], Double)] {
             var configuration = try PipelineConfiguration.load(path: TestSupport.repositoryRoot.path + "/pipelines/default.yaml")
-            configuration.match.nearDuplicate.minimumDocumentCoverage = minimumCoverage
-            let output = dir + "/out-\(minimumCoverage)"
+            configuration.match.maximumFalseMatchRate = maximumFalseMatchRate
+            let output = dir + "/out-\(maximumFalseMatchRate)"
             _ = try ContaminationScanner(request: ScanRequest(inputs: [dir + "/corpus.jsonl"], indexPath: dir + "/reference.idx",
                                                               outputDirectory: output, configuration: configuration)).run()
-            var result: [String: [String]] = [:]
+            var result: [String: ([String], Double)] = [:]
             for record in try TestSupport.lines(output + "/manifest.jsonl") {
                 let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(record.utf8)) as? [String: Any])
-                result[try XCTUnwrap(object["id"] as? String)] = object["detectors"] as? [String]
+                guard let best = (object["matches"] as? [[String: Any]])?.first else { continue }
+                result[try XCTUnwrap(object["id"] as? String)] = (try XCTUnwrap(best["detectors"] as? [String]),
+                                                                   try XCTUnwrap(best["false_match_probability"] as? Double))
             }
             return result
         }
-        let plain = try flagged(minimumCoverage: 0)
-        XCTAssertEqual(plain["other-answer"], ["near_duplicate"], "MinHash alone calls the other answer a near-duplicate")
-        let defaults = try flagged(minimumCoverage: MatchOptions().nearDuplicate.minimumDocumentCoverage)
-        XCTAssertNil(defaults["other-answer"], "\(defaults)")
-        XCTAssertNil(defaults["copy-of-prompt-answer"], "\(defaults)")
-        XCTAssertEqual(defaults["copy"], ["near_duplicate", "containment"], "\(defaults)")
-    }
-
-    /// A copy shares whole passages with its reference, edits and all; another answer to the same
-    /// prompt shares runs of words here and there. A document that holds every word of a reference
-    /// in order, in runs of 12 with four other words between them (passages bridge three),
-    /// covers the reference but has no passage of `min_span_words`: flagged only when that
-    /// condition is off. The same reference with one word in ten replaced is flagged.
-    func testScatteredRunsAreNotACopyButAnEditedPassageIs() throws {
-        let dir = try TestSupport.temporaryDirectory()
-        let human = try TestSupport.lines(TestSupport.samples + "/background/human.jsonl").map {
-            try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])["text"] as? String ?? ""
-        }
-        let long = human.map { $0.split(whereSeparator: \.isWhitespace).map(String.init) }.filter { $0.count >= 150 }
-        XCTAssertGreaterThanOrEqual(long.count, 2)
-        let reference = long[0], filler = long[1]
-        var scattered: [String] = []
-        var edited: [String] = []
-        for (position, word) in reference.enumerated() {
-            scattered.append(word)
-            if position % 12 == 11 { scattered += filler[(position % filler.count)...].prefix(4) }
-            edited.append(position % 10 == 5 ? filler[position % filler.count] : word)
-        }
-        func line(_ object: [String: String]) throws -> String {
-            String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
-        }
-        try TestSupport.write([UInt8]((try line(["id": "ref", "text": reference.joined(separator: " "), "model": "model-a",
-                                                 "vendor": "vendor-a"]) + "\n").utf8), to: dir + "/references.jsonl")
-        _ = try IndexBuilder().build(references: [dir + "/references.jsonl"], output: dir + "/reference.idx")
-        let corpus = [try line(["id": "scattered", "text": scattered.joined(separator: " ")]),
-                      try line(["id": "edited", "text": edited.joined(separator: " ")])]
-        try TestSupport.write([UInt8]((corpus.joined(separator: "\n") + "\n").utf8), to: dir + "/corpus.jsonl")
-
-        func flagged(minimumSpanWords: Int) throws -> Set<String> {
-            var configuration = try PipelineConfiguration.load(path: TestSupport.repositoryRoot.path + "/pipelines/default.yaml")
-            configuration.match.containment.minimumSpanWords = minimumSpanWords
-            let output = dir + "/out-\(minimumSpanWords)"
-            _ = try ContaminationScanner(request: ScanRequest(inputs: [dir + "/corpus.jsonl"], indexPath: dir + "/reference.idx",
-                                                              outputDirectory: output, configuration: configuration)).run()
-            return Set(try TestSupport.lines(output + "/manifest.jsonl").map {
-                try XCTUnwrap(try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])["id"] as? String)
-            })
-        }
-        XCTAssertEqual(try flagged(minimumSpanWords: 0), ["scattered", "edited"])
-        XCTAssertEqual(try flagged(minimumSpanWords: MatchOptions().containment.minimumSpanWords), ["edited"])
+        let everything = try scan(maximumFalseMatchRate: 1)
+        let other = try XCTUnwrap(everything["other-answer"], "MinHash finds the other answer as a candidate")
+        XCTAssertEqual(other.0, ["near_duplicate", "containment"], "MinHash alone calls the other answer a near-duplicate")
+        XCTAssertGreaterThan(other.1, 0.001)
+        let defaults = try scan(maximumFalseMatchRate: MatchOptions().maximumFalseMatchRate)
+        XCTAssertNil(defaults["other-answer"])
+        XCTAssertNil(defaults["copy-of-prompt-answer"])
+        XCTAssertEqual(defaults["copy"]?.0, ["near_duplicate", "containment"])
+        XCTAssertLessThan(try XCTUnwrap(defaults["copy"]).1, 1e-6)
     }
 
     func testOutputIsByteIdenticalForEveryThreadCount() throws {

@@ -34,8 +34,10 @@ private struct TokenWriter {
 /// Tokens are runs of letters and digits (Unicode letters, marks and numbers), case-folded and NFKC-
 /// normalized; each CJK ideograph, kana or Hangul syllable is a token by itself. Everything else —
 /// punctuation, straight or curly quotes, dashes, non-breaking spaces, markdown emphasis and heading
-/// marks, line breaks, HTML tags — only separates tokens, and the number of an ordered-list marker
-/// at the start of a line ("1.", "2)") is dropped. So reformatting a text leaves its tokens unchanged.
+/// marks, line breaks, HTML tags and entities — only separates tokens; the number of an ordered-list
+/// marker ("1.", "2)") is dropped wherever it stands; invisible characters and line-end hyphens
+/// inside a word are skipped; Cyrillic and Greek look-alike letters count as the Latin letters they
+/// imitate. So joining, re-wrapping or reformatting a text leaves its tokens unchanged.
 ///
 /// ASCII takes a fast path in C (`echoscan_tokenize_ascii`, CEchoScanShims): 64 bytes at a time
 /// are classified into bit masks (SSE2) and their words hashed eight bytes at a time. Only tokens
@@ -84,38 +86,33 @@ public struct Tokenizer: Sendable {
     private func scan(_ text: UnsafeBufferPointer<UInt8>, into tokens: inout TokenWriter) {
         let count = text.count
         var index = 0
-        var atLineStart = true
         while index < count {
             if index + 64 <= count, let base = text.baseAddress {
                 var needsGeneralStep = false
-                let stop = echoscan_tokenize_ascii(base, count, index, &atLineStart, seed, &tokens.buffer, &needsGeneralStep)
+                let stop = echoscan_tokenize_ascii(base, count, index, seed, &tokens.buffer, &needsGeneralStep)
                 precondition(stop >= 0, "more tokens than a text of this length can hold") // SIZE_MAX
                 index = stop
                 guard needsGeneralStep else { continue }
             }
-            // One step of the general path: a non-ASCII scalar, a word that runs into one or
-            // past 64 bytes, or anything in the last 64 bytes of the text.
+            // One step of the general path: a non-ASCII scalar, a word that runs into one, into
+            // a line-end hyphen or past 64 bytes, or anything in the last 64 bytes of the text.
             let byte = text[index]
             if byte < 0x80 {
                 let kind = Self.asciiKind(byte)
                 if kind != 0 {
                     var end = index + 1
                     while end < count, text[end] < 0x80, Self.asciiKind(text[end]) != 0 { end += 1 }
-                    if end < count, text[end] >= 0x80, Self.continuesWord(text, at: end) {
+                    if end < count, Self.continuation(text, at: end) != nil {
                         index = slowWord(text, from: index, into: &tokens)
-                        atLineStart = false
                         continue
                     }
-                    if atLineStart, echoscan_is_list_marker(text.baseAddress, count, index, end - index) {
-                        index = end + 1
+                    if echoscan_is_list_marker(text.baseAddress, count, index, end - index)
+                        || echoscan_is_entity_name(text.baseAddress, count, index, end - index) {
+                        index = end
                         continue
                     }
                     tokens.append(echoscan_hash_ascii_word(text.baseAddress, count, index, end - index, seed), index, end)
                     index = end
-                    atLineStart = false
-                } else if byte == 0x0A {
-                    atLineStart = true
-                    index += 1
                 } else if byte == UInt8(ascii: "<"), case let tagEnd = echoscan_html_tag_end(text.baseAddress, count, index), tagEnd >= 0 {
                     index = tagEnd
                 } else {
@@ -126,10 +123,8 @@ public struct Tokenizer: Sendable {
                 if Self.isSingleCharacterToken(scalar) {
                     tokens.append(hashNormalized(String(Character(Unicode.Scalar(scalar) ?? "\u{FFFD}"))), index, index + length)
                     index += length
-                    atLineStart = false
                 } else if Self.isWordScalar(scalar) {
                     index = slowWord(text, from: index, into: &tokens)
-                    atLineStart = false
                 } else {
                     index += length
                 }
@@ -137,17 +132,16 @@ public struct Tokenizer: Sendable {
         }
     }
 
-    /// A word that contains non-ASCII scalars: gathered, normalized with NFKC and lowercased as a whole.
+    /// A word that contains non-ASCII scalars, invisible characters or a line-end hyphen:
+    /// gathered (look-alike letters as their Latin skeleton, see `latinSkeleton`), normalized
+    /// with NFKC and lowercased as a whole.
     private func slowWord(_ text: UnsafeBufferPointer<UInt8>, from start: Int, into tokens: inout TokenWriter) -> Int {
-        // Hashed as it goes while every scalar is ASCII or a simple Latin letter, whose NFKC
-        // form is itself and whose lowercase is fixed: most non-ASCII words of European text
-        // ("café", "Hašek"), which Foundation's NFKC took some 3 µs each to normalize.
+        // Hashed as it goes while every scalar is ASCII, a look-alike or a simple Latin letter,
+        // whose NFKC form is itself and whose lowercase is fixed: most non-ASCII words of
+        // European text ("café", "Hašek"), which Foundation's NFKC took some 3 µs each to normalize.
         var hasher = TokenHasher(seed: seed)
         var simple = true
-        var index = start
-        while index < text.count {
-            let (scalar, length) = Self.decode(text, at: index)
-            guard Self.isWordScalar(scalar), !Self.isSingleCharacterToken(scalar) else { break }
+        let end = Self.forEachWordScalar(text, from: start) { scalar in
             if scalar < 0x80 {
                 hasher.add(UInt8(scalar) | 0x20) // a letter or digit: lowercased, digits unchanged
             } else if scalar < Self.latinLimit, case let lowercase = Self.simpleLatin[Int(scalar) - 0x80], lowercase != 0 {
@@ -155,21 +149,109 @@ public struct Tokenizer: Sendable {
             } else {
                 simple = false
             }
-            index += length
         }
         if simple {
-            tokens.append(hasher.finish(), start, index)
+            tokens.append(hasher.finish(), start, end)
         } else {
             var scalars = String.UnicodeScalarView()
-            var position = start
-            while position < index {
-                let (scalar, length) = Self.decode(text, at: position)
-                scalars.append(Unicode.Scalar(scalar) ?? "\u{FFFD}")
-                position += length
+            _ = Self.forEachWordScalar(text, from: start) { scalars.append(Unicode.Scalar($0) ?? "\u{FFFD}") }
+            tokens.append(hashNormalized(String(scalars)), start, end)
+        }
+        return end
+    }
+
+    /// Calls `body` with each scalar of the word at `start` (look-alikes replaced by their
+    /// skeleton; invisible characters and line-end hyphens inside the word skipped) and returns
+    /// where the word ends.
+    @inline(__always)
+    private static func forEachWordScalar(_ text: UnsafeBufferPointer<UInt8>, from start: Int, _ body: (UInt32) -> Void) -> Int {
+        var index = start
+        while index < text.count {
+            let (scalar, length) = decode(text, at: index)
+            if isWordScalar(scalar), !isSingleCharacterToken(scalar) {
+                body(latinSkeleton(scalar) ?? scalar)
+                index += length
+            } else if let resumed = continuation(text, at: index) {
+                index = resumed
+            } else {
+                break
             }
-            tokens.append(hashNormalized(String(scalars)), start, index)
         }
         return index
+    }
+
+    /// Where a word that has reached `index` goes on, or nil where it ends there: at the next
+    /// scalar when it continues the word ("é" of "café"); past invisible characters (zero-width
+    /// space, joiners, word joiner, byte-order mark, soft hyphen) that stand inside a word; past
+    /// a hyphen at a line end followed by a lowercase letter ("exam-\nple"), which re-wrapping
+    /// puts in and joining lines takes out.
+    static func continuation(_ text: UnsafeBufferPointer<UInt8>, at index: Int) -> Int? {
+        guard index < text.count else { return nil }
+        let byte = text[index]
+        if byte == UInt8(ascii: "-") {
+            var next = index + 1
+            while next < text.count, text[next] == UInt8(ascii: " ") || text[next] == UInt8(ascii: "\t") || text[next] == UInt8(ascii: "\r") { next += 1 }
+            guard next < text.count, text[next] == UInt8(ascii: "\n") else { return nil }
+            next += 1
+            while next < text.count, text[next] == UInt8(ascii: " ") || text[next] == UInt8(ascii: "\t") { next += 1 }
+            guard next < text.count, text[next] &- UInt8(ascii: "a") < 26 else { return nil }
+            return next
+        }
+        guard byte >= 0x80 else { return nil }
+        let (scalar, length) = decode(text, at: index)
+        if isWordScalar(scalar) { return isSingleCharacterToken(scalar) ? nil : index }
+        guard isInvisible(scalar) else { return nil }
+        var next = index + length
+        while next < text.count, text[next] >= 0x80, case let (following, size) = decode(text, at: next), isInvisible(following) {
+            next += size
+        }
+        guard next < text.count else { return nil }
+        let (following, _) = decode(text, at: next)
+        return isWordScalar(following) && !isSingleCharacterToken(following) ? next : nil
+    }
+
+    /// Characters that are not shown: inside a word they neither separate nor belong to it.
+    @inline(__always)
+    static func isInvisible(_ scalar: UInt32) -> Bool {
+        switch scalar {
+        case 0x00AD, 0x200B...0x200D, 0x2060, 0xFEFF: return true
+        default: return false
+        }
+    }
+
+    /// The Latin letter a Cyrillic or Greek look-alike stands for (lowercase ASCII), as in the
+    /// confusable skeletons of Unicode TR39: a text whose "а" (U+0430) replaced "a" is the same
+    /// text. Applied to every word, so real Cyrillic and Greek text stays self-consistent.
+    @inline(__always)
+    static func latinSkeleton(_ scalar: UInt32) -> UInt32? {
+        guard scalar >= 0x0391, scalar <= 0x051D else { return nil }
+        let ascii: Character
+        switch scalar {
+        case 0x0410, 0x0430, 0x0391, 0x03B1: ascii = "a"
+        case 0x0412, 0x0392: ascii = "b"
+        case 0x0421, 0x0441, 0x03F2: ascii = "c"
+        case 0x0501: ascii = "d"
+        case 0x0415, 0x0435, 0x0395: ascii = "e"
+        case 0x041D, 0x04BB, 0x0397: ascii = "h"
+        case 0x0406, 0x0456, 0x0399, 0x03B9, 0x04CF: ascii = "i"
+        case 0x0408, 0x0458, 0x03F3: ascii = "j"
+        case 0x041A, 0x039A, 0x03BA: ascii = "k"
+        case 0x041C, 0x039C: ascii = "m"
+        case 0x039D: ascii = "n"
+        case 0x041E, 0x043E, 0x039F, 0x03BF: ascii = "o"
+        case 0x0420, 0x0440, 0x03A1, 0x03C1: ascii = "p"
+        case 0x051B: ascii = "q"
+        case 0x0405, 0x0455: ascii = "s"
+        case 0x0422, 0x03A4: ascii = "t"
+        case 0x03C5: ascii = "u"
+        case 0x03BD: ascii = "v"
+        case 0x051D: ascii = "w"
+        case 0x0425, 0x0445, 0x03A7, 0x03C7: ascii = "x"
+        case 0x0423, 0x0443, 0x03A5: ascii = "y"
+        case 0x0396: ascii = "z"
+        default: return nil
+        }
+        return UInt32(ascii.asciiValue ?? 0)
     }
 
     /// Scalars from U+0080 below this may be simple Latin letters (`simpleLatin`).
@@ -191,12 +273,6 @@ public struct Tokenizer: Sendable {
 
     private func hashNormalized(_ word: String) -> UInt64 {
         StableHash.hash(bytes: word.precomposedStringWithCompatibilityMapping.lowercased().utf8, seed: seed)
-    }
-
-    /// Whether a non-ASCII scalar at `index` continues an ASCII word (e.g. the "é" of "café").
-    private static func continuesWord(_ text: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
-        let (scalar, _) = decode(text, at: index)
-        return isWordScalar(scalar) && !isSingleCharacterToken(scalar)
     }
 
     static func isWordScalar(_ value: UInt32) -> Bool {

@@ -21,6 +21,8 @@ public struct IndexBuildOptions: Sendable {
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     /// Memory for sorting k-grams and band hashes; beyond it, sorted runs spill to disk.
     public var sortMemoryBytes = 256 << 20
+    /// References in the null sample that calibrates the evidence scores (`NullSample`).
+    public var nullSampleLimit = NullSample.defaultLimit
     /// Folder for scratch files ("" = the output's folder); needs about 40 bytes per token.
     public var scratchDirectory = ""
 
@@ -116,6 +118,17 @@ public struct IndexBuilder {
         file.add(.postingDirectory, file: postings.directory, count: postings.directoryCount)
         file.add(.commonHashes, file: common.file, count: common.count)
 
+        // The null sample is scored against the index itself: written once without it, opened,
+        // scored, then written with it.
+        file.add(.nullScores, bytes: [], count: 0)
+        let uncalibrated = folder + "/uncalibrated.idx"
+        _ = try file.write(to: uncalibrated)
+        let nullScores = try NullSample.scores(index: ReferenceIndex(path: uncalibrated), limit: options.nullSampleLimit,
+                                               threads: options.threads)
+        try? FileManager.default.removeItem(atPath: uncalibrated)
+        var encoded = BinaryBuffer()
+        for score in nullScores.sorted() { encoded.append(score.bitPattern) }
+        file.add(.nullScores, bytes: encoded.bytes, count: nullScores.count)
         let written = try file.write(to: output)
         return IndexBuildReport(metadata: metadata, referenceBytes: spill.textBytes, indexBytes: written,
                                 seconds: Date().timeIntervalSince(started), warnings: warnings)

@@ -15,11 +15,17 @@ final class IndexFileWriter {
     }
     private var sections: [(kind: IndexFormat.Section, content: Content, length: Int, crc: UInt32, count: Int)] = []
 
+    /// Adds a small section, or replaces the section of that kind added before.
     func add(_ kind: IndexFormat.Section, bytes: [UInt8], count: Int) {
         let crc = bytes.withUnsafeBytes { raw in
             UInt32(crc32_z(0, raw.baseAddress?.assumingMemoryBound(to: Bytef.self), raw.count))
         }
-        sections.append((kind, .bytes(bytes), bytes.count, crc, count))
+        let section = (kind, Content.bytes(bytes), bytes.count, crc, count)
+        if let existing = sections.firstIndex(where: { $0.kind == kind }) {
+            sections[existing] = section
+        } else {
+            sections.append(section)
+        }
     }
 
     /// Adds a closed scratch file as a section.

@@ -11,7 +11,7 @@ import Foundation
 /// parsing at open beyond the header, the table, the checksums and the small JSON metadata.
 enum IndexFormat {
     static let magic: [UInt8] = Array("ECHOSIDX".utf8)
-    static let version: UInt32 = 4
+    static let version: UInt32 = 5
     static let headerBytes = 24
     static let tableEntryBytes = 32
 
@@ -65,6 +65,8 @@ enum IndexFormat {
         /// Sorted u64 reference k-gram hashes judged common (stock phrases, background, prompts):
         /// kept out of the postings and not counted as evidence when verifying.
         case commonHashes = 13
+        /// f64 best evidence scores of the null sample, ascending (`NullModel`).
+        case nullScores = 14
     }
 
     /// Fixed-size record of one reference.

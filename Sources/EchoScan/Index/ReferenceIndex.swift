@@ -48,6 +48,9 @@ public final class ReferenceIndex: @unchecked Sendable {
     private let commonDirectory: [UInt32]
     private let commonDirectoryBits: Int
 
+    /// The calibration of evidence scores: the null sample's scores kept by the build.
+    public let nullModel: NullModel
+
     /// SHA-256 of the file, when opened `computingSHA256`.
     private let sha256: String?
 
@@ -100,6 +103,11 @@ public final class ReferenceIndex: @unchecked Sendable {
         postingGroups = try section(.postingGroups).bindMemory(to: UInt32.self)
         postingDirectory = try section(.postingDirectory).bindMemory(to: UInt32.self)
         commonHashes = try section(.commonHashes).bindMemory(to: UInt64.self)
+        let nullScores = try section(.nullScores).bindMemory(to: Double.self)
+        guard nullScores.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            throw IndexError(path: path, reason: "section \(IndexFormat.Section.nullScores) holds a score that is negative or not a number")
+        }
+        nullModel = NullModel(scores: Array(nullScores))
         directoryShift = UInt64(64 - IndexFormat.directoryBits(postings: postingKeys.count))
         postingFilter = LeadingBitsFilter(postingKeys, count: postingKeys.count, bitsPerHash: 32)
         commonFilter = LeadingBitsFilter(commonHashes, count: commonHashes.count, bitsPerHash: 16)

@@ -1,44 +1,25 @@
-/// Thresholds of the detectors, read from the pipeline file (`detectors:`).
+/// Settings of the detectors, read from the pipeline file (`detectors:`).
+///
+/// A reference is reported as found in a document when the evidence of their alignment (see
+/// `EvidenceAligner`) is stronger than a text unrelated to the reference would show more often
+/// than `maximumFalseMatchRate`, as estimated on the null sample that the index build kept
+/// (`NullModel`). The other settings only say where candidates come from and how matches are
+/// labelled.
 public struct MatchOptions: Sendable, Equatable {
     public struct NearDuplicate: Sendable, Equatable {
         public var enabled = true
-        /// Estimated Jaccard similarity at or above which a document is a near-duplicate.
+        /// Estimated Jaccard similarity at or above which a match is labelled a near-duplicate
+        /// (and LSH finds its reference as a candidate).
         public var threshold = 0.8
-        /// Documents and references shorter than this (in tokens) are never near-duplicates:
-        /// "True" equal to "True" proves nothing.
+        /// Documents and references shorter than this (in tokens) are never near-duplicates.
         public var minimumTokens = 20
-        /// Share of the document that the exact verification must match outside common and
-        /// prompt k-grams: two answers that both copy their prompt's text are similar without
-        /// either being the other's source.
-        public var minimumDocumentCoverage = 0.5
-        /// Words in the longest matched passage (edits of up to three words bridged) that a
-        /// near-duplicate needs, as a contained copy does (`Containment.minimumSpanWords`).
-        public var minimumSpanWords = 35
     }
 
     public struct Containment: Sendable, Equatable {
         public var enabled = true
-        /// Share of the reference found in the document (a pasted or embedded copy).
-        public var minimumContainment = 0.7
-        /// Share of the document made of the reference (a truncated copy).
-        public var minimumDocumentCoverage = 0.6
-        /// Fewer matched words than this never flag, whatever the shares.
-        public var minimumMatchedWords = 25
-        /// Words in the longest matched passage (runs joined across edits of up to three words)
-        /// that a contained copy needs: another model's answer to the same prompt shares
-        /// scattered runs, a copy shares whole passages. Thresholds chosen on five corpora that
-        /// scripts/eval-quality.sh draws with different seeds (README, Quality).
-        public var minimumSpanWords = 35
-        /// A document this much made of the reference is a copy (a short truncated one) ...
-        public var wholeDocumentCoverage = 0.95
-        /// ... from this many matched words, without the longest-passage condition.
-        public var wholeDocumentMinimumWords = 18
-        /// Shortest run of consecutive equal tokens that starts an alignment; shorter isolated runs
-        /// are the phrases that answers to one prompt share (chosen on scripts/eval-quality.sh).
-        public var minimumRun = 8
-        /// Candidates (ranked by rarity-weighted shared fingerprints) verified per document.
+        /// Candidates (ranked by rarity-weighted shared fingerprints) aligned per document.
         public var maximumCandidates = 8
-        /// Distinct shared fingerprints a candidate needs before it is verified.
+        /// Distinct shared fingerprints a candidate needs before it is aligned.
         public var minimumHits = 2
     }
 
@@ -48,6 +29,9 @@ public struct MatchOptions: Sendable, Equatable {
         public var flag = true
     }
 
+    /// The share of documents unrelated to a reference that may be reported as containing it:
+    /// the estimated false-match probability a match must not exceed.
+    public var maximumFalseMatchRate = 0.001
     public var nearDuplicate = NearDuplicate()
     public var containment = Containment()
     public var markers = Markers()

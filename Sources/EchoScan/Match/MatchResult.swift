@@ -1,6 +1,14 @@
 /// One reference found in a document, with the evidence for it.
+///
+/// Every reported match is evidence that the document contains (part of) the reference: its
+/// false-match probability is at most the pipeline's `max_false_match_rate`.
 public struct ReferenceMatch: Sendable, Equatable {
     public var group: Int
+    /// Evidence of the alignment: the matched tokens of its best passage less its unmatched ones
+    /// (`EvidenceAligner`).
+    public var score: Double
+    /// Estimated share of texts unrelated to the reference with at least this score (`NullModel`).
+    public var falseMatchProbability: Double
     /// MinHash estimate of the Jaccard similarity of the two k-gram sets.
     public var jaccard: Double
     /// Share of the reference's tokens found in the document.
@@ -8,12 +16,13 @@ public struct ReferenceMatch: Sendable, Equatable {
     /// Share of the document's tokens that belong to the reference.
     public var documentCoverage: Double
     public var matchedWords: Int
-    /// UTF-8 byte ranges of the matched passages in the document's text.
+    /// UTF-8 byte ranges of the matched passages in the document's text, in order.
     public var spans: [Range<Int>]
-    /// The matched runs as token ranges of the reference (for `explain`).
+    /// The same passages as token ranges of the reference (for `explain`).
     public var referenceRuns: [Range<Int>]
+    /// Whether the whole document is a near-duplicate of the reference (estimated Jaccard
+    /// similarity at the pipeline's `near_duplicate.threshold`), besides containing it.
     public var isNearDuplicate: Bool
-    public var isContained: Bool
 }
 
 /// A self-identification phrase found in a document.
@@ -31,7 +40,7 @@ public struct DocumentVerdict: Sendable {
     public var flaggedByMarkers = false
 
     public var isNearDuplicate: Bool { matches.contains { $0.isNearDuplicate } }
-    public var isContained: Bool { matches.contains { $0.isContained } }
+    public var isContained: Bool { !matches.isEmpty }
     public var isFlagged: Bool { isNearDuplicate || isContained || flaggedByMarkers }
 
     /// Detector names in a fixed order, as written in the manifest.

@@ -7,11 +7,14 @@ public struct Matcher: Sendable {
     public let options: MatchOptions
     public let fingerprinter: Fingerprinter
     public let markers: MarkerDetector?
+    /// The calibration of the evidence scores, from the index.
+    public let nullModel: NullModel
 
     public init(index: ReferenceIndex, options: MatchOptions, markers: [MarkerPhrase]) {
         self.index = index
         self.options = options
         fingerprinter = Fingerprinter(parameters: index.parameters)
+        nullModel = index.nullModel
         self.markers = options.markers.enabled && !markers.isEmpty
             ? MarkerDetector(phrases: markers, tokenizer: fingerprinter.tokenizer) : nil
     }
@@ -19,7 +22,7 @@ public struct Matcher: Sendable {
     /// Per-worker buffers.
     public struct Scratch {
         var fingerprint = DocumentFingerprint()
-        var verifier = ContainmentVerifier()
+        var aligner = EvidenceAligner()
         var hashes: [UInt64] = []
         var hits: [(group: UInt32, weight: Double)] = []
         public init() {}
@@ -36,19 +39,12 @@ public struct Matcher: Sendable {
             verdict.flaggedByMarkers = options.markers.flag && !verdict.markers.isEmpty
         }
         guard fingerprint.tokens.count > 0 else { return verdict }
-
-        var candidates = containmentCandidates(fingerprint, scratch: &scratch)
-        let nearCandidates = nearDuplicateCandidates(fingerprint)
-        for group in nearCandidates where !candidates.contains(group) { candidates.append(group) }
-
-        for group in candidates {
-            if let found = verify(group: group, fingerprint: fingerprint, verifier: &scratch.verifier) {
-                verdict.matches.append(found)
-            }
+        for group in candidates(fingerprint, scratch: &scratch) {
+            let found = evaluate(group: group, fingerprint: fingerprint, aligner: &scratch.aligner)
+            if found.falseMatchProbability <= options.maximumFalseMatchRate { verdict.matches.append(found) }
         }
         verdict.matches.sort { lhs, rhs in
-            if lhs.matchedWords != rhs.matchedWords { return lhs.matchedWords > rhs.matchedWords }
-            if lhs.jaccard != rhs.jaccard { return lhs.jaccard > rhs.jaccard }
+            if lhs.score != rhs.score { return lhs.score > rhs.score }
             return lhs.group < rhs.group
         }
         if verdict.matches.count > options.maximumMatchesReported {
@@ -57,12 +53,32 @@ public struct Matcher: Sendable {
         return verdict
     }
 
+    /// The best evidence score of any reference outside `group` in the text of one of the
+    /// group's references: one draw of the null sample (`NullModel`).
+    func nullScore(ofGroup group: Int, text: UnsafeBufferPointer<UInt8>, scratch: inout Scratch) -> Double {
+        fingerprinter.fingerprint(text, into: &scratch.fingerprint, parts: options.nearDuplicate.enabled ? .all : .winnowed)
+        let fingerprint = scratch.fingerprint
+        var best = 0.0
+        for candidate in candidates(fingerprint, scratch: &scratch, excluding: group) {
+            best = max(best, evaluate(group: candidate, fingerprint: fingerprint, aligner: &scratch.aligner).score)
+        }
+        return best
+    }
+
+    /// The groups worth aligning with: containment candidates, then near-duplicate ones.
+    func candidates(_ fingerprint: DocumentFingerprint, scratch: inout Scratch, excluding excluded: Int = -1) -> [Int] {
+        guard fingerprint.tokens.count > 0 else { return [] }
+        var found = containmentCandidates(fingerprint, scratch: &scratch, excluding: excluded)
+        for group in nearDuplicateCandidates(fingerprint) where group != excluded && !found.contains(group) { found.append(group) }
+        return found
+    }
+
     /// How many k-grams ahead the posting filter's words are fetched.
     static let prefetchDistance = 16
 
     /// Groups ranked by rarity-weighted shared winnowed fingerprints: a k-gram found in d
     /// reference groups adds 1/d to each (common k-grams are not in the postings at all).
-    func containmentCandidates(_ fingerprint: DocumentFingerprint, scratch: inout Scratch) -> [Int] {
+    func containmentCandidates(_ fingerprint: DocumentFingerprint, scratch: inout Scratch, excluding excluded: Int = -1) -> [Int] {
         guard options.containment.enabled else { return [] }
         // Most look-ups miss. First the index's posting filter alone, keeping each k-gram
         // without branching on the answer (a coin toss for the predictor). Then the full
@@ -109,7 +125,8 @@ public struct Matcher: Sendable {
                 weight += scratch.hits[end].weight
                 end += 1
             }
-            if end - start >= options.containment.minimumHits { ranked.append((Int(scratch.hits[start].group), weight)) }
+            let group = Int(scratch.hits[start].group)
+            if end - start >= options.containment.minimumHits && group != excluded { ranked.append((group, weight)) }
             start = end
         }
         ranked.sort { $0.weight != $1.weight ? $0.weight > $1.weight : $0.group < $1.group }
@@ -139,60 +156,30 @@ public struct Matcher: Sendable {
         return found.sorted()
     }
 
-    func verify(group: Int, fingerprint: DocumentFingerprint, verifier: inout ContainmentVerifier) -> ReferenceMatch? {
+    /// Aligns the document with a group's representative and weighs the evidence.
+    func evaluate(group: Int, fingerprint: DocumentFingerprint, aligner: inout EvidenceAligner) -> ReferenceMatch {
         let referenceTokens = index.tokens(ofGroup: group)
-        guard !referenceTokens.isEmpty else { return nil }
-        let jaccard = fingerprint.signature.isEmpty ? 0 : fingerprint.signature.withUnsafeBufferPointer {
+        let jaccard = fingerprint.signature.isEmpty || referenceTokens.isEmpty ? 0 : fingerprint.signature.withUnsafeBufferPointer {
             MinHasher.similarity($0, index.signature(ofGroup: group))
         }
-        let outcome = verifier.verify(document: fingerprint, reference: referenceTokens, shingler: fingerprinter.shingler,
-                                      minimumRun: options.containment.minimumRun, isCommon: index.isCommon)
+        let alignment = aligner.align(document: fingerprint, reference: referenceTokens, shingler: fingerprinter.shingler,
+                                      isCommon: index.isCommon)
         let evidenceTokens = index.evidenceTokenCount(ofGroup: group)
-        let containment = evidenceTokens > 0 ? min(1, Double(outcome.referenceTokensCovered) / Double(evidenceTokens)) : 0
-        let coverage = Double(outcome.documentTokensCovered) / Double(fingerprint.tokens.count)
-        let passages = Self.passages(of: outcome.runs)
-        let longestPassage = passages.map(\.count).max() ?? 0
         let near = options.nearDuplicate
-        let isNear = near.enabled && jaccard >= near.threshold
-            && fingerprint.tokens.count >= near.minimumTokens && referenceTokens.count >= near.minimumTokens
-            && coverage >= near.minimumDocumentCoverage && longestPassage >= near.minimumSpanWords
-        let contained = options.containment
-        let matchedWords = outcome.documentTokensCovered
-        let isLongCopy = matchedWords >= contained.minimumMatchedWords && longestPassage >= contained.minimumSpanWords
-            && (containment >= contained.minimumContainment || coverage >= contained.minimumDocumentCoverage)
-        let isWholeDocumentCopy = matchedWords >= contained.wholeDocumentMinimumWords && coverage >= contained.wholeDocumentCoverage
-        let isContained = contained.enabled && (isLongCopy || isWholeDocumentCopy)
-        guard isNear || isContained else { return nil }
-        return ReferenceMatch(group: group, jaccard: jaccard, containment: containment, documentCoverage: coverage,
-                              matchedWords: matchedWords,
-                              spans: byteSpans(of: passages, tokens: fingerprint.tokens),
-                              referenceRuns: outcome.referenceRuns,
-                              isNearDuplicate: isNear, isContained: isContained)
+        return ReferenceMatch(
+            group: group, score: alignment.score, falseMatchProbability: nullModel.falseMatchProbability(alignment.score),
+            jaccard: jaccard,
+            containment: evidenceTokens > 0 ? min(1, Double(alignment.referenceTokensCovered) / Double(evidenceTokens)) : 0,
+            documentCoverage: Double(alignment.documentTokensCovered) / Double(fingerprint.tokens.count),
+            matchedWords: alignment.matchedTokens,
+            spans: Self.byteSpans(of: alignment.chains.map(\.document), tokens: fingerprint.tokens),
+            referenceRuns: alignment.chains.map(\.reference),
+            isNearDuplicate: near.enabled && jaccard >= near.threshold
+                && fingerprint.tokens.count >= near.minimumTokens && referenceTokens.count >= near.minimumTokens)
     }
 
-    /// Matched token runs joined into passages, in order: overlapping runs, and runs separated by
-    /// at most `passageGap` unmatched tokens (edited words), are one passage.
-    static func passages(of runs: [Range<Int>]) -> [Range<Int>] {
-        // Three (chosen on scripts/eval-quality.sh): two neighbouring edited words, or one edited
-        // word that the tokenizer splits in two, leave a copy one passage.
-        let passageGap = 3
-        var merged: [Range<Int>] = []
-        for run in runs.sorted(by: { $0.lowerBound < $1.lowerBound }) {
-            if let last = merged.last, run.lowerBound - last.upperBound <= passageGap {
-                merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, run.upperBound)
-            } else {
-                merged.append(run)
-            }
-        }
-        return merged
-    }
-
-    /// Byte spans of the passages of matched token runs (see `passages(of:)`), in order.
-    public func spans(of runs: [Range<Int>], tokens: TokenSequence) -> [Range<Int>] {
-        byteSpans(of: Self.passages(of: runs), tokens: tokens)
-    }
-
-    private func byteSpans(of passages: [Range<Int>], tokens: TokenSequence) -> [Range<Int>] {
-        passages.map { Int(tokens.starts[$0.lowerBound])..<Int(tokens.ends[$0.upperBound - 1]) }
+    /// UTF-8 byte ranges of token ranges of a text.
+    public static func byteSpans(of tokenRanges: [Range<Int>], tokens: TokenSequence) -> [Range<Int>] {
+        tokenRanges.map { Int(tokens.starts[$0.lowerBound])..<Int(tokens.ends[$0.upperBound - 1]) }
     }
 }

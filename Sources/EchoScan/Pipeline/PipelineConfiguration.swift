@@ -246,39 +246,32 @@ struct YAMLReader {
     }
 
     func applyDetectors(_ node: Node, to configuration: inout PipelineConfiguration) throws {
-        for (detector, settings) in try mapping(node, "detectors", allowed: ["near_duplicate", "containment", "marker"]) {
+        for (detector, settings) in try mapping(node, "detectors", allowed: ["max_false_match_rate", "near_duplicate", "containment", "marker"]) {
             let base = "detectors.\(detector)"
             switch detector {
+            case "max_false_match_rate":
+                let rate = try share(settings, base)
+                guard rate > 0 else { throw fail(base, "must be above 0") }
+                configuration.match.maximumFalseMatchRate = rate
             case "near_duplicate":
                 var near = configuration.match.nearDuplicate
-                for (name, item) in try mapping(settings, base, allowed: ["enabled", "threshold", "min_tokens", "min_doc_coverage", "min_span_words"]) {
+                for (name, item) in try mapping(settings, base, allowed: ["enabled", "threshold", "min_tokens"]) {
                     let path = "\(base).\(name)"
                     switch name {
                     case "enabled": near.enabled = try bool(item, path)
                     case "threshold": near.threshold = try share(item, path)
-                    case "min_doc_coverage": near.minimumDocumentCoverage = try share(item, path)
-                    case "min_span_words": near.minimumSpanWords = try int(item, path)
                     default: near.minimumTokens = try int(item, path)
                     }
                 }
                 configuration.match.nearDuplicate = near
             case "containment":
                 var containment = configuration.match.containment
-                let keys: Set<String> = ["enabled", "min_containment", "min_doc_coverage", "min_matched_words", "min_span_words",
-                                         "whole_doc_coverage", "whole_doc_min_words", "min_run", "max_candidates", "min_hits"]
-                for (name, item) in try mapping(settings, base, allowed: keys) {
+                for (name, item) in try mapping(settings, base, allowed: ["enabled", "max_candidates", "min_hits"]) {
                     let path = "\(base).\(name)"
                     switch name {
                     case "enabled": containment.enabled = try bool(item, path)
-                    case "min_containment": containment.minimumContainment = try share(item, path)
-                    case "min_doc_coverage": containment.minimumDocumentCoverage = try share(item, path)
-                    case "min_matched_words": containment.minimumMatchedWords = try int(item, path)
-                    case "min_span_words": containment.minimumSpanWords = try int(item, path)
-                    case "whole_doc_coverage": containment.wholeDocumentCoverage = try share(item, path)
-                    case "whole_doc_min_words": containment.wholeDocumentMinimumWords = try int(item, path)
-                    case "min_run": containment.minimumRun = try int(item, path)
-                    case "max_candidates": containment.maximumCandidates = try int(item, path)
-                    default: containment.minimumHits = try int(item, path)
+                    case "max_candidates": containment.maximumCandidates = try positive(item, path)
+                    default: containment.minimumHits = try positive(item, path)
                     }
                 }
                 configuration.match.containment = containment

@@ -21,13 +21,15 @@ struct ScanRecordWriter: Sendable {
             json.key("ref_id"); json.string(reference.id)
             json.key("model"); json.string(reference.model)
             json.key("vendor"); json.string(reference.vendor)
+            json.key("score"); json.number(match.score)
+            json.key("false_match_probability"); json.number(match.falseMatchProbability)
             json.key("jaccard"); json.number(match.jaccard)
             json.key("containment"); json.number(match.containment)
             json.key("doc_coverage"); json.number(match.documentCoverage)
             json.key("matched_words"); json.integer(match.matchedWords)
             json.key("detectors"); json.beginArray()
             if match.isNearDuplicate { json.string("near_duplicate") }
-            if match.isContained { json.string("containment") }
+            json.string("containment")
             json.endArray()
             json.key("spans"); json.beginArray()
             for span in match.spans {
@@ -77,7 +79,7 @@ struct ScanRecordWriter: Sendable {
         json.endArray()
         json.key("echoscan__containment"); json.beginArray()
         var spans: [(Range<Int>, Double)] = []
-        for match in verdict.matches where match.isContained {
+        for match in verdict.matches {
             for span in match.spans { spans.append((span, match.containment)) }
         }
         spans.sort { $0.0.lowerBound != $1.0.lowerBound ? $0.0.lowerBound < $1.0.lowerBound : $0.0.upperBound < $1.0.upperBound }

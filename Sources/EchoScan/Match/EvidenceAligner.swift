@@ -1,0 +1,259 @@
+/// Aligns a document with one candidate reference and measures the evidence that the document
+/// holds a copy of it.
+///
+/// Anchors are the k-grams that the two token sequences share and that carry evidence (not
+/// common: no stock phrase, prompt text or background language). Anchors are chained in order on
+/// both sides, as MUMmer and minimap2 chain seeds: a link to an earlier anchor may skip up to
+/// `maximumGap` document tokens and shift the diagonal by up to `maximumShift` tokens (words
+/// inserted or deleted). A chain's score counts the document tokens that it matches — the
+/// anchors' tokens and, between two anchors on one diagonal, each token equal to its counterpart
+/// (a substituted word leaves its neighbours matched) — less `mismatchCost` for each token left
+/// unmatched inside it. So an edited copy, even with a quarter of its words changed, is one long
+/// chain, while the phrases that two independent texts share stay short chains of their own.
+/// Chains are taken best first, each from anchors no better chain used (reordered sentences and
+/// interleaved answers give several chains); those of `minimumChainScore` or more are the
+/// passages of the match. The evidence score of the match is its best passage's: scores summed
+/// over passages let two answers to one prompt that share many short sentences add up to a copy.
+///
+/// The score does not depend on how much of the reference the document holds; `NullModel`
+/// turns it into a false-match probability.
+struct EvidenceAligner {
+    /// Document tokens between the starts of two chained anchors.
+    static let maximumGap = 32
+    /// Words inserted or deleted between two chained anchors.
+    static let maximumShift = 8
+    /// What a token left unmatched inside a chain takes from its score, in matched tokens: as
+    /// much as a matched one gives, so that a chain grows only where most of its tokens match
+    /// (a copy with up to a third of its words edited) and two texts that share sentences
+    /// between rewritten ones keep one chain per sentence.
+    static let mismatchCost = 1.0
+    /// Earlier anchors tried as a link.
+    static let lookBack = 32
+    /// Positions of a k-gram repeated in the reference that become anchors.
+    static let repeatsPerKGram = 8
+    /// Chains below this score are not evidence: one shared k-gram is not, two in a row may be.
+    static func minimumChainScore(shingleSize: Int) -> Double { Double(2 * shingleSize) }
+
+    /// One chain of anchors: a passage of the document aligned with a passage of the reference.
+    struct Chain: Equatable {
+        var document: Range<Int>
+        var reference: Range<Int>
+        var score: Double
+        var matchedTokens: Int
+    }
+
+    struct Alignment {
+        /// The passages, in document order.
+        var chains: [Chain] = []
+        var score = 0.0
+        var matchedTokens = 0
+        var documentTokensCovered = 0
+        var referenceTokensCovered = 0
+    }
+
+    // The reference's k-grams: an open-addressing table from hash to its first position, with
+    // a chain of later positions; reused across candidates so that alignment allocates nothing.
+    private var slots: [UInt64] = []
+    private var heads: [Int32] = []
+    private var next: [Int32] = []
+    private var referenceShingles: [UInt64] = []
+    // Anchors, in document order, and their chaining state.
+    private var anchorDocument: [Int32] = []
+    private var anchorReference: [Int32] = []
+    private var chainScore: [Double] = []
+    private var chainMatched: [Int32] = []
+    private var predecessor: [Int32] = []
+    private var used: [Bool] = []
+    private var order: [Int32] = []
+
+    mutating func align(document: DocumentFingerprint, reference: UnsafeBufferPointer<UInt64>,
+                        shingler: Shingler, isCommon: (UInt64) -> Bool) -> Alignment {
+        let k = shingler.size
+        let documentTokens = document.tokens.hashes
+        guard reference.count >= k, documentTokens.count >= k else { return Alignment() }
+        referenceShingles.removeAll(keepingCapacity: true)
+        shingler.shingles(of: Array(reference), into: &referenceShingles)
+        buildTable()
+        collectAnchors(document.shingles, isCommon: isCommon)
+        guard !anchorDocument.isEmpty else { return Alignment() }
+        documentTokens.withUnsafeBufferPointer { chain($0, reference, k: k) }
+        return extractChains(k: k)
+    }
+
+    private mutating func collectAnchors(_ shingles: [UInt64], isCommon: (UInt64) -> Bool) {
+        anchorDocument.removeAll(keepingCapacity: true)
+        anchorReference.removeAll(keepingCapacity: true)
+        for (position, hash) in shingles.enumerated() {
+            var candidate = lookup(hash)
+            guard candidate >= 0, !isCommon(hash) else { continue }
+            var taken = 0
+            while candidate >= 0 && taken < Self.repeatsPerKGram {
+                anchorDocument.append(Int32(position))
+                anchorReference.append(candidate)
+                candidate = next[Int(candidate)]
+                taken += 1
+            }
+        }
+    }
+
+    /// The best chain ending at each anchor (dynamic programming over earlier anchors).
+    private mutating func chain(_ doc: UnsafeBufferPointer<UInt64>, _ reference: UnsafeBufferPointer<UInt64>, k: Int) {
+        let count = anchorDocument.count
+        chainScore.removeAll(keepingCapacity: true)
+        chainMatched.removeAll(keepingCapacity: true)
+        predecessor.removeAll(keepingCapacity: true)
+        for i in 0..<count {
+            let documentAt = Int(anchorDocument[i])
+            let referenceAt = Int(anchorReference[i])
+            var best = Double(k)
+            var bestMatched = k
+            var from = -1
+            var j = i - 1
+            var looked = 0
+            while j >= 0 && looked < Self.lookBack {
+                let documentStep = documentAt - Int(anchorDocument[j])
+                if documentStep > Self.maximumGap { break }
+                let referenceStep = referenceAt - Int(anchorReference[j])
+                if documentStep > 0 && referenceStep > 0 {
+                    looked += 1
+                    let shift = abs(documentStep - referenceStep)
+                    // A link gains at most one token per document step: most links cannot win.
+                    if shift <= Self.maximumShift && chainScore[j] + Double(documentStep) > best {
+                        // Words between the anchors that equal their counterparts are matched:
+                        // on the earlier anchor's diagonal up to the edit, on the later one's after.
+                        let previousEnd = Int(anchorDocument[j]) + k
+                        let equal = documentAt > previousEnd
+                            ? Self.equalTokens(doc, reference, from: previousEnd, to: documentAt,
+                                               before: Int(anchorReference[j]) - Int(anchorDocument[j]), after: referenceAt - documentAt)
+                            : 0
+                        let gain = min(k, documentStep, referenceStep) + equal
+                        let unmatched = max(0, max(documentStep, referenceStep) - k - equal) + (shift > 0 ? 1 : 0)
+                        let score = chainScore[j] + Double(gain) - Self.mismatchCost * Double(unmatched)
+                        if score > best {
+                            best = score
+                            bestMatched = Int(chainMatched[j]) + gain
+                            from = j
+                        }
+                    }
+                }
+                j -= 1
+            }
+            chainScore.append(best)
+            chainMatched.append(Int32(bestMatched))
+            predecessor.append(Int32(from))
+        }
+    }
+
+    /// The most document tokens in `from..<to` that equal their reference counterparts when the
+    /// first ones are aligned with offset `before` and the rest with offset `after` (one edit in
+    /// between: the split that matches most).
+    static func equalTokens(_ doc: UnsafeBufferPointer<UInt64>, _ reference: UnsafeBufferPointer<UInt64>,
+                            from: Int, to: Int, before: Int, after: Int) -> Int {
+        func equal(_ position: Int, _ offset: Int) -> Int {
+            let other = position + offset
+            return other >= 0 && other < reference.count && doc[position] == reference[other] ? 1 : 0
+        }
+        if before == after {
+            var count = 0
+            for position in from..<to { count += equal(position, before) }
+            return count
+        }
+        // Matches after the split, all of them first; then the split moves right.
+        var trailing = 0
+        for position in from..<to { trailing += equal(position, after) }
+        var leading = 0
+        var best = trailing
+        for position in from..<to {
+            leading += equal(position, before)
+            trailing -= equal(position, after)
+            best = max(best, leading + trailing)
+        }
+        return best
+    }
+
+    /// Chains best first, each ending where a better one took an anchor; the passages are those
+    /// of `minimumChainScore` that overlap no better passage in the document.
+    private mutating func extractChains(k: Int) -> Alignment {
+        let count = anchorDocument.count
+        order.removeAll(keepingCapacity: true)
+        order.append(contentsOf: (0..<Int32(count)))
+        let scores = chainScore
+        order.sort { scores[Int($0)] != scores[Int($1)] ? scores[Int($0)] > scores[Int($1)] : $0 < $1 }
+        used.removeAll(keepingCapacity: true)
+        used.append(contentsOf: repeatElement(false, count: count))
+        var alignment = Alignment()
+        let minimum = Self.minimumChainScore(shingleSize: k)
+        for end in order.map({ Int($0) }) where !used[end] {
+            if chainScore[end] < minimum { break }
+            var first = end
+            var cursor = end
+            var below = 0.0
+            var belowMatched = 0
+            while cursor >= 0 {
+                if used[cursor] {
+                    below = chainScore[cursor]
+                    belowMatched = Int(chainMatched[cursor])
+                    break
+                }
+                used[cursor] = true
+                first = cursor
+                cursor = Int(predecessor[cursor])
+            }
+            let score = chainScore[end] - below
+            guard score >= minimum else { continue }
+            let passage = Chain(document: Int(anchorDocument[first])..<(Int(anchorDocument[end]) + k),
+                                reference: Int(anchorReference[first])..<(Int(anchorReference[end]) + k),
+                                score: score, matchedTokens: Int(chainMatched[end]) - belowMatched)
+            guard !alignment.chains.contains(where: { $0.document.overlaps(passage.document) }) else { continue }
+            alignment.chains.append(passage)
+        }
+        alignment.chains.sort { $0.document.lowerBound < $1.document.lowerBound }
+        alignment.score = alignment.chains.map(\.score).max() ?? 0
+        alignment.matchedTokens = alignment.chains.reduce(0) { $0 + $1.matchedTokens }
+        alignment.documentTokensCovered = alignment.chains.reduce(0) { $0 + $1.document.count }
+        alignment.referenceTokensCovered = Self.unionCount(alignment.chains.map(\.reference))
+        return alignment
+    }
+
+    static func unionCount(_ ranges: [Range<Int>]) -> Int {
+        var total = 0
+        var reach = Int.min
+        for range in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            let start = max(range.lowerBound, reach)
+            if range.upperBound > start { total += range.upperBound - start }
+            reach = max(reach, range.upperBound)
+        }
+        return total
+    }
+
+    private mutating func buildTable() {
+        var capacity = 16
+        while capacity < referenceShingles.count * 2 { capacity <<= 1 }
+        slots.removeAll(keepingCapacity: true)
+        slots.append(contentsOf: repeatElement(0, count: capacity))
+        heads.removeAll(keepingCapacity: true)
+        heads.append(contentsOf: repeatElement(-1, count: capacity))
+        next.removeAll(keepingCapacity: true)
+        next.append(contentsOf: repeatElement(-1, count: referenceShingles.count + 1))
+        let mask = capacity - 1
+        // Inserted from the end so that each chain lists positions in increasing order.
+        for position in stride(from: referenceShingles.count - 1, through: 0, by: -1) {
+            let hash = referenceShingles[position]
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while heads[slot] >= 0 && slots[slot] != hash { slot = (slot + 1) & mask }
+            next[position] = heads[slot]
+            slots[slot] = hash
+            heads[slot] = Int32(position)
+        }
+    }
+
+    private func lookup(_ hash: UInt64) -> Int32 {
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while heads[slot] >= 0 {
+            if slots[slot] == hash { return heads[slot] }
+            slot = (slot + 1) & mask
+        }
+        return -1
+    }
+}

@@ -1,0 +1,143 @@
+@testable import EchoScan
+import Foundation
+import XCTest
+
+/// The evidence model: alignment scores of copies against their references, and the null
+/// model that turns a score into a false-match probability.
+final class EvidenceTests: XCTestCase {
+    /// On draws of a known distribution (an exponential tail above a point mass at 0, as the
+    /// null sample's scores look), the estimated probabilities are those of the distribution.
+    func testNullModelEstimatesAKnownTail() {
+        var generator = SplitMix64(seed: 7)
+        let rate = 0.2
+        func uniform() -> Double { Double(generator.next() >> 11) / Double(1 << 53) }
+        // Half the texts share nothing (score 0), half score 10 + Exp(0.2).
+        let scores = (0..<20_000).map { _ -> Double in uniform() < 0.5 ? 0 : 10 - log(1 - uniform()) / rate }
+        let model = NullModel(scores: scores)
+        for score in [20.0, 30.0, 45.0, 60.0] {
+            let truth = 0.5 * exp(-rate * (score - 10))
+            let estimate = model.falseMatchProbability(score)
+            // The fitted rate's standard error is rate/√(tail size); its error grows with the
+            // distance extrapolated. 2.5 standard errors, and 0.1 for the empirical part.
+            let tail = Double(scores.count) * NullModel.tailFraction
+            let accuracy = 0.1 + 2.5 * max(0, score - model.tailStart) * rate / tail.squareRoot()
+            XCTAssertEqual(log(estimate), log(truth), accuracy: accuracy, "score \(score): \(estimate) against \(truth)")
+        }
+        XCTAssertEqual(model.falseMatchProbability(0), 1, accuracy: 1e-4)
+        let threshold = model.threshold(forRate: 0.001)
+        XCTAssertEqual(threshold, 10 + log(0.5 / 0.001) / rate, accuracy: 3)
+        XCTAssertLessThanOrEqual(model.falseMatchProbability(threshold), 0.001 * 1.0001)
+        var previous = 1.0
+        for score in stride(from: 0.0, through: 100, by: 0.5) {
+            let probability = model.falseMatchProbability(score)
+            XCTAssertLessThanOrEqual(probability, previous + 1e-12, "monotone at \(score)")
+            previous = probability
+        }
+    }
+
+    func testNullModelOfATinySampleFallsBackToItsPrior() {
+        let model = NullModel(scores: [0, 3])
+        XCTAssertEqual(model.tailRate, NullModel.fallbackRate)
+        XCTAssertLessThan(model.falseMatchProbability(40), 0.001)
+        XCTAssertGreaterThan(model.falseMatchProbability(5), 0.01)
+    }
+
+    struct Sample {
+        var index: ReferenceIndex
+        var matcher: Matcher
+        var references: [String]
+        var human: [String]
+    }
+
+    nonisolated(unsafe) static var built: Sample?
+
+    func sample() throws -> Sample {
+        if let built = Self.built { return built }
+        let dir = try TestSupport.temporaryDirectory("evidence")
+        let files = try FileManager.default.contentsOfDirectory(atPath: TestSupport.samples + "/references").sorted()
+            .map { TestSupport.samples + "/references/" + $0 }
+        _ = try IndexBuilder().build(references: files, background: [TestSupport.samples + "/background/human.jsonl"],
+                                     output: dir + "/reference.idx")
+        let index = try ReferenceIndex(path: dir + "/reference.idx")
+        func texts(_ path: String) throws -> [String] {
+            try TestSupport.lines(path).map {
+                try XCTUnwrap((try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["text"] as? String)
+            }
+        }
+        let built = Sample(index: index, matcher: Matcher(index: index, options: MatchOptions(), markers: []),
+                           references: try texts(TestSupport.samples + "/references/arena-hard__gpt-4-0314.jsonl"),
+                           human: try texts(TestSupport.samples + "/background/human.jsonl"))
+        Self.built = built
+        return built
+    }
+
+    func verdict(_ text: String, _ sample: Sample) -> DocumentVerdict {
+        var scratch = Matcher.Scratch()
+        var bytes = Array(text.utf8)
+        return bytes.withUnsafeMutableBufferPointer { sample.matcher.match(UnsafeBufferPointer($0), scratch: &scratch) }
+    }
+
+    func testTheBuildKeepsANullSample() throws {
+        let sample = try sample()
+        XCTAssertGreaterThan(sample.index.nullModel.scores.count, 100)
+        XCTAssertTrue(sample.index.nullModel.scores.contains { $0 > 0 }, "other models' answers share phrases")
+        let threshold = sample.index.nullModel.threshold(forRate: 0.001)
+        XCTAssertGreaterThan(threshold, 2 * Double(FingerprintParameters().shingleSize))
+        XCTAssertLessThan(threshold, 200)
+    }
+
+    /// A quarter of the words replaced at random, in real answers of at least 150 words: most are
+    /// found, with passages that span much of the document and a small false-match probability.
+    func testAnAnswerWithAQuarterOfItsWordsReplacedIsFound() throws {
+        let sample = try sample()
+        let filler = sample.human.joined(separator: " ").split(separator: " ")
+        var generator = SplitMix64(seed: 25)
+        var tried = 0
+        var missed = 0
+        for text in sample.references.filter({ $0.split(separator: " ").count >= 150 }).prefix(10) {
+            let words = text.split(separator: " ", omittingEmptySubsequences: false)
+            let edited = words.enumerated().map { generator.next() % 4 == 0 ? filler[$0.offset % filler.count] : $0.element }
+                .joined(separator: " ")
+            tried += 1
+            guard let best = verdict(edited, sample).matches.first else {
+                missed += 1
+                continue
+            }
+            XCTAssertLessThanOrEqual(best.falseMatchProbability, 0.001)
+            XCTAssertEqual(sample.index.reference(sample.index.representative(ofGroup: best.group)).model, "gpt-4-0314")
+            XCTAssertGreaterThan(best.spans.reduce(0) { $0 + $1.count }, edited.utf8.count / 4, "the passages span much of the copy")
+        }
+        XCTAssertEqual(tried, 10)
+        XCTAssertLessThanOrEqual(missed, 2, "most found (docs/QUALITY.md: 59-76% at 20-25% edits in 50+ words)")
+    }
+
+    /// Sixty words of an answer pasted into a page ten times as long: found, and its passage lies
+    /// inside the pasted bytes.
+    func testAnExcerptInsideAPageIsFoundWhereItIs() throws {
+        let sample = try sample()
+        let host = sample.human.filter { $0.split(separator: " ").count >= 300 }
+        XCTAssertGreaterThanOrEqual(host.count, 2)
+        var tried = 0
+        for text in sample.references.filter({ $0.split(separator: " ").count >= 200 }).prefix(8) {
+            let words = text.split(separator: " ")
+            let excerpt = words[60..<120].joined(separator: " ")
+            let before = host[tried % host.count]
+            let page = before + "\n\n" + excerpt + "\n\n" + host[(tried + 1) % host.count]
+            let found = verdict(page, sample)
+            let best = try XCTUnwrap(found.matches.first, excerpt)
+            XCTAssertLessThanOrEqual(best.falseMatchProbability, 0.001)
+            let pasted = (before.utf8.count + 2)..<(before.utf8.count + 2 + excerpt.utf8.count)
+            for span in best.spans { XCTAssertTrue(pasted.contains(span.lowerBound) && span.upperBound <= pasted.upperBound, "\(span) in \(pasted)") }
+            XCTAssertLessThan(best.containment, 0.7, "the score does not ask for most of the reference")
+            tried += 1
+        }
+        XCTAssertEqual(tried, 8)
+    }
+
+    /// Human pages are not copies of any model's answer: none of them is flagged.
+    func testHumanTextIsNotFlagged() throws {
+        let sample = try sample()
+        let flagged = sample.human.filter { !verdict($0, sample).matches.isEmpty }
+        XCTAssertEqual(flagged.count, 0, "\(flagged.map { $0.prefix(80) })")
+    }
+}
