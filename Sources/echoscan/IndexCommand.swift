@@ -105,6 +105,9 @@ struct IndexCommand: ParsableCommand {
             print("  parameters: seed \(p.seed), shingle \(p.shingleSize), permutations \(p.permutations), winnow window \(p.winnowWindow) (runs of \(p.guaranteedRun) tokens guaranteed), LSH \(metadata.bands)x\(metadata.rows) for Jaccard \(p.nearDuplicateThreshold)")
             print("  references \(metadata.referenceCount) in \(metadata.groupCount) groups (grouping at MinHash similarity \(metadata.groupingThreshold)); \(metadata.skippedRecords) bad records skipped")
             print("  postings \(metadata.postingCount); common k-grams: \(metadata.commonByFrequency) in more than \(metadata.maximumDocumentFrequency) groups, \(metadata.commonByBackground) in background text, \(metadata.commonByPrompt) in prompts")
+            let null = opened.nullModel
+            let thresholds = [0.01, 0.001, 0.0001].map { String(format: "%.1f at %g", null.threshold(forRate: $0), $0) }
+            print("  null sample: \(null.scores.count) references against the other groups; evidence needed: \(thresholds.joined(separator: ", "))")
             var perModel: [String: Int] = [:]
             var perVendor: [String: Int] = [:]
             for index in 0..<opened.referenceCount {

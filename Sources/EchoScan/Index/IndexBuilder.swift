@@ -123,8 +123,9 @@ public struct IndexBuilder {
         file.add(.nullScores, bytes: [], count: 0)
         let uncalibrated = folder + "/uncalibrated.idx"
         _ = try file.write(to: uncalibrated)
-        let nullScores = try NullSample.scores(index: ReferenceIndex(path: uncalibrated), limit: options.nullSampleLimit,
-                                               threads: options.threads)
+        let nullGroups = NullSample.groups(promptKeys: spill.promptKeys, groupOf: groups.groupOf, groupCount: groups.count)
+        let nullScores = try NullSample.scores(index: ReferenceIndex(path: uncalibrated), groups: nullGroups,
+                                               limit: options.nullSampleLimit, threads: options.threads)
         try? FileManager.default.removeItem(atPath: uncalibrated)
         var encoded = BinaryBuffer()
         for score in nullScores.sorted() { encoded.append(score.bitPattern) }

@@ -1,5 +1,6 @@
 /// The null sample that calibrates the evidence scores of an index (`NullModel`): references of
-/// the index itself, each matched against all the groups but its own.
+/// the index itself, each matched against all the groups but its own; where the references name
+/// their prompts, those that answer a prompt some other group answers too.
 ///
 /// A reference answers a prompt that other models' references often answer too, in the same
 /// register and with the same stock phrases: as close as a text gets to a reference without
@@ -11,9 +12,34 @@ enum NullSample {
     /// the null look emptier than the texts a verdict is about.
     static let minimumTokens = 20
 
-    /// The best score of each sampled group's representative against the other groups, in group order.
-    static func scores(index: ReferenceIndex, limit: Int, threads: Int) -> [Double] {
-        let eligible = (0..<index.groupCount).filter { index.tokens(ofGroup: $0).count >= minimumTokens }
+    /// Groups answering a prompt that another group answers too, when there are enough of them:
+    /// the null texts then are other models' answers to the same prompts, the hardest case and
+    /// the one a corpus's negatives are (references with no such peer share almost nothing with
+    /// the rest and would make the null look emptier). Otherwise all groups.
+    static func groups(promptKeys: [UInt64], groupOf: [UInt32], groupCount: Int) -> [Int] {
+        var pairs = zip(promptKeys, groupOf).filter { $0.0 != 0 }.map { (key: $0.0, group: $0.1) }
+        pairs.sort { $0.key != $1.key ? $0.key < $1.key : $0.group < $1.group }
+        var hasPeer = [Bool](repeating: false, count: groupCount)
+        var start = 0
+        while start < pairs.count {
+            var end = start
+            while end < pairs.count && pairs[end].key == pairs[start].key { end += 1 }
+            if pairs[start].group != pairs[end - 1].group {
+                for pair in pairs[start..<end] { hasPeer[Int(pair.group)] = true }
+            }
+            start = end
+        }
+        let peered = (0..<groupCount).filter { hasPeer[$0] }
+        return peered.count >= minimumPeeredGroups ? peered : Array(0..<groupCount)
+    }
+
+    /// Fewer groups with prompt peers than this, and the null sample takes all groups.
+    static let minimumPeeredGroups = 200
+
+    /// The best score of each sampled group's representative (among `groups`) against the other
+    /// groups, in group order.
+    static func scores(index: ReferenceIndex, groups: [Int], limit: Int, threads: Int) -> [Double] {
+        let eligible = groups.filter { index.tokens(ofGroup: $0).count >= minimumTokens }
         let stride = max(1, (eligible.count + limit - 1) / max(limit, 1))
         let sample = Swift.stride(from: 0, to: eligible.count, by: stride).map { eligible[$0] }
         let matcher = Matcher(index: index, options: MatchOptions(), markers: [])

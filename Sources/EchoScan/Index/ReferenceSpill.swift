@@ -14,6 +14,8 @@ struct ReferenceSpill {
         var winnowed: [UInt64]
         /// k-grams of the prompt the reference answers.
         var promptShingles: [UInt64]
+        /// Hash of the prompt's tokens (0 for none): which references answer the same prompt.
+        var promptKey: UInt64 = 0
         var compressedText: [UInt8]
     }
 
@@ -29,6 +31,8 @@ struct ReferenceSpill {
     private(set) var names = NameTable()
     private(set) var referenceCount = 0
     private(set) var textBytes = 0
+    /// Per reference, its `Fingerprinted.promptKey`.
+    private(set) var promptKeys: [UInt64] = []
     private var tokenCount = 0
 
     /// `IndexFormat.ReferenceRecord`s with group 0 (groups are known after the pass).
@@ -95,6 +99,7 @@ struct ReferenceSpill {
             if document.extras.count > 2, var prompt = document.extras[2], !prompt.isEmpty {
                 prompt.withUTF8 { fingerprinter.fingerprint($0, into: &scratch, parts: []) }
                 result.promptShingles = scratch.shingles.withUnsafeBufferPointer(Array.init)
+                result.promptKey = scratch.tokens.count > 0 ? StableHash.sequence(scratch.tokens.hashes) : 0
             }
             return result
         }
@@ -123,6 +128,7 @@ struct ReferenceSpill {
             for hash in reference.shingles { try shingles.append(hash, number) }
             for hash in reference.winnowed { try winnowed.append(hash, number) }
             for hash in reference.promptShingles { try prompts.append(hash, 0) }
+            promptKeys.append(reference.promptKey)
             tokenCount += reference.tokens.count
             textBytes += document.textRange.count
             referenceCount += 1
