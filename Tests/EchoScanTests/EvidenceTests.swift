@@ -35,6 +35,20 @@ final class EvidenceTests: XCTestCase {
         }
     }
 
+    /// Small probabilities keep their digits in the manifest instead of rounding to 0.
+    func testProbabilitiesAreWrittenWithTheirSignificantDigits() {
+        XCTAssertEqual(JSONWriter.formatProbability(0.5), "0.5")
+        XCTAssertEqual(JSONWriter.formatProbability(0.0001), "0.0001")
+        XCTAssertEqual(JSONWriter.formatProbability(0.00005), "5e-5")
+        XCTAssertEqual(JSONWriter.formatProbability(1.5e-9), "1.5e-9")
+        XCTAssertEqual(JSONWriter.formatProbability(9.996e-5), "1e-4")
+        XCTAssertEqual(JSONWriter.formatProbability(0), "0")
+        for value in [3.2e-12, 7.77e-6, 4.1e-300] {
+            let written = JSONWriter.formatProbability(value)
+            XCTAssertEqual(try XCTUnwrap(Double(written)), value, accuracy: value * 0.01, written)
+        }
+    }
+
     func testNullModelOfATinySampleFallsBackToItsPrior() {
         let model = NullModel(scores: [0, 3])
         XCTAssertEqual(model.tailRate, NullModel.fallbackRate)

@@ -19,21 +19,24 @@ public struct Shingler: Sendable {
     }
 
     public func shingles(of tokens: [UInt64], into output: inout [UInt64]) {
+        tokens.withUnsafeBufferPointer { shingles(of: $0, into: &output) }
+    }
+
+    /// The same, for tokens in place (a reference's tokens in the index).
+    public func shingles(of tokens: UnsafeBufferPointer<UInt64>, into output: inout [UInt64]) {
         let count = tokens.count
         let span = min(size, count)
         output = [UInt64](unsafeUninitializedCapacity: max(count - size + 1, count > 0 ? 1 : 0)) { shingles, written in
-            tokens.withUnsafeBufferPointer { tokens in
-                guard count > 0 else { return }
-                var rolling: UInt64 = 0
-                for index in 0..<span { rolling = rolling &* base &+ tokens[index] }
-                shingles[0] = StableHash.mix(rolling ^ seed)
-                written = 1
-                guard count > size else { return }
-                for index in size..<count {
-                    rolling = (rolling &- tokens[index - size] &* leadingPower) &* base &+ tokens[index]
-                    shingles[written] = StableHash.mix(rolling ^ seed)
-                    written += 1
-                }
+            guard count > 0 else { return }
+            var rolling: UInt64 = 0
+            for index in 0..<span { rolling = rolling &* base &+ tokens[index] }
+            shingles[0] = StableHash.mix(rolling ^ seed)
+            written = 1
+            guard count > size else { return }
+            for index in size..<count {
+                rolling = (rolling &- tokens[index - size] &* leadingPower) &* base &+ tokens[index]
+                shingles[written] = StableHash.mix(rolling ^ seed)
+                written += 1
             }
         }
     }

@@ -116,7 +116,6 @@ public struct IndexBuilder {
         file.add(.postingKeys, file: postings.keys, count: postings.count)
         file.add(.postingGroups, file: postings.groups, count: postings.count)
         file.add(.postingDirectory, file: postings.directory, count: postings.directoryCount)
-        file.add(.commonHashes, file: common.file, count: common.count)
 
         // The null sample is scored against the index itself: written once without it, opened,
         // scored, then written with it.
@@ -273,6 +272,8 @@ public struct IndexBuilder {
         let memberTable = try ScratchFile(path: folder + "/members.bin")
         let tokenTable = try ScratchFile(path: folder + "/group-tokens.bin")
         let signatureTable = try ScratchFile(path: folder + "/group-signatures.bin")
+        let commonTable = try ScratchFile(path: folder + "/group-common-positions.bin")
+        var commonBits = BitWriter(file: commonTable)
         let shingler = Shingler(size: options.parameters.shingleSize, seed: options.parameters.seed)
         var shingles: [UInt64] = []
         var tokenCount = 0
@@ -282,11 +283,15 @@ public struct IndexBuilder {
             let representative = Int(groups.representatives[group])
             let tokens = Array(fingerprints.tokens(representative))
             shingler.shingles(of: tokens, into: &shingles)
-            let evidence = Self.evidenceTokenCount(shingles: shingles, tokenCount: tokens.count, shingleSize: shingler.size) { hash in
+            let isCommon = shingles.map { hash in
                 guard prefilter.mightContain(hash) else { return false }
                 let low = ReferenceIndex.lowerBound(hash, in: common, from: 0, to: common.count)
                 return low < common.count && common[low] == hash
             }
+            // One bit per token of the group: whether the k-gram that starts there is common.
+            for position in 0..<tokens.count { commonBits.append(position < isCommon.count && tokens.count >= shingler.size && isCommon[position]) }
+            let evidence = Self.evidenceTokenCount(common: tokens.count >= shingler.size ? isCommon : [], tokenCount: tokens.count,
+                                                   shingleSize: shingler.size)
             groupTable.append(UInt32(representative))
             groupTable.append(groups.memberStarts[group])
             groupTable.append(UInt32(groups.members(of: group).count))
@@ -299,11 +304,13 @@ public struct IndexBuilder {
             tokenCount += tokens.count
         }
         memberTable.append(contentsOf: groups.members)
-        for table in [groupTable, memberTable, tokenTable, signatureTable] { try table.close() }
+        commonBits.finish()
+        for table in [groupTable, memberTable, tokenTable, signatureTable, commonTable] { try table.close() }
         file.add(.groups, file: groupTable, count: groups.count)
         file.add(.members, file: memberTable, count: groups.members.count)
         file.add(.tokens, file: tokenTable, count: tokenCount)
         file.add(.signatures, file: signatureTable, count: groups.count * options.parameters.permutations)
+        file.add(.commonPositions, file: commonTable, count: tokenCount)
     }
 
     /// Per band, (band hash, group) of every group sorted by hash then group, each band sorted on
@@ -325,16 +332,40 @@ public struct IndexBuilder {
         return table
     }
 
-    /// Tokens covered by at least one k-gram that is not common: the part of a text that can
-    /// count as evidence, and the denominator of containment.
-    static func evidenceTokenCount(shingles: [UInt64], tokenCount: Int, shingleSize: Int, isCommon: (UInt64) -> Bool) -> Int {
+    /// Tokens covered by at least one k-gram that is not common (`common[i]`: whether the k-gram
+    /// at token i is): the part of a text that can count as evidence, and the denominator of
+    /// containment.
+    static func evidenceTokenCount(common: [Bool], tokenCount: Int, shingleSize: Int) -> Int {
         var covered = 0
         var coveredUpTo = 0
-        for (position, hash) in shingles.enumerated() where !isCommon(hash) {
+        for (position, isCommon) in common.enumerated() where !isCommon {
             let end = min(position + shingleSize, tokenCount)
             covered += max(0, end - max(position, coveredUpTo))
             coveredUpTo = max(coveredUpTo, end)
         }
         return covered
+    }
+}
+
+/// Packs bits into little-endian u64 words of a scratch file, bit i of the stream at bit i % 64
+/// of word i / 64.
+struct BitWriter {
+    let file: ScratchFile
+    private var word: UInt64 = 0
+    private var count = 0
+
+    init(file: ScratchFile) { self.file = file }
+
+    mutating func append(_ bit: Bool) {
+        if bit { word |= 1 << UInt64(count & 63) }
+        count += 1
+        if count & 63 == 0 {
+            file.append(word)
+            word = 0
+        }
+    }
+
+    mutating func finish() {
+        if count & 63 != 0 { file.append(word) }
     }
 }

@@ -62,11 +62,12 @@ enum IndexFormat {
         case postingGroups = 11
         /// u32 start of each prefix bucket in the postings (`directoryBits` leading bits), plus an end.
         case postingDirectory = 12
-        /// Sorted u64 reference k-gram hashes judged common (stock phrases, background, prompts):
-        /// kept out of the postings and not counted as evidence when verifying.
-        case commonHashes = 13
         /// f64 best evidence scores of the null sample, ascending (`NullModel`).
         case nullScores = 14
+        /// u64 words of bits, one per token of `tokens`: whether the group's k-gram starting at
+        /// that token is common (stock phrases, background, prompts): not evidence. Common
+        /// k-grams are also kept out of the postings.
+        case commonPositions = 15
     }
 
     /// Fixed-size record of one reference.

@@ -29,7 +29,7 @@ public final class ReferenceIndex: @unchecked Sendable {
     private let postingKeys: UnsafeBufferPointer<UInt64>
     private let postingGroups: UnsafeBufferPointer<UInt32>
     private let postingDirectory: UnsafeBufferPointer<UInt32>
-    private let commonHashes: UnsafeBufferPointer<UInt64>
+    private let commonPositions: UnsafeBufferPointer<UInt64>
     private let directoryShift: UInt64
     /// Computed at open: most look-ups miss, and these filters turn most misses away with one load
     /// that stays in the last-level cache, unlike the directory and the tables. 32 bits per posting
@@ -42,11 +42,6 @@ public final class ReferenceIndex: @unchecked Sendable {
     private let bandDirectory: [UInt32]
     static let bandDirectoryBits = 10
     static let bandBuckets = 1 << bandDirectoryBits
-    /// The common hashes' filter (16 bits per hash) and the start of each leading-bits bucket
-    /// of them, both computed at open: verification asks about every matched k-gram.
-    private let commonFilter: LeadingBitsFilter
-    private let commonDirectory: [UInt32]
-    private let commonDirectoryBits: Int
 
     /// The calibration of evidence scores: the null sample's scores kept by the build.
     public let nullModel: NullModel
@@ -102,7 +97,7 @@ public final class ReferenceIndex: @unchecked Sendable {
         postingKeys = try section(.postingKeys).bindMemory(to: UInt64.self)
         postingGroups = try section(.postingGroups).bindMemory(to: UInt32.self)
         postingDirectory = try section(.postingDirectory).bindMemory(to: UInt32.self)
-        commonHashes = try section(.commonHashes).bindMemory(to: UInt64.self)
+        commonPositions = try section(.commonPositions).bindMemory(to: UInt64.self)
         let nullScores = try section(.nullScores).bindMemory(to: Double.self)
         guard nullScores.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
             throw IndexError(path: path, reason: "section \(IndexFormat.Section.nullScores) holds a score that is negative or not a number")
@@ -110,7 +105,6 @@ public final class ReferenceIndex: @unchecked Sendable {
         nullModel = NullModel(scores: Array(nullScores))
         directoryShift = UInt64(64 - IndexFormat.directoryBits(postings: postingKeys.count))
         postingFilter = LeadingBitsFilter(postingKeys, count: postingKeys.count, bitsPerHash: 32)
-        commonFilter = LeadingBitsFilter(commonHashes, count: commonHashes.count, bitsPerHash: 16)
         let groups = metadata.groupCount
         let expectations: [(String, Int, Int)] = [
             ("references", referenceTable.count, metadata.referenceCount * IndexFormat.ReferenceRecord.bytes),
@@ -118,6 +112,7 @@ public final class ReferenceIndex: @unchecked Sendable {
             ("signatures", signatures.count, groups * metadata.parameters.permutations),
             ("bands", bandTable.count, 2 * groups * metadata.bands),
             ("posting groups", postingGroups.count, postingKeys.count),
+            ("common positions", commonPositions.count, (tokenTable.count + 63) / 64),
             ("posting directory", postingDirectory.count, (1 << IndexFormat.directoryBits(postings: postingKeys.count)) + 1),
         ]
         for (name, actual, expected) in expectations where actual != expected {
@@ -130,11 +125,6 @@ public final class ReferenceIndex: @unchecked Sendable {
             Self.appendPrefixDirectory(to: &directory, bits: Self.bandDirectoryBits, count: groups) { table[2 * (band * groups + $0)] }
         }
         bandDirectory = directory
-        let common = commonHashes
-        commonDirectoryBits = IndexFormat.directoryBits(postings: common.count)
-        var commonStarts: [UInt32] = []
-        Self.appendPrefixDirectory(to: &commonStarts, bits: commonDirectoryBits, count: common.count) { common[$0] }
-        commonDirectory = commonStarts
         bandFilters = (0..<metadata.bands).map { band in
             LeadingBitsFilter((0..<groups).lazy.map { table[2 * (band * groups + $0)] }, count: groups, bitsPerHash: 16)
         }
@@ -246,6 +236,13 @@ public final class ReferenceIndex: @unchecked Sendable {
         return UnsafeBufferPointer(rebasing: tokenTable[start..<(start + Int(record.tokenCount))])
     }
 
+    /// Whether the k-gram at token `position` of a group's representative is common.
+    @inline(__always)
+    public func isCommon(group: Int, position: Int) -> Bool {
+        let bit = Int(groupRecord(group).tokenStart) + position
+        return commonPositions[bit >> 6] & (1 << UInt64(bit & 63)) != 0
+    }
+
     /// Tokens of a group's representative covered by a non-common k-gram.
     public func evidenceTokenCount(ofGroup group: Int) -> Int { Int(groupRecord(group).evidenceTokenCount) }
 
@@ -313,15 +310,6 @@ public final class ReferenceIndex: @unchecked Sendable {
             body(Int(bandTable[2 * (base + low) + 1]))
             low += 1
         }
-    }
-
-    public func isCommon(_ hash: UInt64) -> Bool {
-        // Verification asks for every k-gram of every matched run: most are not common, and
-        // the rest are searched only among the common hashes with the same leading bits.
-        guard commonFilter.mightContain(hash) else { return false }
-        let bucket = Int(hash >> UInt64(64 - commonDirectoryBits))
-        let low = Self.lowerBound(hash, in: commonHashes, from: Int(commonDirectory[bucket]), to: Int(commonDirectory[bucket + 1]))
-        return low < commonHashes.count && commonHashes[low] == hash
     }
 
     /// Appends, for each value of `bits` leading bits, the first of `count` sorted keys with

@@ -67,25 +67,25 @@ struct EvidenceAligner {
     private var order: [Int32] = []
 
     mutating func align(document: DocumentFingerprint, reference: UnsafeBufferPointer<UInt64>,
-                        shingler: Shingler, isCommon: (UInt64) -> Bool) -> Alignment {
+                        shingler: Shingler, isCommonAt: (Int) -> Bool) -> Alignment {
         let k = shingler.size
         let documentTokens = document.tokens.hashes
         guard reference.count >= k, documentTokens.count >= k else { return Alignment() }
-        referenceShingles.removeAll(keepingCapacity: true)
-        shingler.shingles(of: Array(reference), into: &referenceShingles)
+        shingler.shingles(of: reference, into: &referenceShingles)
         buildTable()
-        collectAnchors(document.shingles, isCommon: isCommon)
+        collectAnchors(document.shingles, isCommonAt: isCommonAt)
         guard !anchorDocument.isEmpty else { return Alignment() }
         documentTokens.withUnsafeBufferPointer { chain($0, reference, k: k) }
         return extractChains(k: k)
     }
 
-    private mutating func collectAnchors(_ shingles: [UInt64], isCommon: (UInt64) -> Bool) {
+    /// `isCommonAt(i)`: whether the reference's k-gram at token i is common.
+    private mutating func collectAnchors(_ shingles: [UInt64], isCommonAt: (Int) -> Bool) {
         anchorDocument.removeAll(keepingCapacity: true)
         anchorReference.removeAll(keepingCapacity: true)
         for (position, hash) in shingles.enumerated() {
             var candidate = lookup(hash)
-            guard candidate >= 0, !isCommon(hash) else { continue }
+            guard candidate >= 0, !isCommonAt(Int(candidate)) else { continue }
             var taken = 0
             while candidate >= 0 && taken < Self.repeatsPerKGram {
                 anchorDocument.append(Int32(position))
@@ -105,6 +105,21 @@ struct EvidenceAligner {
         for i in 0..<count {
             let documentAt = Int(anchorDocument[i])
             let referenceAt = Int(anchorReference[i])
+            // An anchor that continues the previous word's anchor on its diagonal takes it as its
+            // predecessor without a search: one more matched word is what any other link could
+            // give at best, and in a copy nearly every anchor is such a continuation.
+            var previous = i - 1
+            while previous >= 0 && Int(anchorDocument[previous]) == documentAt { previous -= 1 }
+            while previous >= 0 && Int(anchorDocument[previous]) == documentAt - 1 {
+                if Int(anchorReference[previous]) == referenceAt - 1 { break }
+                previous -= 1
+            }
+            if previous >= 0 && Int(anchorDocument[previous]) == documentAt - 1 && Int(anchorReference[previous]) == referenceAt - 1 {
+                chainScore.append(chainScore[previous] + 1)
+                chainMatched.append(chainMatched[previous] + 1)
+                predecessor.append(Int32(previous))
+                continue
+            }
             var best = Double(k)
             var bestMatched = k
             var from = -1

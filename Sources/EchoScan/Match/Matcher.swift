@@ -163,7 +163,7 @@ public struct Matcher: Sendable {
             MinHasher.similarity($0, index.signature(ofGroup: group))
         }
         let alignment = aligner.align(document: fingerprint, reference: referenceTokens, shingler: fingerprinter.shingler,
-                                      isCommon: index.isCommon)
+                                      isCommonAt: { index.isCommon(group: group, position: $0) })
         let evidenceTokens = index.evidenceTokenCount(ofGroup: group)
         let near = options.nearDuplicate
         return ReferenceMatch(

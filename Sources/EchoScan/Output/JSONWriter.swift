@@ -1,3 +1,5 @@
+import Foundation
+
 /// Writes compact JSON into a byte buffer, deterministically: keys in the order written, numbers
 /// in one fixed format (so manifests are byte-identical across machines and thread counts).
 public struct JSONWriter: Sendable {
@@ -48,6 +50,21 @@ public struct JSONWriter: Sendable {
     public mutating func number(_ value: Double) {
         separate()
         bytes.append(contentsOf: Self.format(value).utf8)
+    }
+
+    /// A probability: four decimals from 0.0001 up, below that three significant digits with an
+    /// exponent ("2.35e-7"), so that small probabilities do not read as 0.
+    public mutating func probability(_ value: Double) {
+        separate()
+        bytes.append(contentsOf: Self.formatProbability(value).utf8)
+    }
+
+    static func formatProbability(_ value: Double) -> String {
+        guard value.isFinite, value > 0, value < 0.0001 else { return format(value) }
+        var exponent = Int(log10(value).rounded(.down))
+        var mantissa = (value / pow(10, Double(exponent)) * 100).rounded() / 100
+        if mantissa >= 10 { mantissa /= 10; exponent += 1 }
+        return format(mantissa) + "e" + String(exponent)
     }
 
     /// Raw, already-valid JSON.

@@ -22,7 +22,7 @@ struct ScanRecordWriter: Sendable {
             json.key("model"); json.string(reference.model)
             json.key("vendor"); json.string(reference.vendor)
             json.key("score"); json.number(match.score)
-            json.key("false_match_probability"); json.number(match.falseMatchProbability)
+            json.key("false_match_probability"); json.probability(match.falseMatchProbability)
             json.key("jaccard"); json.number(match.jaccard)
             json.key("containment"); json.number(match.containment)
             json.key("doc_coverage"); json.number(match.documentCoverage)
