@@ -20,7 +20,8 @@ python3 scripts/make_corpus.py --data "$DATA" --out "$WORK" --seed "${SEED:-2026
             alpaca_eval__cohere arena-hard__gpt-4-0314 self-instruct__text-davinci-003 gsm8k__175b_finetuning fastchat__bard \
   --negative-models alpaca_eval__gpt4_1106_preview alpaca_eval__claude-3-opus-20240229 alpaca_eval__gpt-4o-2024-05-13 \
             alpaca_eval__claude-2.1 arena-hard__gpt-4-0613 arena-hard__gpt-3.5-turbo-0125 self-instruct__text-davinci-002 \
-            fastchat__gpt-3.5-turbo alpaca_eval__text_davinci_001
+            fastchat__gpt-3.5-turbo alpaca_eval__text_davinci_001 \
+  --sibling-models alpaca_eval__gpt4_1106_preview alpaca_eval__claude-2.1 arena-hard__gpt-4-0613 self-instruct__text-davinci-002
 "$BIN" index build -o "$WORK/ref.idx" "$WORK/references" --background "$WORK/background"
 "$BIN" scan --index "$WORK/ref.idx" -o "$WORK/scan" --pipeline pipelines/default.yaml "$WORK/corpus" >/dev/null
 cat > "$WORK/neardup.yaml" <<'YAML'

@@ -6,7 +6,7 @@ Outputs in OUT/:
   background/*.jsonl   human text for the index's background (common k-grams)
   corpus/shard-NNN.jsonl[.zst|.gz|.lz4]  documents: transformed copies of indexed outputs (positives)
                        and negatives (other models' answers to the same prompts, sibling versions
-                       of indexed models, one-line answers, human answers, web text)
+                       of indexed models (--sibling-models), one-line answers, human answers, web text)
   labels.jsonl         per corpus document: id, label, kind, model(s), ref id(s) and the transform's
                        drawn parameters (words kept, edit rate, host share)
 
@@ -199,6 +199,8 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--indexed", nargs="+", required=True, help="reference file stems that go into the index")
     parser.add_argument("--negative-models", nargs="+", required=True, help="reference file stems used as negatives")
+    parser.add_argument("--sibling-models", nargs="*", default=[],
+                        help="those of the negative stems that are other versions of an indexed model (kind sibling_model)")
     parser.add_argument("--positives", type=int, default=2400)
     parser.add_argument("--negatives-per-set", type=int, default=400)
     parser.add_argument("--reference-limit", type=int, default=0, help="records per indexed file (0: all)")
@@ -253,8 +255,9 @@ def main():
     for stem in args.negative_models:
         records = read_jsonl(os.path.join(args.data, "reference", stem + ".jsonl"))
         longer = [r for r in records if len(words(r["text"])) >= 8]
+        kind = "sibling_model" if stem in args.sibling_models else "other_model"
         for record in rng.sample(longer, min(args.negatives_per_set, len(longer))):
-            documents.append((record["text"], {"label": "negative", "kind": "other_model", "model": record["model"], "ref_id": record["id"]}))
+            documents.append((record["text"], {"label": "negative", "kind": kind, "model": record["model"], "ref_id": record["id"]}))
         short = [r for r in records if 0 < len(words(r["text"])) < 8]
         for record in short[: args.negatives_per_set // 4]:
             documents.append((record["text"], {"label": "negative", "kind": "one_line", "model": record["model"], "ref_id": record["id"]}))
