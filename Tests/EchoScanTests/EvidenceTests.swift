@@ -93,11 +93,13 @@ final class EvidenceTests: XCTestCase {
 
     func testTheBuildKeepsANullSample() throws {
         let sample = try sample()
-        XCTAssertGreaterThan(sample.index.nullModel.scores.count, 100)
-        XCTAssertTrue(sample.index.nullModel.scores.contains { $0 > 0 }, "other models' answers share phrases")
+        // The sample's references answer no prompt in common across vendors: every reference
+        // is in the null sample, and the prior bounds the threshold from below.
+        XCTAssertGreaterThan(sample.index.nullModel.scores.count, 200)
         let threshold = sample.index.nullModel.threshold(forRate: 0.001)
-        XCTAssertGreaterThan(threshold, 2 * Double(FingerprintParameters().shingleSize))
+        XCTAssertGreaterThanOrEqual(threshold, log(1000) / NullModel.fallbackRate - 1e-9)
         XCTAssertLessThan(threshold, 200)
+        XCTAssertEqual(sample.index.nullModel.falseMatchProbability(threshold), 0.001, accuracy: 1e-9)
     }
 
     /// A quarter of the words replaced at random, in real answers of at least 150 words: most are
@@ -146,6 +148,40 @@ final class EvidenceTests: XCTestCase {
             tried += 1
         }
         XCTAssertEqual(tried, 8)
+    }
+
+    /// Two versions of one vendor's model that share a paragraph do not set the evidence needed:
+    /// the null sample matches each reference only with other vendors' references.
+    func testTheNullSampleLeavesOutTheReferencesOwnVendor() throws {
+        let sample = try sample()
+        let long = sample.human.filter { $0.split(separator: " ").count >= 150 }
+        XCTAssertGreaterThanOrEqual(long.count, 3)
+        let dir = try TestSupport.temporaryDirectory()
+        func line(_ object: [String: String]) throws -> String {
+            String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        }
+        let shared = long[0].split(separator: " ").prefix(120).joined(separator: " ")
+        let references = [
+            try line(["id": "a1", "text": long[0], "model": "model-1", "vendor": "vendor-a", "prompt": "Write about it."]),
+            try line(["id": "a2", "text": shared + "\n\n" + long[1], "model": "model-2", "vendor": "vendor-a", "prompt": "Write about it."]),
+            try line(["id": "b1", "text": long[2], "model": "model-3", "vendor": "vendor-b", "prompt": "Write about it."]),
+        ]
+        try TestSupport.write([UInt8]((references.joined(separator: "\n") + "\n").utf8), to: dir + "/references.jsonl")
+        _ = try IndexBuilder().build(references: [dir + "/references.jsonl"], output: dir + "/reference.idx")
+        let index = try ReferenceIndex(path: dir + "/reference.idx")
+        XCTAssertEqual(index.groupCount, 3)
+        XCTAssertEqual(index.nullModel.scores.count, 3)
+        XCTAssertEqual(index.nullModel.scores.max(), 0, "the shared paragraph of a1 and a2 is not in the null")
+        // With only the reference's own group left out, a1 against a2 would score the paragraph.
+        let matcher = Matcher(index: index, options: MatchOptions(), markers: [])
+        var scratch = Matcher.Scratch()
+        var bytes = Array(long[0].utf8)
+        let fingerprint = bytes.withUnsafeMutableBufferPointer { buffer -> DocumentFingerprint in
+            matcher.fingerprinter.fingerprint(UnsafeBufferPointer(buffer), into: &scratch.fingerprint)
+            return scratch.fingerprint
+        }
+        let a2 = try XCTUnwrap((0..<index.groupCount).first { index.reference(index.representative(ofGroup: $0)).id == "a2" })
+        XCTAssertGreaterThan(matcher.evaluate(group: a2, fingerprint: fingerprint, aligner: &scratch.aligner).score, 100)
     }
 
     /// Human pages are not copies of any model's answer: none of them is flagged.

@@ -122,9 +122,11 @@ public struct IndexBuilder {
         file.add(.nullScores, bytes: [], count: 0)
         let uncalibrated = folder + "/uncalibrated.idx"
         _ = try file.write(to: uncalibrated)
-        let nullGroups = NullSample.groups(promptKeys: spill.promptKeys, groupOf: groups.groupOf, groupCount: groups.count)
-        let nullScores = try NullSample.scores(index: ReferenceIndex(path: uncalibrated), groups: nullGroups,
-                                               limit: options.nullSampleLimit, threads: options.threads)
+        let uncalibratedIndex = try ReferenceIndex(path: uncalibrated)
+        let nullGroups = NullSample.groups(promptKeys: spill.promptKeys, groupOf: groups.groupOf, groupCount: groups.count,
+                                           vendorOf: uncalibratedIndex.vendorCode(ofGroup:))
+        let nullScores = NullSample.scores(index: uncalibratedIndex, groups: nullGroups, limit: options.nullSampleLimit,
+                                           threads: options.threads)
         try? FileManager.default.removeItem(atPath: uncalibrated)
         var encoded = BinaryBuffer()
         for score in nullScores.sorted() { encoded.append(score.bitPattern) }

@@ -1,6 +1,7 @@
 /// The null sample that calibrates the evidence scores of an index (`NullModel`): references of
-/// the index itself, each matched against all the groups but its own; where the references name
-/// their prompts, those that answer a prompt some other group answers too.
+/// the index itself, each matched against the groups of other vendors (`Matcher.nullScore`);
+/// where the references name their prompts, those that answer a prompt some other group answers
+/// too.
 ///
 /// A reference answers a prompt that other models' references often answer too, in the same
 /// register and with the same stock phrases: as close as a text gets to a reference without
@@ -12,11 +13,12 @@ enum NullSample {
     /// the null look emptier than the texts a verdict is about.
     static let minimumTokens = 20
 
-    /// Groups answering a prompt that another group answers too, when there are enough of them:
-    /// the null texts then are other models' answers to the same prompts, the hardest case and
-    /// the one a corpus's negatives are (references with no such peer share almost nothing with
-    /// the rest and would make the null look emptier). Otherwise all groups.
-    static func groups(promptKeys: [UInt64], groupOf: [UInt32], groupCount: Int) -> [Int] {
+    /// Groups answering a prompt that a group of another vendor answers too, when there are
+    /// enough of them: the null texts then are other vendors' answers to the same prompts, the
+    /// hardest unrelated texts and the ones a corpus's negatives are (references with no such
+    /// peer share almost nothing with the rest and would make the null look emptier). Otherwise
+    /// all groups. `vendorOf(group)` is the vendor code of a group's representative.
+    static func groups(promptKeys: [UInt64], groupOf: [UInt32], groupCount: Int, vendorOf: (Int) -> Int) -> [Int] {
         var pairs = zip(promptKeys, groupOf).filter { $0.0 != 0 }.map { (key: $0.0, group: $0.1) }
         pairs.sort { $0.key != $1.key ? $0.key < $1.key : $0.group < $1.group }
         var hasPeer = [Bool](repeating: false, count: groupCount)
@@ -24,7 +26,8 @@ enum NullSample {
         while start < pairs.count {
             var end = start
             while end < pairs.count && pairs[end].key == pairs[start].key { end += 1 }
-            if pairs[start].group != pairs[end - 1].group {
+            let vendors = Set(pairs[start..<end].map { vendorOf(Int($0.group)) })
+            if vendors.count > 1 {
                 for pair in pairs[start..<end] { hasPeer[Int(pair.group)] = true }
             }
             start = end

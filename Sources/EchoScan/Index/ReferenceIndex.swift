@@ -219,6 +219,9 @@ public final class ReferenceIndex: @unchecked Sendable {
             evidenceTokenCount: groupTable.load(fromByteOffset: at + 24, as: UInt32.self).littleEndian)
     }
 
+    /// The vendor of a group's representative, as an index into `metadata.vendors`.
+    func vendorCode(ofGroup group: Int) -> Int { Int(referenceRecord(representative(ofGroup: group)).vendor) }
+
     /// The reference that stands for a group (its first member in input order).
     public func representative(ofGroup group: Int) -> Int { Int(groupRecord(group).representative) }
 

@@ -53,23 +53,32 @@ public struct Matcher: Sendable {
         return verdict
     }
 
-    /// The best evidence score of any reference outside `group` in the text of one of the
-    /// group's references: one draw of the null sample (`NullModel`).
+    /// The best evidence score, in the text of one of `group`'s references, of any reference of
+    /// another vendor (of any other group where the vendor is unknown): one draw of the null
+    /// sample (`NullModel`). Other versions of the same vendor's model are not independent of
+    /// it — they often share whole paragraphs — and an index that holds several would otherwise
+    /// calibrate its verdicts on them.
     func nullScore(ofGroup group: Int, text: UnsafeBufferPointer<UInt8>, scratch: inout Scratch) -> Double {
         fingerprinter.fingerprint(text, into: &scratch.fingerprint, parts: options.nearDuplicate.enabled ? .all : .winnowed)
         let fingerprint = scratch.fingerprint
+        let vendor = index.vendorCode(ofGroup: group)
+        let unknown = index.metadata.vendors.firstIndex(of: "unknown")
+        let excluded: (Int) -> Bool = { other in
+            other == group || (vendor != unknown && self.index.vendorCode(ofGroup: other) == vendor)
+        }
         var best = 0.0
-        for candidate in candidates(fingerprint, scratch: &scratch, excluding: group) {
+        for candidate in candidates(fingerprint, scratch: &scratch, excluding: excluded) {
             best = max(best, evaluate(group: candidate, fingerprint: fingerprint, aligner: &scratch.aligner).score)
         }
         return best
     }
 
     /// The groups worth aligning with: containment candidates, then near-duplicate ones.
-    func candidates(_ fingerprint: DocumentFingerprint, scratch: inout Scratch, excluding excluded: Int = -1) -> [Int] {
+    func candidates(_ fingerprint: DocumentFingerprint, scratch: inout Scratch,
+                    excluding excluded: (Int) -> Bool = { _ in false }) -> [Int] {
         guard fingerprint.tokens.count > 0 else { return [] }
         var found = containmentCandidates(fingerprint, scratch: &scratch, excluding: excluded)
-        for group in nearDuplicateCandidates(fingerprint) where group != excluded && !found.contains(group) { found.append(group) }
+        for group in nearDuplicateCandidates(fingerprint) where !excluded(group) && !found.contains(group) { found.append(group) }
         return found
     }
 
@@ -78,7 +87,8 @@ public struct Matcher: Sendable {
 
     /// Groups ranked by rarity-weighted shared winnowed fingerprints: a k-gram found in d
     /// reference groups adds 1/d to each (common k-grams are not in the postings at all).
-    func containmentCandidates(_ fingerprint: DocumentFingerprint, scratch: inout Scratch, excluding excluded: Int = -1) -> [Int] {
+    func containmentCandidates(_ fingerprint: DocumentFingerprint, scratch: inout Scratch,
+                               excluding excluded: (Int) -> Bool = { _ in false }) -> [Int] {
         guard options.containment.enabled else { return [] }
         // Most look-ups miss. First the index's posting filter alone, keeping each k-gram
         // without branching on the answer (a coin toss for the predictor). Then the full
@@ -126,7 +136,7 @@ public struct Matcher: Sendable {
                 end += 1
             }
             let group = Int(scratch.hits[start].group)
-            if end - start >= options.containment.minimumHits && group != excluded { ranked.append((group, weight)) }
+            if end - start >= options.containment.minimumHits && !excluded(group) { ranked.append((group, weight)) }
             start = end
         }
         ranked.sort { $0.weight != $1.weight ? $0.weight > $1.weight : $0.group < $1.group }
