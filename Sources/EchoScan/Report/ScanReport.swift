@@ -72,11 +72,22 @@ public struct ScanReport {
         func piece(_ range: Range<Int>) -> String {
             escape(String(decoding: bytes[range], as: UTF8.self).replacingOccurrences(of: "\n", with: " "))
         }
-        let before = max(0, span[0] - 120)
-        let end = min(span[1], span[0] + 400)
-        let after = min(bytes.count, end + 120)
+        // Context and a long passage are cut at white space, so that no word is split (the
+        // passage's own ends are word boundaries already).
+        let before = span[0] > 120 ? boundary(bytes, from: span[0] - 120, to: span[0], afterSpace: true) : 0
+        let end = span[1] - span[0] > 400 ? boundary(bytes, from: span[0] + 400, to: span[1], afterSpace: false) : span[1]
+        let after = bytes.count - end > 120 ? boundary(bytes, from: end + 120, to: bytes.count, afterSpace: false) : bytes.count
         return (before > 0 ? "…" : "") + piece(before..<span[0]) + open + piece(span[0]..<end) + close + piece(end..<after)
             + (after < bytes.count ? "…" : "")
+    }
+
+    /// The first position in `from...to` that starts a word (`afterSpace`: follows white space)
+    /// or ends one (is white space); `to` when there is none.
+    static func boundary(_ bytes: [UInt8], from: Int, to: Int, afterSpace: Bool) -> Int {
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0D }
+        var position = from
+        while position < to && !(afterSpace ? position > 0 && isSpace(bytes[position - 1]) : isSpace(bytes[position])) { position += 1 }
+        return position
     }
 
     // MARK: HTML
