@@ -1,6 +1,6 @@
 import Foundation
 
-/// The on-disk layout of a reference index (see DESIGN.md, "Reference index").
+/// The on-disk layout of a reference index (see docs/DESIGN.md, "Reference index").
 ///
 /// ```
 /// header   magic "ECHOSIDX", format version u32, section count u32, 8 reserved bytes
