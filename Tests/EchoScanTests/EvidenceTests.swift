@@ -172,7 +172,8 @@ final class EvidenceTests: XCTestCase {
         XCTAssertEqual(index.groupCount, 3)
         XCTAssertEqual(index.nullModel.scores.count, 3)
         XCTAssertEqual(index.nullModel.scores.max(), 0, "the shared paragraph of a1 and a2 is not in the null")
-        // With only the reference's own group left out, a1 against a2 would score the paragraph.
+        // With only the reference's own group left out, a1 against a2 would score the paragraph
+        // (as the null sample scores it: leaving a1 out of the paragraph's k-gram frequencies).
         let matcher = Matcher(index: index, options: MatchOptions(), markers: [])
         var scratch = Matcher.Scratch()
         var bytes = Array(long[0].utf8)
@@ -181,7 +182,9 @@ final class EvidenceTests: XCTestCase {
             return scratch.fingerprint
         }
         let a2 = try XCTUnwrap((0..<index.groupCount).first { index.reference(index.representative(ofGroup: $0)).id == "a2" })
-        XCTAssertGreaterThan(matcher.evaluate(group: a2, fingerprint: fingerprint, aligner: &scratch.aligner).score, 100)
+        XCTAssertGreaterThan(matcher.evaluate(group: a2, fingerprint: fingerprint, aligner: &scratch.aligner, leavingOneOut: true).score, 100)
+        // For a document of the corpus, a k-gram in two groups is common: the paragraph is no evidence.
+        XCTAssertEqual(matcher.evaluate(group: a2, fingerprint: fingerprint, aligner: &scratch.aligner).score, 0)
     }
 
     /// Human pages are not copies of any model's answer: none of them is flagged.

@@ -4,12 +4,13 @@ import CZlib
 /// How a reference index is built.
 public struct IndexBuildOptions: Sendable {
     public var parameters = FingerprintParameters()
-    /// A k-gram in more reference groups than this is a stock phrase and carries no evidence.
-    /// 2: wording that three different answers share (typically several models answering one
-    /// prompt alike) is what any model would write, not a trace of one. On scripts/eval-quality.sh,
-    /// 10 -> 2 took false positives on other models' answers from 1.1% to 0.6% for a recall of
-    /// 0.981 -> 0.978.
-    public var maximumDocumentFrequency = 2
+    /// A k-gram in more reference groups than this is common and carries no evidence. 1: wording
+    /// that two answers share is what a model may write again; what a copy shares with its source
+    /// alone is evidence. With the null sample calibrated leaving its own reference out, 1 found
+    /// more copies than 2 at the same measured false-match rate on other vendors' answers
+    /// (scripts/eval-quality.sh, SEED=555: recall 0.89 against 0.84 at a rate of 0.001, other
+    /// vendors' answers flagged at 0.08% with both).
+    public var maximumDocumentFrequency = 1
     /// References whose MinHash similarity reaches this are one group (near-duplicates).
     public var groupingThreshold = 0.9
     public var reader = ReaderOptions()
@@ -94,7 +95,10 @@ public struct IndexBuilder {
                                       prompts: try spill.prompts.sorted(), groups: groups, folder: folder)
         let commonFile = try MappedFile.scratch(common.file.path)
         let commonHashes = commonFile.bytes.bindMemory(to: UInt64.self)
-        let postings = try Postings(winnowed: try spill.winnowed.sorted(), common: commonHashes, groups: groups, folder: folder)
+        let borderlineFile = try MappedFile.scratch(common.borderline.path)
+        let borderlineHashes = borderlineFile.bytes.bindMemory(to: UInt64.self)
+        let postings = try Postings(winnowed: try spill.winnowed.sorted(), common: commonHashes, borderline: borderlineHashes,
+                                    groups: groups, folder: folder)
 
         let file = IndexFileWriter()
         let metadata = IndexMetadata(
@@ -110,7 +114,8 @@ public struct IndexBuilder {
         file.add(.references, file: try referenceTable(spill.references.path, groups: groups, folder: folder), count: spill.referenceCount)
         file.add(.strings, file: spill.strings, count: spill.strings.count)
         file.add(.texts, file: spill.texts, count: spill.referenceCount)
-        try addGroupSections(to: file, groups: groups, fingerprints: fingerprints, common: commonHashes, folder: folder)
+        try addGroupSections(to: file, groups: groups, fingerprints: fingerprints, common: commonHashes,
+                             borderline: borderlineHashes, folder: folder)
         file.add(.bands, file: try bandTable(groups: groups, fingerprints: fingerprints, folder: folder, sortEntries: sortEntries),
                  count: parameters.banding.bands * groups.count)
         file.add(.postingKeys, file: postings.keys, count: postings.count)
@@ -169,10 +174,16 @@ public struct IndexBuilder {
         }
     }
 
-    /// The common k-grams, sorted, in a scratch file, with how many were judged common for each reason.
+    /// The common k-grams, sorted, in a scratch file, with how many were judged common for each
+    /// reason; and, in a second file, the *borderline* ones: common only by frequency, in exactly
+    /// `maximumDocumentFrequency + 1` groups. For a reference of one of those groups in the null
+    /// sample, such a k-gram is in `maximumDocumentFrequency` groups besides its own — as it is for
+    /// a document of the corpus that shares it — and so carries evidence (`NullSample`).
     struct CommonKGrams {
         var file: ScratchFile
+        var borderline: ScratchFile
         var count = 0
+        var borderlineCount = 0
         var byFrequency = 0
         var byBackground = 0
         var byPrompt = 0
@@ -183,7 +194,8 @@ public struct IndexBuilder {
     /// three sorted streams.
     func commonKGrams(shingles: SortedEntries, background: SortedEntries, prompts: SortedEntries,
                       groups: ReferenceGroups, folder: String) throws -> CommonKGrams {
-        var result = CommonKGrams(file: try ScratchFile(path: folder + "/common.bin"))
+        var result = CommonKGrams(file: try ScratchFile(path: folder + "/common.bin"),
+                                  borderline: try ScratchFile(path: folder + "/borderline.bin"))
         var nextBackground = try background.next()
         var nextPrompt = try prompts.next()
         func contains(_ hash: UInt64, _ stream: SortedEntries, _ head: inout SortedEntries.Entry?) throws -> Bool {
@@ -198,11 +210,17 @@ public struct IndexBuilder {
                 entry = try shingles.next()
             }
             guard frequency > 0 else { continue }
+            let inBackground = try contains(current.key, background, &nextBackground)
+            let inPrompt = try contains(current.key, prompts, &nextPrompt)
             if frequency > options.maximumDocumentFrequency {
                 result.byFrequency += 1
-            } else if try contains(current.key, background, &nextBackground) {
+                if frequency == options.maximumDocumentFrequency + 1 && !inBackground && !inPrompt {
+                    result.borderline.append(current.key)
+                    result.borderlineCount += 1
+                }
+            } else if inBackground {
                 result.byBackground += 1
-            } else if try contains(current.key, prompts, &nextPrompt) {
+            } else if inPrompt {
                 result.byPrompt += 1
             } else {
                 continue
@@ -211,11 +229,13 @@ public struct IndexBuilder {
             result.count += 1
         }
         try result.file.close()
+        try result.borderline.close()
         return result
     }
 
-    /// The posting sections: each group's distinct winnowed k-grams that are not common, sorted by
-    /// (k-gram, group), and the prefix directory over them.
+    /// The posting sections: each group's distinct winnowed k-grams that are not common, or are
+    /// borderline (marked with `IndexFormat.borderlinePosting`), sorted by (k-gram, group), and
+    /// the prefix directory over them.
     struct Postings {
         var keys: ScratchFile
         var groups: ScratchFile
@@ -223,7 +243,8 @@ public struct IndexBuilder {
         var count = 0
         var directoryCount = 0
 
-        init(winnowed: SortedEntries, common: UnsafeBufferPointer<UInt64>, groups referenceGroups: ReferenceGroups, folder: String) throws {
+        init(winnowed: SortedEntries, common: UnsafeBufferPointer<UInt64>, borderline: UnsafeBufferPointer<UInt64>,
+             groups referenceGroups: ReferenceGroups, folder: String) throws {
             keys = try ScratchFile(path: folder + "/posting-keys.bin")
             groups = try ScratchFile(path: folder + "/posting-groups.bin")
             directory = try ScratchFile(path: folder + "/posting-directory.bin")
@@ -233,9 +254,14 @@ public struct IndexBuilder {
                 let reference = Int(entry.value)
                 guard referenceGroups.isRepresentative(reference) else { continue }
                 while commonCursor < common.count, common[commonCursor] < entry.key { commonCursor += 1 }
-                if commonCursor < common.count, common[commonCursor] == entry.key { continue }
+                var group = referenceGroups.groupOf[reference]
+                if commonCursor < common.count, common[commonCursor] == entry.key {
+                    // Borderline k-grams stay, marked: the null sample's references look them up.
+                    guard IndexBuilder.contains(borderline, entry.key) else { continue }
+                    group |= IndexFormat.borderlinePosting
+                }
                 keys.append(entry.key)
-                groups.append(referenceGroups.groupOf[reference])
+                groups.append(group)
                 count += 1
             }
             try keys.close()
@@ -269,13 +295,15 @@ public struct IndexBuilder {
 
     /// Groups, members, the representatives' token hashes and their signatures.
     func addGroupSections(to file: IndexFileWriter, groups: ReferenceGroups, fingerprints: SpilledFingerprints,
-                          common: UnsafeBufferPointer<UInt64>, folder: String) throws {
+                          common: UnsafeBufferPointer<UInt64>, borderline: UnsafeBufferPointer<UInt64>, folder: String) throws {
         let groupTable = try ScratchFile(path: folder + "/groups.bin")
         let memberTable = try ScratchFile(path: folder + "/members.bin")
         let tokenTable = try ScratchFile(path: folder + "/group-tokens.bin")
         let signatureTable = try ScratchFile(path: folder + "/group-signatures.bin")
         let commonTable = try ScratchFile(path: folder + "/group-common-positions.bin")
         var commonBits = BitWriter(file: commonTable)
+        let borderlineTable = try ScratchFile(path: folder + "/group-borderline-positions.bin")
+        var borderlineBits = BitWriter(file: borderlineTable)
         let shingler = Shingler(size: options.parameters.shingleSize, seed: options.parameters.seed)
         var shingles: [UInt64] = []
         var tokenCount = 0
@@ -290,8 +318,14 @@ public struct IndexBuilder {
                 let low = ReferenceIndex.lowerBound(hash, in: common, from: 0, to: common.count)
                 return low < common.count && common[low] == hash
             }
-            // One bit per token of the group: whether the k-gram that starts there is common.
-            for position in 0..<tokens.count { commonBits.append(position < isCommon.count && tokens.count >= shingler.size && isCommon[position]) }
+            // One bit per token of the group: whether the k-gram that starts there is common, and
+            // whether it is borderline (see `CommonKGrams`).
+            let hasShingles = tokens.count >= shingler.size
+            for position in 0..<tokens.count {
+                let common = hasShingles && position < isCommon.count && isCommon[position]
+                commonBits.append(common)
+                borderlineBits.append(common && Self.contains(borderline, shingles[position]))
+            }
             let evidence = Self.evidenceTokenCount(common: tokens.count >= shingler.size ? isCommon : [], tokenCount: tokens.count,
                                                    shingleSize: shingler.size)
             groupTable.append(UInt32(representative))
@@ -307,12 +341,14 @@ public struct IndexBuilder {
         }
         memberTable.append(contentsOf: groups.members)
         commonBits.finish()
-        for table in [groupTable, memberTable, tokenTable, signatureTable, commonTable] { try table.close() }
+        borderlineBits.finish()
+        for table in [groupTable, memberTable, tokenTable, signatureTable, commonTable, borderlineTable] { try table.close() }
         file.add(.groups, file: groupTable, count: groups.count)
         file.add(.members, file: memberTable, count: groups.members.count)
         file.add(.tokens, file: tokenTable, count: tokenCount)
         file.add(.signatures, file: signatureTable, count: groups.count * options.parameters.permutations)
         file.add(.commonPositions, file: commonTable, count: tokenCount)
+        file.add(.borderlinePositions, file: borderlineTable, count: tokenCount)
     }
 
     /// Per band, (band hash, group) of every group sorted by hash then group, each band sorted on
@@ -332,6 +368,12 @@ public struct IndexBuilder {
         }
         try table.close()
         return table
+    }
+
+    /// Whether sorted `hashes` hold `hash`.
+    static func contains(_ hashes: UnsafeBufferPointer<UInt64>, _ hash: UInt64) -> Bool {
+        let low = ReferenceIndex.lowerBound(hash, in: hashes, from: 0, to: hashes.count)
+        return low < hashes.count && hashes[low] == hash
     }
 
     /// Tokens covered by at least one k-gram that is not common (`common[i]`: whether the k-gram

@@ -37,6 +37,10 @@ enum IndexFormat {
         min(26, max(8, Int.bitWidth - postings.leadingZeroBitCount))
     }
 
+    /// Marks a posting whose k-gram is borderline (common by frequency, in one group more than
+    /// the maximum): looked up only for the null sample's references.
+    static let borderlinePosting: UInt32 = 1 << 31
+
     enum Section: UInt32, CaseIterable {
         /// JSON `IndexMetadata`.
         case metadata = 1
@@ -58,7 +62,7 @@ enum IndexFormat {
         case bands = 9
         /// Sorted u64 winnowed k-gram hashes that carry evidence (not common).
         case postingKeys = 10
-        /// u32 group for each posting key.
+        /// u32 group for each posting key; `borderlinePosting` set for a borderline k-gram.
         case postingGroups = 11
         /// u32 start of each prefix bucket in the postings (`directoryBits` leading bits), plus an end.
         case postingDirectory = 12
@@ -68,6 +72,10 @@ enum IndexFormat {
         /// that token is common (stock phrases, background, prompts): not evidence. Common
         /// k-grams are also kept out of the postings.
         case commonPositions = 15
+        /// The same layout: whether the k-gram is common only by frequency, in exactly one group
+        /// more than the maximum (evidence for a reference of one of those groups in the null
+        /// sample, see `IndexBuilder.CommonKGrams`).
+        case borderlinePositions = 16
     }
 
     /// Fixed-size record of one reference.

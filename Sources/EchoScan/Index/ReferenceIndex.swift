@@ -30,6 +30,7 @@ public final class ReferenceIndex: @unchecked Sendable {
     private let postingGroups: UnsafeBufferPointer<UInt32>
     private let postingDirectory: UnsafeBufferPointer<UInt32>
     private let commonPositions: UnsafeBufferPointer<UInt64>
+    private let borderlinePositions: UnsafeBufferPointer<UInt64>
     private let directoryShift: UInt64
     /// Computed at open: most look-ups miss, and these filters turn most misses away with one load
     /// that stays in the last-level cache, unlike the directory and the tables. 32 bits per posting
@@ -98,6 +99,7 @@ public final class ReferenceIndex: @unchecked Sendable {
         postingGroups = try section(.postingGroups).bindMemory(to: UInt32.self)
         postingDirectory = try section(.postingDirectory).bindMemory(to: UInt32.self)
         commonPositions = try section(.commonPositions).bindMemory(to: UInt64.self)
+        borderlinePositions = try section(.borderlinePositions).bindMemory(to: UInt64.self)
         let nullScores = try section(.nullScores).bindMemory(to: Double.self)
         guard nullScores.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
             throw IndexError(path: path, reason: "section \(IndexFormat.Section.nullScores) holds a score that is negative or not a number")
@@ -113,6 +115,7 @@ public final class ReferenceIndex: @unchecked Sendable {
             ("bands", bandTable.count, 2 * groups * metadata.bands),
             ("posting groups", postingGroups.count, postingKeys.count),
             ("common positions", commonPositions.count, (tokenTable.count + 63) / 64),
+            ("borderline positions", borderlinePositions.count, (tokenTable.count + 63) / 64),
             ("posting directory", postingDirectory.count, (1 << IndexFormat.directoryBits(postings: postingKeys.count)) + 1),
         ]
         for (name, actual, expected) in expectations where actual != expected {
@@ -239,11 +242,15 @@ public final class ReferenceIndex: @unchecked Sendable {
         return UnsafeBufferPointer(rebasing: tokenTable[start..<(start + Int(record.tokenCount))])
     }
 
-    /// Whether the k-gram at token `position` of a group's representative is common.
+    /// Whether the k-gram at token `position` of a group's representative is common. For a
+    /// reference of the null sample (`leavingOneOut`), a k-gram common only because that
+    /// reference's own group is one of its groups is not.
     @inline(__always)
-    public func isCommon(group: Int, position: Int) -> Bool {
+    public func isCommon(group: Int, position: Int, leavingOneOut: Bool = false) -> Bool {
         let bit = Int(groupRecord(group).tokenStart) + position
-        return commonPositions[bit >> 6] & (1 << UInt64(bit & 63)) != 0
+        let mask: UInt64 = 1 << UInt64(bit & 63)
+        guard commonPositions[bit >> 6] & mask != 0 else { return false }
+        return !leavingOneOut || borderlinePositions[bit >> 6] & mask == 0
     }
 
     /// Tokens of a group's representative covered by a non-common k-gram.

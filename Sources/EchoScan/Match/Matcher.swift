@@ -67,17 +67,18 @@ public struct Matcher: Sendable {
             other == group || (vendor != unknown && self.index.vendorCode(ofGroup: other) == vendor)
         }
         var best = 0.0
-        for candidate in candidates(fingerprint, scratch: &scratch, excluding: excluded) {
-            best = max(best, evaluate(group: candidate, fingerprint: fingerprint, aligner: &scratch.aligner).score)
+        for candidate in candidates(fingerprint, scratch: &scratch, excluding: excluded, leavingOneOut: true) {
+            best = max(best, evaluate(group: candidate, fingerprint: fingerprint, aligner: &scratch.aligner, leavingOneOut: true).score)
         }
         return best
     }
 
-    /// The groups worth aligning with: containment candidates, then near-duplicate ones.
+    /// The groups worth aligning with: containment candidates, then near-duplicate ones. With
+    /// `leavingOneOut`, for a reference of the index itself, borderline postings count too.
     func candidates(_ fingerprint: DocumentFingerprint, scratch: inout Scratch,
-                    excluding excluded: (Int) -> Bool = { _ in false }) -> [Int] {
+                    excluding excluded: (Int) -> Bool = { _ in false }, leavingOneOut: Bool = false) -> [Int] {
         guard fingerprint.tokens.count > 0 else { return [] }
-        var found = containmentCandidates(fingerprint, scratch: &scratch, excluding: excluded)
+        var found = containmentCandidates(fingerprint, scratch: &scratch, excluding: excluded, leavingOneOut: leavingOneOut)
         for group in nearDuplicateCandidates(fingerprint) where !excluded(group) && !found.contains(group) { found.append(group) }
         return found
     }
@@ -86,9 +87,10 @@ public struct Matcher: Sendable {
     static let prefetchDistance = 16
 
     /// Groups ranked by rarity-weighted shared winnowed fingerprints: a k-gram found in d
-    /// reference groups adds 1/d to each (common k-grams are not in the postings at all).
+    /// reference groups adds 1/d to each (common k-grams are not in the postings at all, and
+    /// borderline ones only for `leavingOneOut`).
     func containmentCandidates(_ fingerprint: DocumentFingerprint, scratch: inout Scratch,
-                               excluding excluded: (Int) -> Bool = { _ in false }) -> [Int] {
+                               excluding excluded: (Int) -> Bool = { _ in false }, leavingOneOut: Bool = false) -> [Int] {
         guard options.containment.enabled else { return [] }
         // Most look-ups miss. First the index's posting filter alone, keeping each k-gram
         // without branching on the answer (a coin toss for the predictor). Then the full
@@ -119,9 +121,11 @@ public struct Matcher: Sendable {
         for hash in scratch.hashes where hash != previous {
             previous = hash
             let groups = index.postings(for: hash)
-            guard !groups.isEmpty else { continue }
-            let weight = 1 / Double(groups.count)
-            for group in groups { scratch.hits.append((group, weight)) }
+            let marked = IndexFormat.borderlinePosting
+            let counted = leavingOneOut ? groups.count : groups.reduce(0) { $0 + ($1 & marked == 0 ? 1 : 0) }
+            guard counted > 0 else { continue }
+            let weight = 1 / Double(counted)
+            for group in groups where leavingOneOut || group & marked == 0 { scratch.hits.append((group & ~marked, weight)) }
         }
         guard !scratch.hits.isEmpty else { return [] }
         // Aggregate per group: sort by group, sum runs.
@@ -166,14 +170,16 @@ public struct Matcher: Sendable {
         return found.sorted()
     }
 
-    /// Aligns the document with a group's representative and weighs the evidence.
-    func evaluate(group: Int, fingerprint: DocumentFingerprint, aligner: inout EvidenceAligner) -> ReferenceMatch {
+    /// Aligns the document with a group's representative and weighs the evidence; with
+    /// `leavingOneOut`, for a reference of the index itself (see `ReferenceIndex.isCommon`).
+    func evaluate(group: Int, fingerprint: DocumentFingerprint, aligner: inout EvidenceAligner,
+                  leavingOneOut: Bool = false) -> ReferenceMatch {
         let referenceTokens = index.tokens(ofGroup: group)
         let jaccard = fingerprint.signature.isEmpty || referenceTokens.isEmpty ? 0 : fingerprint.signature.withUnsafeBufferPointer {
             MinHasher.similarity($0, index.signature(ofGroup: group))
         }
         let alignment = aligner.align(document: fingerprint, reference: referenceTokens, shingler: fingerprinter.shingler,
-                                      isCommonAt: { index.isCommon(group: group, position: $0) })
+                                      isCommonAt: { index.isCommon(group: group, position: $0, leavingOneOut: leavingOneOut) })
         let evidenceTokens = index.evidenceTokenCount(ofGroup: group)
         let near = options.nearDuplicate
         return ReferenceMatch(

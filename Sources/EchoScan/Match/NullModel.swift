@@ -4,9 +4,10 @@ import Foundation
 /// of it, and so how often a given score arises by chance: the calibration of every verdict.
 ///
 /// The index build scores a null sample against the index (`NullSample`): each sampled reference
-/// is matched against all the other groups of references, with its own group left out, and its
-/// best score kept. Those texts answer the same prompts as many references of other models, use
-/// the same stock phrases and share their topics: the hardest unrelated texts a corpus holds.
+/// is matched against the references of other vendors, leaving itself out of the k-gram
+/// frequencies, and its best score kept. Those texts answer the same prompts as references of
+/// other models, use the same stock phrases and share their topics: the hardest unrelated texts a
+/// corpus holds.
 ///
 /// The false-match probability of a score s is the share of null texts scoring s or more: the
 /// empirical share (with one pseudo-count) up to the start of the sample's upper tail, and above
