@@ -1,5 +1,6 @@
 @testable import EchoScan
 import Foundation
+import CZlib
 import XCTest
 
 final class ReferenceIndexTests: XCTestCase {
@@ -109,6 +110,26 @@ final class ReferenceIndexTests: XCTestCase {
         try TestSupport.write(version, to: dir + "/version.idx")
         XCTAssertThrowsError(try ReferenceIndex(path: dir + "/version.idx")) { error in
             XCTAssertTrue("\(error)".contains("format version 99"), "\(error)")
+        }
+
+        // A crafted file: checksums right, a posting naming a group the index does not have.
+        var crafted = bytes
+        let sections = Int(bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 12, as: UInt32.self) })
+        for entry in 0..<sections {
+            let at = 24 + 32 * entry
+            let kind = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at, as: UInt32.self) }
+            guard kind == 11 else { continue }  // posting groups
+            let offset = Int(bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self) })
+            let length = Int(bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at + 16, as: UInt64.self) })
+            for index in 0..<4 { crafted[offset + index] = [0xFF, 0xFF, 0xFF, 0x7F][index] }
+            let crc = crafted[offset..<(offset + length)].withUnsafeBytes {
+                UInt32(crc32_z(0, $0.baseAddress?.assumingMemoryBound(to: Bytef.self), $0.count))
+            }
+            for index in 0..<4 { crafted[at + 4 + index] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(index))) }
+        }
+        try TestSupport.write(crafted, to: dir + "/crafted.idx")
+        XCTAssertThrowsError(try ReferenceIndex(path: dir + "/crafted.idx")) { error in
+            XCTAssertTrue("\(error)".contains("names group"), "\(error)")
         }
 
         try TestSupport.write([UInt8]("{\"text\": \"not an index at all\"}\n"), to: dir + "/text.idx")

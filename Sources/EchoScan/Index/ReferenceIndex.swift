@@ -121,6 +121,11 @@ public final class ReferenceIndex: @unchecked Sendable {
         for (name, actual, expected) in expectations where actual != expected {
             throw IndexError(path: path, reason: "section \(name) has \(actual) entries, expected \(expected)")
         }
+        // Group numbers are used as indices: a crafted posting must not point past the groups.
+        let unmarked = ~IndexFormat.borderlinePosting
+        if let bad = postingGroups.first(where: { Int($0 & unmarked) >= groups }) {
+            throw IndexError(path: path, reason: "section posting groups names group \(bad & unmarked) of \(groups)")
+        }
         let table = bandTable
         var directory: [UInt32] = []
         directory.reserveCapacity(metadata.bands * (Self.bandBuckets + 1))
