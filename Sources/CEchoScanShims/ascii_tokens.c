@@ -106,9 +106,7 @@ size_t echoscan_tokenize_ascii(const uint8_t *text, size_t text_count, size_t in
             if (special < word_start) {
                 size_t position = block + special;
                 uint8_t byte = text[position];
-                if (byte == '\n') {
-                    // a separator like any other
-                } else if (byte == '<') {
+                if (byte == '<') {
                     long tag_end = echoscan_html_tag_end(text, text_count, position);
                     if (tag_end >= 0) {
                         size_t consumed = (size_t)tag_end - block;

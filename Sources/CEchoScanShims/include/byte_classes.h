@@ -14,7 +14,7 @@
 typedef struct {
     /// An ASCII letter or digit.
     uint64_t words;
-    /// A line break, "<" or a non-ASCII byte: what the tokenizer must look at.
+    /// "<" or a non-ASCII byte: what the tokenizer must look at.
     uint64_t specials;
 } echoscan_byte_classes;
 
@@ -27,14 +27,13 @@ static inline echoscan_byte_classes echoscan_classify64(const uint8_t *bytes) {
     const __m128i digitShift = _mm_set1_epi8((char)(0x80 - '0'));
     const __m128i digitLimit = _mm_set1_epi8((char)(-128 + 10));
     const __m128i caseBit = _mm_set1_epi8(0x20);
-    const __m128i newline = _mm_set1_epi8('\n');
     const __m128i angle = _mm_set1_epi8('<');
     for (int group = 0; group < 4; group++) {
         __m128i v = _mm_loadu_si128((const __m128i *)(bytes + 16 * group));
         __m128i letters = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v, caseBit), letterShift), letterLimit);
         __m128i digits = _mm_cmplt_epi8(_mm_add_epi8(v, digitShift), digitLimit);
         // A byte of 0x80 or more has its high bit set already: movemask takes it as special.
-        __m128i specials = _mm_or_si128(v, _mm_or_si128(_mm_cmpeq_epi8(v, newline), _mm_cmpeq_epi8(v, angle)));
+        __m128i specials = _mm_or_si128(v, _mm_cmpeq_epi8(v, angle));
         classes.words |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_or_si128(letters, digits)) << (16 * group);
         classes.specials |= (uint64_t)(uint16_t)_mm_movemask_epi8(specials) << (16 * group);
     }
@@ -43,7 +42,7 @@ static inline echoscan_byte_classes echoscan_classify64(const uint8_t *bytes) {
         uint8_t byte = bytes[i];
         uint8_t folded = byte | 0x20;
         int word = (folded >= 'a' && folded <= 'z') || (byte >= '0' && byte <= '9');
-        int special = byte >= 0x80 || byte == '\n' || byte == '<';
+        int special = byte >= 0x80 || byte == '<';
         classes.words |= (uint64_t)word << i;
         classes.specials |= (uint64_t)special << i;
     }

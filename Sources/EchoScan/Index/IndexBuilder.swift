@@ -183,7 +183,6 @@ public struct IndexBuilder {
         var file: ScratchFile
         var borderline: ScratchFile
         var count = 0
-        var borderlineCount = 0
         var byFrequency = 0
         var byBackground = 0
         var byPrompt = 0
@@ -216,7 +215,6 @@ public struct IndexBuilder {
                 result.byFrequency += 1
                 if frequency == options.maximumDocumentFrequency + 1 && !inBackground && !inPrompt {
                     result.borderline.append(current.key)
-                    result.borderlineCount += 1
                 }
             } else if inBackground {
                 result.byBackground += 1
@@ -313,21 +311,16 @@ public struct IndexBuilder {
             let representative = Int(groups.representatives[group])
             let tokens = Array(fingerprints.tokens(representative))
             shingler.shingles(of: tokens, into: &shingles)
-            let isCommon = shingles.map { hash in
-                guard prefilter.mightContain(hash) else { return false }
-                let low = ReferenceIndex.lowerBound(hash, in: common, from: 0, to: common.count)
-                return low < common.count && common[low] == hash
-            }
+            // A text shorter than a k-gram has none (its one "shingle" hashes the whole text).
+            let isCommon = tokens.count < shingler.size ? [] : shingles.map { prefilter.mightContain($0) && Self.contains(common, $0) }
             // One bit per token of the group: whether the k-gram that starts there is common, and
             // whether it is borderline (see `CommonKGrams`).
-            let hasShingles = tokens.count >= shingler.size
             for position in 0..<tokens.count {
-                let common = hasShingles && position < isCommon.count && isCommon[position]
+                let common = position < isCommon.count && isCommon[position]
                 commonBits.append(common)
                 borderlineBits.append(common && Self.contains(borderline, shingles[position]))
             }
-            let evidence = Self.evidenceTokenCount(common: tokens.count >= shingler.size ? isCommon : [], tokenCount: tokens.count,
-                                                   shingleSize: shingler.size)
+            let evidence = Self.evidenceTokenCount(common: isCommon, tokenCount: tokens.count, shingleSize: shingler.size)
             groupTable.append(UInt32(representative))
             groupTable.append(groups.memberStarts[group])
             groupTable.append(UInt32(groups.members(of: group).count))

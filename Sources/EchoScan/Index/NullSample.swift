@@ -1,7 +1,7 @@
 /// The null sample that calibrates the evidence scores of an index (`NullModel`): references of
 /// the index itself, each matched against the groups of other vendors (`Matcher.nullScore`);
-/// where the references name their prompts, those that answer a prompt some other group answers
-/// too.
+/// where the references name their prompts, those that answer a prompt some group of another
+/// vendor answers too.
 ///
 /// A reference answers a prompt that other models' references often answer too, in the same
 /// register and with the same stock phrases: as close as a text gets to a reference without
@@ -39,8 +39,8 @@ enum NullSample {
     /// Fewer groups with prompt peers than this, and the null sample takes all groups.
     static let minimumPeeredGroups = 200
 
-    /// The best score of each sampled group's representative (among `groups`) against the other
-    /// groups, in group order.
+    /// The best score of each sampled group's representative (among `groups`) against the groups
+    /// of other vendors, in group order.
     static func scores(index: ReferenceIndex, groups: [Int], limit: Int, threads: Int) -> [Double] {
         let eligible = groups.filter { index.tokens(ofGroup: $0).count >= minimumTokens }
         let stride = max(1, (eligible.count + limit - 1) / max(limit, 1))
@@ -48,9 +48,8 @@ enum NullSample {
         let matcher = Matcher(index: index, options: MatchOptions(), markers: [])
         return Parallel.map(count: sample.count, threads: threads, makeState: { Matcher.Scratch() }) { scratch, position in
             let group = sample[position]
-            guard let text = index.text(ofReference: index.representative(ofGroup: group)) else { return 0 }
-            var bytes = Array(text.utf8)
-            return bytes.withUnsafeMutableBufferPointer { matcher.nullScore(ofGroup: group, text: UnsafeBufferPointer($0), scratch: &scratch) }
+            guard var text = index.text(ofReference: index.representative(ofGroup: group)) else { return 0 }
+            return text.withUTF8 { matcher.nullScore(ofGroup: group, text: $0, scratch: &scratch) }
         }
     }
 }

@@ -108,13 +108,7 @@ struct EvidenceAligner {
             // An anchor that continues the previous word's anchor on its diagonal takes it as its
             // predecessor without a search: one more matched word is what any other link could
             // give at best, and in a copy nearly every anchor is such a continuation.
-            var previous = i - 1
-            while previous >= 0 && Int(anchorDocument[previous]) == documentAt { previous -= 1 }
-            while previous >= 0 && Int(anchorDocument[previous]) == documentAt - 1 {
-                if Int(anchorReference[previous]) == referenceAt - 1 { break }
-                previous -= 1
-            }
-            if previous >= 0 && Int(anchorDocument[previous]) == documentAt - 1 && Int(anchorReference[previous]) == referenceAt - 1 {
+            if let previous = continued(i, documentAt: documentAt, referenceAt: referenceAt) {
                 chainScore.append(chainScore[previous] + 1)
                 chainMatched.append(chainMatched[previous] + 1)
                 predecessor.append(Int32(previous))
@@ -157,6 +151,18 @@ struct EvidenceAligner {
             chainMatched.append(Int32(bestMatched))
             predecessor.append(Int32(from))
         }
+    }
+
+    /// The anchor before `i` at (documentAt - 1, referenceAt - 1), if there is one: anchors are in
+    /// document order, those of one document position together.
+    private func continued(_ i: Int, documentAt: Int, referenceAt: Int) -> Int? {
+        var previous = i - 1
+        while previous >= 0 && Int(anchorDocument[previous]) == documentAt { previous -= 1 }
+        while previous >= 0 && Int(anchorDocument[previous]) == documentAt - 1 {
+            if Int(anchorReference[previous]) == referenceAt - 1 { return previous }
+            previous -= 1
+        }
+        return nil
     }
 
     /// The most document tokens in `from..<to` that equal their reference counterparts when the
