@@ -20,12 +20,13 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
         // C that Swift cannot express: the tokenizer's SSE2 byte classifier, syncfs(2).
         .target(name: "CEchoScanShims"),
         .target(
             name: "EchoScan",
             dependencies: [
-                "CZstd", "CLZ4", "CZlib", "CEchoScanShims",
+                "CZstd", "CLZ4", "CZlib", "CSnappy", "CEchoScanShims",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),

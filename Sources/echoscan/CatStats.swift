@@ -3,7 +3,7 @@ import EchoScan
 
 struct Cat: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print the documents of shards as JSONL (shard, line, offset, id, text), for debugging the reader.")
+        abstract: "Print the documents of shards as JSONL (shard, line, offset, id, field, text), for debugging the reader.")
 
     @OptionGroup var reader: ReaderArguments
 
@@ -24,6 +24,7 @@ struct Cat: ParsableCommand {
                     line.key("line"); line.integer(document.line)
                     line.key("offset"); line.integer(document.offset)
                     line.key("id"); line.optionalString(document.id)
+                    line.key("field"); line.optionalString(document.field)
                     line.key("text"); batch.withText(of: document) { line.string(utf8: $0) }
                     line.endObject()
                     output.write(line.bytes)

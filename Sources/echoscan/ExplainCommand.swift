@@ -18,6 +18,11 @@ struct Explain: ParsableCommand {
     @Option(help: "How many matches to show.")
     var matches = 1
 
+    @Option(help: "The record's segment, as the manifest's \"field\" names it (default: its first).")
+    var field: String?
+
+    @OptionGroup var reader: ReaderArguments
+
     @Flag(help: "Mark passages with [[ ]] instead of terminal colours.")
     var plain = false
 
@@ -34,8 +39,8 @@ struct Explain: ParsableCommand {
         let opened = try openIndex(index)
         let matcher = Matcher(index: opened, options: configuration.match, markers: try configuration.loadMarkers())
         var found: (text: [UInt8], id: String?)? = nil
-        let result = ShardReader(path: shard, options: configuration.reader).read { batch in
-            if found == nil, let document = batch.documents.first(where: { $0.line == line }) {
+        let result = ShardReader(path: shard, options: reader.options(over: configuration.reader)).read { batch in
+            if found == nil, let document = batch.documents.first(where: { $0.line == line && (field == nil || $0.field == field) }) {
                 found = (Array(batch.bytes[document.textRange]), document.id)
             }
         }

@@ -18,10 +18,10 @@ struct IndexCommand: ParsableCommand {
         @Option(parsing: .upToNextOption, help: "Human-written text: k-grams found there are common, not evidence.")
         var background: [String] = []
 
-        @Option(help: "JSON field holding the model name.")
+        @Option(help: "Field path of the model name (record level).")
         var modelField = "model"
 
-        @Option(help: "JSON field holding the vendor name.")
+        @Option(help: "Field path of the vendor name; without it, the vendor table names the vendor from the model.")
         var vendorField = "vendor"
 
         @Option(help: "k-grams in more reference groups than this are stock phrases.")
@@ -58,9 +58,13 @@ struct IndexCommand: ParsableCommand {
 
         func run() throws {
             var options = IndexBuildOptions()
-            options.reader = reader.options
-            options.modelField = modelField
-            options.vendorField = vendorField
+            options.reader = reader.options(over: options.reader)
+            do {
+                options.modelPath = try FieldPath(modelField)
+                options.vendorPath = try FieldPath(vendorField)
+            } catch {
+                throw ValidationError(error.description)
+            }
             options.maximumDocumentFrequency = maxDocumentFrequency
             options.parameters.shingleSize = shingleSize
             options.parameters.permutations = permutations

@@ -6,26 +6,43 @@ import EchoScan
 
 /// Options shared by every command that reads shards.
 struct ReaderArguments: ParsableArguments {
-    @Option(help: "JSON field holding the document text.")
-    var textField = "text"
+    @Option(help: "Record shape: text, chat (messages), sharegpt (conversations), alpaca (output), preference (chosen, rejected).")
+    var format: RecordFormat?
 
-    @Option(help: "JSON field holding the document id.")
-    var idField = "id"
+    @Option(help: "Field path of the document texts, e.g. text or messages[role=assistant].content (repeatable; overrides --format).")
+    var textField: [String] = []
 
-    @Option(help: "Longest line accepted, in bytes; longer lines are skipped and reported.")
-    var maxLineBytes = 256 << 20
+    @Option(help: "Field path of the prompts the texts answer (index build; repeatable; overrides --format).")
+    var promptField: [String] = []
+
+    @Option(help: "Field path of the record id (default: id).")
+    var idField: String?
+
+    @Option(help: "Longest line accepted, in bytes; longer lines are skipped and reported (default: 256 MiB).")
+    var maxLineBytes: Int?
 
     @Flag(help: "Make a bad line end its shard instead of being counted and skipped.")
     var strict = false
 
-    var options: ReaderOptions {
-        var options = ReaderOptions()
-        options.textField = textField
-        options.idField = idField
-        options.maximumLineBytes = maxLineBytes
-        options.strict = strict
+    func validate() throws {
+        for text in textField + promptField + (idField.map { [$0] } ?? []) {
+            do { _ = try FieldPath(text) } catch { throw ValidationError(error.description) }
+        }
+    }
+
+    /// `base` (the command's defaults) with these arguments applied.
+    func options(over base: ReaderOptions = ReaderOptions()) -> ReaderOptions {
+        var options = base
+        if let format { options.use(format) }
+        if !textField.isEmpty { options.textPaths = textField.compactMap { try? FieldPath($0) } }
+        if !promptField.isEmpty { options.promptPaths = promptField.compactMap { try? FieldPath($0) } }
+        if let idField, let id = try? FieldPath(idField) { options.idPath = id }
+        if let maxLineBytes { options.maximumLineBytes = maxLineBytes }
+        if strict { options.strict = true }
         return options
     }
+
+    var options: ReaderOptions { options() }
 }
 
 /// `--pipeline` and `--threads`, shared by the commands that take a pipeline file as an option.
@@ -36,6 +53,8 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Worker threads (default: the pipeline's, else one per core).")
     var threads: Int?
 
+    @OptionGroup var reader: ReaderArguments
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
@@ -44,6 +63,7 @@ struct PipelineOptions: ParsableArguments {
     func load() throws -> PipelineConfiguration {
         var configuration = try loadPipeline(pipeline)
         if let threads { configuration.threads = threads }
+        configuration.reader = reader.options(over: configuration.reader)
         return configuration
     }
 }
@@ -67,3 +87,5 @@ enum FileHandleStream {
     static let standardError = Standard(descriptor: 2)
     static let standardOutput = Standard(descriptor: 1)
 }
+
+extension RecordFormat: ExpressibleByArgument {}

@@ -17,9 +17,6 @@ struct Scan: ParsableCommand {
 
     @OptionGroup var pipeline: PipelineOptions
 
-    @Flag(help: "Make a bad line end its shard instead of being counted and skipped.")
-    var strict = false
-
     @Flag(help: "Scan shards again even when already scanned with the same index and pipeline.")
     var rescan = false
 
@@ -27,8 +24,7 @@ struct Scan: ParsableCommand {
     var inputs: [String]
 
     func run() throws {
-        var configuration = try pipeline.load()
-        if strict { configuration.reader.strict = true }
+        let configuration = try pipeline.load()
         let progress = ProgressLine()
         // Errors (a damaged index, a busy or unwritable output directory, a bad pipeline file)
         // reach ArgumentParser, which prints their description and exits with status 1.

@@ -166,18 +166,18 @@ final class ShardReaderTests: XCTestCase {
     }
 
     func testJSONEscapesAndSurrogatePairs() throws {
-        let extractor = JSONFieldExtractor(keys: ["text", "id"])
+        let extractor = Self.extractor(keys: ["text", "id"])
         let line = [UInt8](#"{"meta": {"a": [1, 2.5e3, true, null]}, "text": "q\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00\ud800x", "id": 17}"#)
         var output: [UInt8] = []
         var values: [JSONFieldExtractor.Value] = []
-        try line.withUnsafeBytes { try extractor.extract($0, into: &output, values: &values) }
+        try line.withUnsafeBytes { values = try Self.values(extractor, $0, into: &output) }
         guard case .string(let text) = values[0], case .number(let id) = values[1] else { return XCTFail("\(values)") }
         XCTAssertEqual(String(decoding: output[text], as: UTF8.self), "q\"\\/\u{8}\u{c}\n\r\té😀\u{FFFD}x")
         XCTAssertEqual(String(decoding: output[id], as: UTF8.self), "17")
 
         // Keys are matched after unescaping; a key that only looks like a wanted one is not it.
         let escapedKeys = [UInt8](#"{"t\u0065xt\"": "no", "i\/d": "no", "te\u0078t": "yes, a text longer than sixteen bytes", "\u0069d": "k"}"#)
-        try escapedKeys.withUnsafeBytes { try extractor.extract($0, into: &output, values: &values) }
+        try escapedKeys.withUnsafeBytes { values = try Self.values(extractor, $0, into: &output) }
         guard case .string(let keyed) = values[0], case .string(let keyedID) = values[1] else { return XCTFail("\(values)") }
         XCTAssertEqual(String(decoding: output[keyed], as: UTF8.self), "yes, a text longer than sixteen bytes")
         XCTAssertEqual(String(decoding: output[keyedID], as: UTF8.self), "k")
@@ -187,17 +187,30 @@ final class ShardReaderTests: XCTestCase {
     /// is copied, and the copy stays inside the room it took (an AddressSanitizer run caught
     /// 16-byte copies past a short value's room).
     func testShortValuesBeforeALongText() throws {
-        let extractor = JSONFieldExtractor(keys: ["text", "id", "k\\"])
+        let extractor = Self.extractor(keys: ["text", "id", "k\\"])
         let text = String(repeating: "long text with a \\\"quote\\\" ", count: 4_000)
         let line = [UInt8]("{\"id\": \"short id\", \"k\\\\\": \"v\", \"text\": \"\(text)\"}".utf8)
         XCTAssertGreaterThan(line.count, 1 << 16)
         var output: [UInt8] = []
         var values: [JSONFieldExtractor.Value] = []
-        try line.withUnsafeBytes { try extractor.extract($0, into: &output, values: &values) }
+        try line.withUnsafeBytes { values = try Self.values(extractor, $0, into: &output) }
         guard case .string(let long) = values[0], case .string(let id) = values[1], case .string(let escapedKey) = values[2]
         else { return XCTFail("\(values)") }
         XCTAssertEqual(String(decoding: output[id], as: UTF8.self), "short id")
         XCTAssertEqual(String(decoding: output[escapedKey], as: UTF8.self), "v")
         XCTAssertEqual(String(decoding: output[long], as: UTF8.self), String(repeating: "long text with a \"quote\" ", count: 4_000))
+    }
+
+    /// A selector of top-level keys: the first is the text, the second the id, the rest extras.
+    static func extractor(keys: [String]) -> JSONFieldExtractor {
+        JSONFieldExtractor(selector: RecordSelector(texts: [FieldPath(key: keys[0])], id: FieldPath(key: keys[1]),
+                                                    extras: keys.dropFirst(2).map { FieldPath(key: $0) }))
+    }
+
+    /// What each of the selector's fields held, texts first.
+    static func values(_ extractor: JSONFieldExtractor, _ line: UnsafeRawBufferPointer, into output: inout [UInt8]) throws -> [JSONFieldExtractor.Value] {
+        var captures = RecordCaptures()
+        try extractor.extract(line, into: &output, captures: &captures)
+        return extractor.selector.fields.indices.map { captures.first($0) }
     }
 }

@@ -39,7 +39,7 @@ public struct Deduplicator: Sendable {
         let encoder = DedupFiles.encoder()
         text += String(decoding: (try? encoder.encode(options)) ?? Data(), as: UTF8.self) + "\n"
         let reader = request.configuration.reader
-        text += "\(reader.textField) \(reader.idField) \(reader.maximumLineBytes) \(reader.strict)\n"
+        text += "\(reader.fieldsDescription) \(reader.maximumLineBytes) \(reader.strict)\n"
         text += shards.joined(separator: "\n")
         return SHA256.hash(data: Data(text.utf8)).hexString
     }

@@ -13,12 +13,18 @@ public struct IndexBuildOptions: Sendable {
     public var maximumDocumentFrequency = 1
     /// References whose MinHash similarity reaches this are one group (near-duplicates).
     public var groupingThreshold = 0.9
-    public var reader = ReaderOptions()
-    public var modelField = "model"
-    public var vendorField = "vendor"
-    /// Field with the prompt a reference answers ("" for none): text a model copies from its
-    /// prompt is not the model's own, so the prompt's k-grams are common.
-    public var promptField = "prompt"
+    /// How references are read: their text paths (every selected string is a reference, an
+    /// assistant turn `<record id>#<turn>`) and their prompts, whose k-grams are common: text a
+    /// model copies from its prompt is not the model's own.
+    public var reader: ReaderOptions = {
+        var reader = ReaderOptions()
+        reader.promptPaths = [FieldPath(key: "prompt")]
+        return reader
+    }()
+    public var modelPath = FieldPath(key: "model")
+    /// A record's vendor; without one, the vendor table names it from the model.
+    public var vendorPath = FieldPath(key: "vendor")
+    public var vendors = VendorTable.standard
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     /// Memory for sorting k-grams and band hashes; beyond it, sorted runs spill to disk.
     public var sortMemoryBytes = 256 << 20
@@ -71,12 +77,12 @@ public struct IndexBuilder {
         var sources: [IndexMetadata.Source] = []
         var skipped = 0
         var reader = options.reader
-        reader.extraFields = [options.modelField, options.vendorField] + (options.promptField.isEmpty ? [] : [options.promptField])
+        reader.extraPaths = [options.modelPath, options.vendorPath]
         reader.computeSHA256 = true
         var spill = try ReferenceSpill(folder: folder, parameters: parameters, sortEntries: sortEntries, threads: options.threads)
         for (index, path) in references.enumerated() {
             let result = try ShardReader(path: path, shardIndex: index, options: reader).read { batch in
-                try spill.add(batch, path: path)
+                try spill.add(batch, path: path, vendors: options.vendors)
             }
             if let fatal = result.fatalError { throw fatal }
             warnings += result.errors

@@ -78,8 +78,8 @@ struct ReferenceSpill {
     }
 
     /// Fingerprints `batch` (read from `path`) in parallel and spills it. `extras` of each document
-    /// are model, vendor and, if asked for, prompt.
-    mutating func add(_ batch: DocumentBatch, path: String) throws {
+    /// are model and vendor; a document without a vendor takes the one `vendors` names.
+    mutating func add(_ batch: DocumentBatch, path: String, vendors: VendorTable) throws {
         let fingerprinter = fingerprinter
         let banding = banding
         let fingerprinted = Parallel.map(count: batch.documents.count, threads: threads,
@@ -96,19 +96,23 @@ struct ReferenceSpill {
                 },
                 shingles: Self.distinct(scratch.shingles), winnowed: Self.distinct(scratch.winnowedHashes),
                 promptShingles: [], compressedText: TextCodec.compress(batch.bytes[document.textRange]))
-            if document.extras.count > 2, var prompt = document.extras[2], !prompt.isEmpty {
+            if var prompt = document.prompt, !prompt.isEmpty {
                 prompt.withUTF8 { fingerprinter.fingerprint($0, into: &scratch, parts: []) }
                 result.promptShingles = scratch.shingles.withUnsafeBufferPointer(Array.init)
                 result.promptKey = scratch.tokens.count > 0 ? StableHash.sequence(scratch.tokens.hashes) : 0
             }
             return result
         }
-        for (document, reference) in zip(batch.documents, fingerprinted) {
+        // A record whose paths selected no string (a chat without an assistant turn) has none.
+        for (document, reference) in zip(batch.documents, fingerprinted) where document.field != nil {
             let number = UInt64(referenceCount)
-            let id = Array((document.id ?? "\(path):\(document.line)").utf8)
+            // An assistant turn is known as its record's id and its position.
+            let record = document.id ?? "\(path):\(document.line)"
+            let id = Array((document.turn.map { record + "#\($0)" } ?? record).utf8)
+            let model = document.extras[0] ?? "unknown"
             references.append(UInt32(0))
-            references.append(UInt16(names.models.intern(document.extras[0] ?? "unknown")))
-            references.append(UInt16(names.vendors.intern(document.extras[1] ?? "unknown")))
+            references.append(UInt16(names.models.intern(model)))
+            references.append(UInt16(names.vendors.intern(document.extras[1] ?? vendors.vendor(ofModel: model))))
             references.append(UInt32(strings.count))
             references.append(UInt32(id.count))
             references.append(UInt64(texts.count))

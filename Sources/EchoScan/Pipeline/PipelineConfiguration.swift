@@ -121,6 +121,14 @@ struct YAMLReader {
         return try sequence.map { try string($0, key) }
     }
 
+    func fieldPaths(_ node: Node, _ key: String) throws -> [FieldPath] {
+        let texts = try strings(node, key)
+        guard !texts.isEmpty else { throw fail(key, "expected at least one field path") }
+        return try texts.map { text in
+            do { return try FieldPath(text) } catch { throw fail(key, "\(error)") }
+        }
+    }
+
     func int(_ node: Node, _ key: String) throws -> Int {
         guard let value = node.int else { throw fail(key, "expected an integer") }
         return value
@@ -156,11 +164,29 @@ struct YAMLReader {
             case "threads":
                 configuration.threads = try int(value, key)
             case "reader":
-                for (name, item) in try mapping(value, key, allowed: ["text_field", "id_field", "max_line_bytes", "strict", "batch_bytes"]) {
+                let pairs = try mapping(value, key, allowed: ["format", "text_field", "prompt_field", "id_field", "max_line_bytes", "strict", "batch_bytes"])
+                // The format's paths first, so that text_field and prompt_field override them.
+                for (name, item) in pairs where name == "format" {
+                    let text = try string(item, "reader.format")
+                    guard let format = RecordFormat(rawValue: text) else {
+                        throw fail("reader.format", "unknown format \(text) (formats: \(RecordFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    }
+                    configuration.reader.use(format)
+                    configuration.indexBuild.reader.use(format)
+                }
+                for (name, item) in pairs where name != "format" {
                     let path = "reader.\(name)"
                     switch name {
-                    case "text_field": configuration.reader.textField = try string(item, path)
-                    case "id_field": configuration.reader.idField = try string(item, path)
+                    case "text_field":
+                        configuration.reader.textPaths = try fieldPaths(item, path)
+                        configuration.indexBuild.reader.textPaths = configuration.reader.textPaths
+                    case "prompt_field":
+                        configuration.reader.promptPaths = try fieldPaths(item, path)
+                        configuration.indexBuild.reader.promptPaths = configuration.reader.promptPaths
+                    case "id_field":
+                        guard let id = try fieldPaths(item, path).first else { throw fail(path, "expected a field path") }
+                        configuration.reader.idPath = id
+                        configuration.indexBuild.reader.idPath = id
                     case "max_line_bytes": configuration.reader.maximumLineBytes = try int(item, path)
                     case "batch_bytes": configuration.reader.batchBytes = try int(item, path)
                     default: configuration.reader.strict = try bool(item, path)
@@ -180,9 +206,28 @@ struct YAMLReader {
                     throw fail(key, "unknown stage \(stage) (stages are dedup, scan, report)")
                 }
             case "index":
-                let allowed: Set<String> = ["path", "references", "background", "max_document_frequency", "sort_memory_mb"]
+                let allowed: Set<String> = ["path", "references", "background", "max_document_frequency", "sort_memory_mb",
+                                            "model_field", "vendor_field", "vendors"]
                 for (name, item) in try mapping(value, key, allowed: allowed) {
                     switch name {
+                    case "model_field":
+                        guard let model = try fieldPaths(item, "index.model_field").first else { throw fail("index.model_field", "expected a field path") }
+                        configuration.indexBuild.modelPath = model
+                    case "vendor_field":
+                        guard let vendor = try fieldPaths(item, "index.vendor_field").first else { throw fail("index.vendor_field", "expected a field path") }
+                        configuration.indexBuild.vendorPath = vendor
+                    case "vendors":
+                        guard let sequence = item.sequence else { throw fail("index.vendors", "expected a list of {vendor, patterns}") }
+                        let rules = try sequence.map { rule in
+                            var vendor = ""
+                            var patterns: [String] = []
+                            for (field, part) in try mapping(rule, "index.vendors", allowed: ["vendor", "patterns"]) {
+                                if field == "vendor" { vendor = try string(part, "index.vendors.vendor") } else { patterns = try strings(part, "index.vendors.patterns") }
+                            }
+                            guard !vendor.isEmpty, !patterns.isEmpty else { throw fail("index.vendors", "each rule needs a vendor and patterns") }
+                            return VendorTable.Rule(vendor: vendor, patterns: patterns)
+                        }
+                        configuration.indexBuild.vendors = VendorTable.standard.extended(with: rules)
                     case "path": configuration.indexPath = try string(item, "index.path")
                     case "references": configuration.indexReferences = try strings(item, "index.references")
                     case "background": configuration.indexBackground = try strings(item, "index.background")

@@ -59,6 +59,48 @@ public final class FileSource: ByteSource {
         }
     }
 
+    /// The file's size in bytes.
+    public func size() throws -> Int {
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            throw ShardError(shard: path, kind: .unreadable, reason: String(cString: strerror(errno)))
+        }
+        return Int(status.st_size)
+    }
+
+    /// Exactly `count` bytes from `offset`, with `pread(2)` (short reads and EINTR retried); a file
+    /// that ends before them is truncated. Random access does not move the stream or its hash.
+    public func read(at offset: Int, count: Int) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var done = 0
+        try bytes.withUnsafeMutableBytes { buffer in
+            while done < count {
+                let n = pread(descriptor, buffer.baseAddress! + done, count - done, off_t(offset + done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw ShardError(shard: path, kind: .unreadable, reason: String(cString: strerror(errno)))
+                }
+                if n == 0 {
+                    throw ShardError(shard: path, kind: .truncatedStream, reason: "the file ends at byte \(offset + done), inside \(count) bytes read from \(offset)")
+                }
+                done += n
+            }
+        }
+        return bytes
+    }
+
+    /// Reads the rest of the stream (hashing it when asked).
+    public func drain() throws {
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { chunk.deallocate() }
+        while try read(into: chunk) > 0 {}
+    }
+
+    /// Counts the file as read without reading it (random access has read what was needed).
+    public func skipToEnd() {
+        if let size = try? size() { bytesRead = size }
+    }
+
     /// The first `count` bytes of the file (fewer if it is shorter), without consuming them.
     public func peek(count: Int) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)

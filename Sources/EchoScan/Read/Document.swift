@@ -1,8 +1,8 @@
 /// One document read from a shard: where it came from and where its text lies in the batch buffer.
 public struct DocumentRecord: Sendable, Equatable {
-    /// 1-based line number in the uncompressed shard.
+    /// 1-based line number in the uncompressed shard (row number in a Parquet file).
     public var line: Int
-    /// Byte offset of the line in the uncompressed shard.
+    /// Byte offset of the line in the uncompressed shard (row group in a Parquet file).
     public var offset: Int
     /// The unescaped UTF-8 text, as a range of `DocumentBatch.bytes`.
     public var textRange: Range<Int>
@@ -10,6 +10,25 @@ public struct DocumentRecord: Sendable, Equatable {
     public var id: String?
     /// Extra string fields asked for by the reader's configuration (e.g. model and vendor).
     public var extras: [String?]
+    /// The segment of the record this text is (`text`, `messages[3].content`); nil for the empty
+    /// document of a record whose paths selected no string.
+    public var field: String?
+    /// The element number of the segment in its array (an assistant turn's position), if any.
+    public var turn: Int?
+    /// The prompt strings that go with the segment, joined by newlines.
+    public var prompt: String?
+
+    public init(line: Int, offset: Int, textRange: Range<Int>, id: String?, extras: [String?],
+                field: String? = nil, turn: Int? = nil, prompt: String? = nil) {
+        self.line = line
+        self.offset = offset
+        self.textRange = textRange
+        self.id = id
+        self.extras = extras
+        self.field = field
+        self.turn = turn
+        self.prompt = prompt
+    }
 }
 
 /// Documents of one shard, their texts packed into one buffer so that a batch costs two allocations.

@@ -5,11 +5,13 @@ import Glibc
 import Darwin
 #endif
 
-/// Extracts a few top-level fields from one JSON object line, straight from its UTF-8 bytes.
+/// Extracts the fields a `RecordSelector` names from one JSON object line, straight from its
+/// UTF-8 bytes.
 ///
-/// The whole line is validated (grammar, UTF-8, nesting depth) but no dictionary is built: wanted
-/// string values are unescaped into a caller-owned buffer, everything else is skipped. Escapes are
-/// all handled, `\uXXXX` surrogate pairs included; a lone surrogate becomes U+FFFD.
+/// The whole line is validated (grammar, UTF-8, nesting depth) but no dictionary is built: the
+/// selector's tree of keys is walked along the line, wanted strings are unescaped into a
+/// caller-owned buffer, everything else is skipped. Escapes are all handled, `\uXXXX` surrogate
+/// pairs included; a lone surrogate becomes U+FFFD.
 public struct JSONFieldExtractor: Sendable {
     /// What a wanted field held.
     public enum Value: Equatable, Sendable {
@@ -29,22 +31,21 @@ public struct JSONFieldExtractor: Sendable {
         public var reason: String
     }
 
-    public let keys: [[UInt8]]
+    public let selector: RecordSelector
     static let maximumDepth = 256
 
-    public init(keys: [String]) {
-        self.keys = keys.map { Array($0.utf8) }
+    public init(selector: RecordSelector) {
+        self.selector = selector
     }
 
-    /// Parses `line` and fills `values` (one per key) with what each wanted field held.
-    public func extract(_ line: UnsafeRawBufferPointer, into output: inout [UInt8], values: inout [Value]) throws(Problem) {
-        values.removeAll(keepingCapacity: true)
-        values.append(contentsOf: repeatElement(.absent, count: keys.count))
+    /// Parses `line`, appending the wanted strings to `output` and recording where in `captures`.
+    public func extract(_ line: UnsafeRawBufferPointer, into output: inout [UInt8], captures: inout RecordCaptures) throws(Problem) {
+        captures.reset(rootCount: selector.nodes[0].keys.count)
         guard let base = line.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
             throw Problem(kind: .invalidJSON, reason: "empty line")
         }
         var parser = Parser(start: base, end: base + line.count)
-        try parser.parseTopLevel(keys: keys, output: &output, values: &values)
+        try parser.parseTopLevel(selector: selector, output: &output, captures: &captures)
     }
 
     struct Parser {
@@ -52,6 +53,11 @@ public struct JSONFieldExtractor: Sendable {
         let end: UnsafePointer<UInt8>
         var cursor: UnsafePointer<UInt8>
         var keyScratch: [UInt8] = []
+        /// The element numbers of the arrays the walk is inside.
+        var elementPath: [Int] = []
+        /// Strings that filters read in the elements being walked: (element node, key, bytes).
+        var filterValues: [(node: Int, key: Int, range: Range<Int>)] = []
+        var filterScratch: [UInt8] = []
 
         init(start: UnsafePointer<UInt8>, end: UnsafePointer<UInt8>) {
             self.start = start
@@ -86,34 +92,145 @@ public struct JSONFieldExtractor: Sendable {
             return "byte 0x" + byteHex(byte)
         }
 
-        mutating func parseTopLevel(keys: [[UInt8]], output: inout [UInt8], values: inout [Value]) throws(Problem) {
+        mutating func parseTopLevel(selector: RecordSelector, output: inout [UInt8], captures: inout RecordCaptures) throws(Problem) {
             skipWhitespace()
-            try expect(UInt8(ascii: "{"), "'{' (each line must be one JSON object)")
-            skipWhitespace()
-            if cursor < end, cursor.pointee == UInt8(ascii: "}") {
-                cursor += 1
-            } else {
-                while true {
-                    skipWhitespace()
-                    guard cursor < end, cursor.pointee == UInt8(ascii: "\"") else { throw fail("expected a key string") }
-                    let wanted = try parseKey(among: keys)
-                    skipWhitespace()
-                    try expect(UInt8(ascii: ":"), "':'")
-                    skipWhitespace()
-                    if let wanted, values[wanted] == .absent {
-                        values[wanted] = try parseWantedValue(output: &output)
-                    } else {
-                        try skipValue(depth: 1)
-                    }
-                    skipWhitespace()
-                    guard cursor < end else { throw fail("unterminated object") }
-                    if cursor.pointee == UInt8(ascii: ",") { cursor += 1; continue }
-                    try expect(UInt8(ascii: "}"), "',' or '}'")
-                    break
-                }
+            guard cursor < end, cursor.pointee == UInt8(ascii: "{") else {
+                try expect(UInt8(ascii: "{"), "'{' (each line must be one JSON object)")
+                return
             }
+            try walkObject(node: 0, depth: 1, selector: selector, output: &output, captures: &captures)
             skipWhitespace()
             if cursor < end { throw fail("unexpected \(describe(cursor.pointee)) after the object") }
+        }
+
+        /// Walks the object at the cursor, descending into the keys `node` wants.
+        mutating func walkObject(node index: Int, depth: Int, selector: RecordSelector, output: inout [UInt8],
+                                 captures: inout RecordCaptures) throws(Problem) {
+            let node = selector.nodes[index]
+            cursor += 1 // '{'
+            skipWhitespace()
+            if cursor < end, cursor.pointee == UInt8(ascii: "}") { cursor += 1; return }
+            while true {
+                skipWhitespace()
+                guard cursor < end, cursor.pointee == UInt8(ascii: "\"") else { throw fail("expected a key string") }
+                let wanted = try parseKey(among: node.keys)
+                skipWhitespace()
+                try expect(UInt8(ascii: ":"), "':'")
+                skipWhitespace()
+                if let wanted {
+                    if index == 0 { captures.rootsSeen[wanted] = true }
+                    let child = node.children[wanted]
+                    var consumed = false
+                    if !node.filters.isEmpty, node.filterKeys.contains(wanted), cursor < end, cursor.pointee == UInt8(ascii: "\"") {
+                        // A filter's key: its string is kept for the element's end, and read
+                        // again below if a path also selects it.
+                        let quote = cursor
+                        var scratch = filterScratch
+                        filterScratch = []
+                        let from = scratch.count
+                        defer { filterScratch = scratch }
+                        try parseString(into: &scratch)
+                        filterValues.append((index, wanted, from..<scratch.count))
+                        if child >= 0 { cursor = quote } else { consumed = true }
+                    }
+                    if child >= 0 {
+                        try walkValue(node: child, depth: depth + 1, selector: selector, output: &output, captures: &captures)
+                    } else if !consumed {
+                        try skipValue(depth: depth + 1)
+                    }
+                } else {
+                    try skipValue(depth: depth + 1)
+                }
+                skipWhitespace()
+                guard cursor < end else { throw fail("unterminated object") }
+                if cursor.pointee == UInt8(ascii: ",") { cursor += 1; continue }
+                try expect(UInt8(ascii: "}"), "',' or '}'")
+                return
+            }
+        }
+
+        /// Walks one value: captures it for the fields that end at `node`, or descends.
+        mutating func walkValue(node index: Int, depth: Int, selector: RecordSelector, output: inout [UInt8],
+                                captures: inout RecordCaptures) throws(Problem) {
+            guard depth <= JSONFieldExtractor.maximumDepth else { throw fail("nesting deeper than \(JSONFieldExtractor.maximumDepth)") }
+            guard cursor < end else { throw fail("expected a value") }
+            let node = selector.nodes[index]
+            let value: Value
+            switch cursor.pointee {
+            case UInt8(ascii: "\""):
+                guard !node.terminals.isEmpty else { try skipString(); return }
+                let from = output.count
+                try parseString(into: &output)
+                value = .string(from..<output.count)
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                let literalStart = cursor
+                try skipNumber()
+                guard !node.terminals.isEmpty else { return }
+                let from = output.count
+                output.append(contentsOf: UnsafeBufferPointer(start: literalStart, count: cursor - literalStart))
+                value = .number(from..<output.count)
+            case UInt8(ascii: "{") where !node.keys.isEmpty:
+                try walkObject(node: index, depth: depth, selector: selector, output: &output, captures: &captures)
+                value = .other
+            case UInt8(ascii: "[") where node.elements != nil:
+                try walkArray(node: node.elements ?? 0, depth: depth, selector: selector, output: &output, captures: &captures)
+                value = .other
+            case UInt8(ascii: "n"):
+                try skipValue(depth: depth)
+                value = .null
+            default:
+                try skipValue(depth: depth)
+                value = .other
+            }
+            for field in node.terminals {
+                // A scalar field takes the first occurrence of a duplicated key.
+                if selector.fields[field].isScalar, captures.items.contains(where: { $0.field == field }) { continue }
+                captures.append(field: field, elementIndices: elementPath[...], value: value)
+            }
+        }
+
+        /// Walks the array at the cursor; after each element, drops what it captured for a field
+        /// whose filter at this step the element failed.
+        mutating func walkArray(node index: Int, depth: Int, selector: RecordSelector, output: inout [UInt8],
+                                captures: inout RecordCaptures) throws(Problem) {
+            let node = selector.nodes[index]
+            cursor += 1 // '['
+            skipWhitespace()
+            if cursor < end, cursor.pointee == UInt8(ascii: "]") { cursor += 1; return }
+            var element = 0
+            while true {
+                skipWhitespace()
+                elementPath.append(element)
+                let captureMark = captures.items.count
+                let filterMark = filterValues.count
+                try walkValue(node: index, depth: depth + 1, selector: selector, output: &output, captures: &captures)
+                if !node.filters.isEmpty {
+                    var kept = captureMark
+                    for position in captureMark..<captures.items.count {
+                        let capture = captures.items[position]
+                        if passes(capture.field, filters: node.filters, node: index, from: filterMark) {
+                            captures.items[kept] = capture
+                            kept += 1
+                        }
+                    }
+                    captures.items.removeSubrange(kept...)
+                }
+                filterValues.removeSubrange(filterMark...)
+                elementPath.removeLast()
+                element += 1
+                skipWhitespace()
+                guard cursor < end else { throw fail("unterminated array") }
+                if cursor.pointee == UInt8(ascii: ",") { cursor += 1; continue }
+                try expect(UInt8(ascii: "]"), "',' or ']'")
+                return
+            }
+        }
+
+        func passes(_ field: Int, filters: [(field: Int, key: Int, values: [[UInt8]])], node: Int, from mark: Int) -> Bool {
+            guard let filter = filters.first(where: { $0.field == field }) else { return true }
+            guard let found = filterValues[mark...].first(where: { $0.node == node && $0.key == filter.key }) else { return false }
+            let bytes = filterScratch[found.range]
+            return filter.values.contains { $0.elementsEqual(bytes) }
         }
 
         /// Reads the key string at the cursor and returns which of `keys` it is. A key without
@@ -130,28 +247,6 @@ public struct JSONFieldExtractor: Sendable {
             try parseString(into: &scratch)
             keyScratch = scratch
             return keys.firstIndex(of: keyScratch)
-        }
-
-        mutating func parseWantedValue(output: inout [UInt8]) throws(Problem) -> Value {
-            guard cursor < end else { throw fail("expected a value") }
-            switch cursor.pointee {
-            case UInt8(ascii: "\""):
-                let from = output.count
-                try parseString(into: &output)
-                return .string(from..<output.count)
-            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                let literalStart = cursor
-                try skipNumber()
-                let from = output.count
-                output.append(contentsOf: UnsafeBufferPointer(start: literalStart, count: cursor - literalStart))
-                return .number(from..<output.count)
-            case UInt8(ascii: "n"):
-                try skipValue(depth: 1)
-                return .null
-            default:
-                try skipValue(depth: 1)
-                return .other
-            }
         }
 
         mutating func skipValue(depth: Int) throws(Problem) {
@@ -385,29 +480,12 @@ public struct JSONFieldExtractor: Sendable {
 
         /// Validates one multi-byte UTF-8 sequence (no overlongs, no surrogates, at most U+10FFFF).
         mutating func skipUTF8Sequence() throws(Problem) {
-            let lead = cursor.pointee
-            let length: Int
-            var lower: UInt8 = 0x80
-            var upper: UInt8 = 0xBF
-            switch lead {
-            case 0xC2...0xDF: length = 2
-            case 0xE0: length = 3; lower = 0xA0
-            case 0xE1...0xEC, 0xEE...0xEF: length = 3
-            case 0xED: length = 3; upper = 0x9F
-            case 0xF0: length = 4; lower = 0x90
-            case 0xF1...0xF3: length = 4
-            case 0xF4: length = 4; upper = 0x8F
-            default: throw fail("invalid UTF-8 lead byte 0x\(byteHex(lead))", kind: .invalidUTF8)
+            switch UTF8Validation.sequence(at: cursor, available: end - cursor) {
+            case .valid(let length): cursor += length
+            case .invalidLead(let lead): throw fail("invalid UTF-8 lead byte 0x\(byteHex(lead))", kind: .invalidUTF8)
+            case .truncated: throw fail("truncated UTF-8 sequence", kind: .invalidUTF8)
+            case .invalidContinuation(let byte): throw fail("invalid UTF-8 continuation byte 0x\(byteHex(byte))", kind: .invalidUTF8)
             }
-            guard end - cursor >= length else { throw fail("truncated UTF-8 sequence", kind: .invalidUTF8) }
-            let second = cursor[1]
-            guard second >= lower && second <= upper else {
-                throw fail("invalid UTF-8 continuation byte 0x\(byteHex(second))", kind: .invalidUTF8)
-            }
-            for i in 2..<max(length, 2) where cursor[i] & 0xC0 != 0x80 {
-                throw fail("invalid UTF-8 continuation byte 0x\(byteHex(cursor[i]))", kind: .invalidUTF8)
-            }
-            cursor += length
         }
     }
 }

@@ -1,12 +1,13 @@
-/// The compression of a shard, told by its first bytes.
+/// The format of a shard, told by its first bytes: a compression of JSON lines, or Parquet.
 public enum ShardFormat: String, Sendable, CaseIterable {
-    case zstd, lz4, gzip, plain
+    case zstd, lz4, gzip, plain, parquet
 
     /// The format the file name claims, from its extension.
     public static func claimed(byPath path: String) -> ShardFormat {
         if path.hasSuffix(".zst") || path.hasSuffix(".zstd") { return .zstd }
         if path.hasSuffix(".lz4") { return .lz4 }
         if path.hasSuffix(".gz") { return .gzip }
+        if path.hasSuffix(".parquet") || path.hasSuffix(".pq") { return .parquet }
         return .plain
     }
 
@@ -20,6 +21,7 @@ public enum ShardFormat: String, Sendable, CaseIterable {
             if word == 0x184D_2204 { return .lz4 }
             if word & 0xFFFF_FFF0 == 0x184D_2A50 { return claimed(byPath: path) == .lz4 ? .lz4 : .zstd }
         }
+        if magic == ParquetFile.magic { return .parquet }
         if magic.count >= 2, magic[0] == 0x1F, magic[1] == 0x8B { return .gzip }
         return .plain
     }

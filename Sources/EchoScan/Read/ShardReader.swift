@@ -4,12 +4,15 @@ import Glibc
 import Darwin
 #endif
 
-/// Which JSON fields a reader takes from each line, and how strict it is.
+/// Which fields a reader takes from each record, and how strict it is.
 public struct ReaderOptions: Sendable, Equatable {
-    public var textField = "text"
-    public var idField = "id"
-    /// Extra string fields to keep per document (in order), e.g. `["model", "vendor"]`.
-    public var extraFields: [String] = []
+    /// The strings that are documents: each one a document of its own (a segment of its record).
+    public var textPaths = [FieldPath(key: "text")]
+    /// The strings a document answers (the index build's prompts; a scan ignores them).
+    public var promptPaths: [FieldPath] = []
+    public var idPath = FieldPath(key: "id")
+    /// Extra record-level strings to keep per document (in order), e.g. model and vendor.
+    public var extraPaths: [FieldPath] = []
     /// Lines longer than this are skipped and reported (the default admits 64 MB documents).
     public var maximumLineBytes = 256 << 20
     /// Target size of the texts in one batch.
@@ -20,6 +23,17 @@ public struct ReaderOptions: Sendable, Equatable {
     public var computeSHA256 = false
 
     public init() {}
+
+    /// Reads records of a usual shape: its text and prompt paths.
+    public mutating func use(_ format: RecordFormat) {
+        textPaths = format.textPaths.compactMap { try? FieldPath($0) }
+        promptPaths = format.promptPaths.compactMap { try? FieldPath($0) }
+    }
+
+    /// The paths as the pipeline file and the dedup stage's fingerprint spell them.
+    var fieldsDescription: String {
+        "text \(textPaths.map(\.description).joined(separator: ",")) id \(idPath)"
+    }
 }
 
 /// What reading one shard produced, besides its documents.
@@ -67,55 +81,75 @@ public struct ShardReader {
         var batch = newBatch(0)
         do {
             let file = try FileSource(path: path, computeSHA256: options.computeSHA256)
-            let (format, source) = try Self.open(file: file)
-            result.format = format
-            let extractor = JSONFieldExtractor(keys: [options.textField, options.idField] + options.extraFields)
-            var values: [JSONFieldExtractor.Value] = []
-            let splitter = LineSplitter(source: source, maximumLineBytes: options.maximumLineBytes)
-
+            let selector = RecordSelector(options: options)
+            var records = RecordAppender(selector: selector, path: path, options: options)
             func record(_ error: ShardError) throws {
                 result.badLines += 1
                 if options.strict { throw error }
                 if result.errors.count < ShardReadResult.keptLineErrors { result.errors.append(error) }
             }
-
-            result.uncompressedBytes = try splitter.forEachLine { line in
-                result.lines = line.number
-                if let over = line.tooLongBy {
-                    try record(ShardError(shard: path, line: line.number, kind: .lineTooLong,
-                                          reason: "line of \(over) bytes exceeds the limit of \(options.maximumLineBytes)"))
-                    return
-                }
-                if Self.isBlank(line.bytes) { return }
-                let mark = batch.bytes.count
-                do throws(JSONFieldExtractor.Problem) {
-                    try extractor.extract(line.bytes, into: &batch.bytes, values: &values)
-                } catch {
-                    batch.bytes.removeSubrange(mark...)
-                    try record(ShardError(shard: path, line: line.number, kind: error.kind, reason: error.reason))
-                    return
-                }
-                guard case .string(let textRange) = values[0] else {
-                    batch.bytes.removeSubrange(mark...)
-                    let absent = values[0] == .absent
-                    try record(ShardError(shard: path, line: line.number, kind: absent ? .missingField : .wrongFieldType,
-                                          reason: absent ? "no \"\(options.textField)\" field" : "\"\(options.textField)\" is not a string"))
-                    return
-                }
-                let strings = values.dropFirst().map { value -> String? in
-                    switch value {
-                    case .string(let range), .number(let range): return String(decoding: batch.bytes[range], as: UTF8.self)
-                    default: return nil
-                    }
-                }
-                // Only the text stays in the buffer: ids and extras now live in Strings.
-                batch.bytes.removeSubrange(textRange.upperBound...)
-                batch.documents.append(DocumentRecord(line: line.number, offset: line.offset, textRange: textRange,
-                                                      id: strings[0], extras: Array(strings.dropFirst())))
-                result.documents += 1
+            func flushIfFull() throws {
                 if batch.bytes.count >= options.batchBytes {
                     try onBatch(batch)
                     batch = newBatch(batch.sequence + 1)
+                }
+            }
+            if file.peek(count: 4) == ParquetFile.magic {
+                result.format = .parquet
+                let parquet = try ParquetFile(path: path, source: file)
+                try parquet.read(selector: selector) { row in
+                    result.lines = row.number
+                    if let problem = row.problem {
+                        try record(problem)
+                        return
+                    }
+                    let mark = batch.bytes.count
+                    batch.bytes.append(contentsOf: row.bytes)
+                    var captures = row.captures
+                    captures.shift(by: mark)
+                    if let error = records.append(captures, line: row.number, offset: row.rowGroup, mark: mark, to: &batch) {
+                        try record(error)
+                    } else {
+                        result.documents += 1
+                    }
+                    try flushIfFull()
+                }
+                result.uncompressedBytes = parquet.uncompressedBytes
+                // Provenance hashes the whole file, not only the columns read.
+                if options.computeSHA256 { try file.drain() } else { file.skipToEnd() }
+            } else {
+                let (format, source) = try Self.open(file: file)
+                result.format = format
+                let extractor = JSONFieldExtractor(selector: selector)
+                var captures = RecordCaptures()
+                let splitter = LineSplitter(source: source, maximumLineBytes: options.maximumLineBytes)
+                result.uncompressedBytes = try splitter.forEachLine { line in
+                    result.lines = line.number
+                    if let over = line.tooLongBy {
+                        try record(ShardError(shard: path, line: line.number, kind: .lineTooLong,
+                                              reason: "line of \(over) bytes exceeds the limit of \(options.maximumLineBytes)"))
+                        return
+                    }
+                    var bytes = line.bytes
+                    // A byte-order mark (pandas' utf-8-sig, Windows tools) is not part of the JSON.
+                    if line.number == 1, bytes.starts(with: Self.byteOrderMark) {
+                        bytes = UnsafeRawBufferPointer(rebasing: bytes[3...])
+                    }
+                    if Self.isBlank(bytes) { return }
+                    let mark = batch.bytes.count
+                    do throws(JSONFieldExtractor.Problem) {
+                        try extractor.extract(bytes, into: &batch.bytes, captures: &captures)
+                    } catch {
+                        batch.bytes.removeSubrange(mark...)
+                        try record(ShardError(shard: path, line: line.number, kind: error.kind, reason: error.reason))
+                        return
+                    }
+                    if let error = records.append(captures, line: line.number, offset: line.offset, mark: mark, to: &batch) {
+                        try record(error)
+                        return
+                    }
+                    result.documents += 1
+                    try flushIfFull()
                 }
             }
             result.compressedBytes = file.bytesRead
@@ -137,6 +171,8 @@ public struct ShardReader {
         return result
     }
 
+    static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
+
     static func isBlank(_ bytes: UnsafeRawBufferPointer) -> Bool {
         bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
     }
@@ -155,6 +191,74 @@ public struct ShardReader {
         case .lz4: return (format, try LZ4Decompressor(file: file))
         case .gzip: return (format, try GzipDecompressor(file: file))
         case .plain: return (format, file)
+        case .parquet: throw ShardError(shard: file.path, kind: .formatMismatch, reason: "a Parquet file is not a byte stream")
         }
+    }
+}
+
+/// Turns one record's captures into its documents in the batch: one per text segment, the texts
+/// packed at the record's start in the batch buffer, ids, prompts and extras as strings.
+struct RecordAppender {
+    let selector: RecordSelector
+    let path: String
+    let options: ReaderOptions
+
+    init(selector: RecordSelector, path: String, options: ReaderOptions) {
+        self.selector = selector
+        self.path = path
+        self.options = options
+    }
+
+    /// Appends the record's documents, or returns why the record has none (its bytes removed).
+    func append(_ captures: RecordCaptures, line: Int, offset: Int, mark: Int, to batch: inout DocumentBatch) -> ShardError? {
+        func string(_ value: JSONFieldExtractor.Value) -> String? {
+            switch value {
+            case .string(let range), .number(let range): return String(decoding: batch.bytes[range], as: UTF8.self)
+            default: return nil
+            }
+        }
+        var segments = selector.segments(of: captures)
+        if segments.isEmpty {
+            // A scalar text field that holds no string is an error; a record whose paths select no
+            // string (a chat without an assistant turn) is one empty document, so that attribute
+            // files keep one line per record.
+            for field in 0..<selector.textPaths.count where selector.fields[field].isScalar {
+                let value = captures.first(field)
+                if value != .absent {
+                    batch.bytes.removeSubrange(mark...)
+                    return ShardError(shard: path, line: line, kind: .wrongFieldType,
+                                      reason: "\"\(selector.fields[field])\" is not a string")
+                }
+            }
+            guard (0..<selector.textPaths.count).contains(where: { captures.rootsSeen[selector.rootKey(of: $0)] }) else {
+                batch.bytes.removeSubrange(mark...)
+                let names = selector.textPaths.map { "\"\($0)\"" }.joined(separator: " or ")
+                return ShardError(shard: path, line: line, kind: .missingField, reason: "no \(names) field")
+            }
+            segments = [RecordSegment(field: nil, turn: nil, textRange: mark..<mark, promptRanges: [])]
+        }
+        let id = string(captures.first(selector.idField))
+        let extras = selector.extraPaths.indices.map { string(captures.first(selector.idField + 1 + $0)) }
+        let prompts = segments.map { segment -> String? in
+            guard !segment.promptRanges.isEmpty else { return nil }
+            return segment.promptRanges.map { String(decoding: batch.bytes[$0], as: UTF8.self) }.joined(separator: "\n")
+        }
+        // Only the texts stay in the buffer, moved down in order (their ranges ascend).
+        var written = mark
+        batch.bytes.withUnsafeMutableBytes { buffer in
+            guard let base = buffer.baseAddress else { return }
+            for index in segments.indices {
+                let range = segments[index].textRange
+                if range.lowerBound != written { memmove(base + written, base + range.lowerBound, range.count) }
+                segments[index].textRange = written..<(written + range.count)
+                written += range.count
+            }
+        }
+        batch.bytes.removeSubrange(written...)
+        for (segment, prompt) in zip(segments, prompts) {
+            batch.documents.append(DocumentRecord(line: line, offset: offset, textRange: segment.textRange, id: id, extras: extras,
+                                                  field: segment.field, turn: segment.turn, prompt: prompt))
+        }
+        return nil
     }
 }

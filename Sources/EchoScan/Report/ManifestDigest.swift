@@ -6,6 +6,8 @@ public struct ManifestDigest: Sendable {
         public var shard: String
         public var line: Int
         public var id: String?
+        /// The record's segment (`messages[3].content`) the spans lie in.
+        public var field: String?
         public var detectors: [String]
         public var refID: String?
         public var model: String?
@@ -24,7 +26,7 @@ public struct ManifestDigest: Sendable {
             guard let object = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { continue }
             let best = (object["matches"] as? [[String: Any]])?.first
             entries.append(Entry(shard: object["shard"] as? String ?? "", line: object["line"] as? Int ?? 0,
-                                 id: object["id"] as? String, detectors: object["detectors"] as? [String] ?? [],
+                                 id: object["id"] as? String, field: object["field"] as? String, detectors: object["detectors"] as? [String] ?? [],
                                  refID: best?["ref_id"] as? String, model: best?["model"] as? String, vendor: best?["vendor"] as? String,
                                  containment: (best?["containment"] as? NSNumber)?.doubleValue,
                                  spans: best?["spans"] as? [[Int]] ?? []))

@@ -17,7 +17,9 @@ public struct ScanReport {
             let lines = Set(entries.map(\.line))
             _ = ShardReader(path: shard, options: reader).read { batch in
                 for document in batch.documents where lines.contains(document.line) {
-                    if let entry = entries.first(where: { $0.line == document.line }) { samples.append((entry, batch.text(of: document))) }
+                    if let entry = entries.first(where: { $0.line == document.line && $0.field == document.field }) {
+                        samples.append((entry, batch.text(of: document)))
+                    }
                 }
             }
         }

@@ -64,7 +64,9 @@ public struct ContaminationScanner: Sendable {
             records = ScanRecordWriter(index: index)
             indexSHA256 = index.computeSHA256()
             let configuration = request.configuration
-            var text = "echoscan-scan \(EchoScanVersion.current) index \(indexSHA256) pipeline \(configuration.sha256 ?? "defaults")"
+            // The reader's options may come from the command line as well as the pipeline file.
+            var text = "echoscan-scan \(EchoScanVersion.current) index \(indexSHA256) pipeline \(configuration.sha256 ?? "defaults") "
+                + "reader \(configuration.reader.fieldsDescription) \(configuration.reader.maximumLineBytes) \(configuration.reader.strict)"
             if request.rescan { text += " rescan \(Date().timeIntervalSince1970)" }
             fingerprint = SHA256.hash(data: Data(text.utf8)).hexString
         }
@@ -153,11 +155,14 @@ public struct ContaminationScanner: Sendable {
                 let document = batch.documents[position]
                 let verdict = batch.withText(of: document) { matcher.match($0, scratch: &scratch) }
                 let manifest = verdict.isFlagged ? records.manifestLine(shard: path, document: document, verdict: verdict) : nil
-                return ScanLine(manifest: manifest, attribute: records.attributeLine(document: document, verdict: verdict),
+                return ScanLine(manifest: manifest, spans: records.attributeSpans(document: document, verdict: verdict),
                                 keys: verdict.summaryKeys(index: index))
             },
             consume: { batch, lines in
-                for line in lines {
+                // One attribute line per record: a record's segments are consecutive documents of
+                // one batch, and their spans go on one line.
+                var pending = AttributeSpans()
+                for (position, line) in lines.enumerated() {
                     counts.documents += 1
                     if let manifest = line.manifest {
                         output.manifest.write(manifest)
@@ -165,8 +170,13 @@ public struct ContaminationScanner: Sendable {
                         counts.count(line.keys)
                     }
                     for vendor in line.keys.markerVendors { counts.markersByVendor[vendor, default: 0] += 1 }
-                    output.attributes?.write(line.attribute)
-                    output.attributes?.write(CollectionOfOne(0x0A))
+                    pending.append(line.spans)
+                    let document = batch.documents[position]
+                    if position + 1 == lines.count || batch.documents[position + 1].line != document.line {
+                        output.attributes?.write(records.attributeLine(id: document.id, spans: pending))
+                        output.attributes?.write(CollectionOfOne(0x0A))
+                        pending = AttributeSpans()
+                    }
                 }
                 textBytes += batch.bytes.count
                 progress?(Progress(shard: number, shardCount: shards.count, documents: counts.documents, bytes: textBytes, finished: false))
@@ -250,7 +260,7 @@ final class HandOff<Value>: @unchecked Sendable {
 /// What scanning one document adds to the shard's output.
 struct ScanLine: Sendable {
     var manifest: [UInt8]?
-    var attribute: [UInt8]
+    var spans: AttributeSpans
     var keys: DocumentVerdict.SummaryKeys
 }
 

@@ -10,6 +10,7 @@ struct ScanRecordWriter: Sendable {
         json.key("line"); json.integer(document.line)
         json.key("offset"); json.integer(document.offset)
         json.key("id"); json.optionalString(document.id)
+        json.key("field"); json.optionalString(document.field)
         json.key("detectors"); json.beginArray()
         for name in verdict.detectors { json.string(name) }
         json.endArray()
@@ -65,35 +66,55 @@ struct ScanRecordWriter: Sendable {
         return json.bytes
     }
 
-    /// The attribute line of any document: `{"id": …, "attributes": {"echoscan__<detector>": [[start, end, score]]}}`.
-    func attributeLine(document: DocumentRecord, verdict: DocumentVerdict) -> [UInt8] {
+    /// A document's spans for its record's attribute line.
+    func attributeSpans(document: DocumentRecord, verdict: DocumentVerdict) -> AttributeSpans {
+        var spans = AttributeSpans()
+        if let best = verdict.matches.filter(\.isNearDuplicate).max(by: { $0.jaccard < $1.jaccard }) {
+            spans.nearDuplicate.append(.init(range: 0..<document.textRange.count, score: best.jaccard))
+        }
+        for match in verdict.matches {
+            for span in match.spans { spans.containment.append(.init(range: span, score: match.containment)) }
+        }
+        spans.containment.sort { $0.range.lowerBound != $1.range.lowerBound ? $0.range.lowerBound < $1.range.lowerBound : $0.range.upperBound < $1.range.upperBound }
+        for marker in verdict.markers { spans.marker.append(.init(range: marker.span, score: 1)) }
+        return spans
+    }
+
+    /// The attribute line of a record: `{"id": …, "attributes": {"echoscan__<detector>": [[start,
+    /// end, score]]}}`, the spans of all its segments (offsets within each segment, in order).
+    func attributeLine(id: String?, spans: AttributeSpans) -> [UInt8] {
         var json = JSONWriter(reservingCapacity: 128)
         json.beginObject()
-        json.key("id"); json.optionalString(document.id)
+        json.key("id"); json.optionalString(id)
         json.key("attributes"); json.beginObject()
-        let textLength = document.textRange.count
-        json.key("echoscan__near_duplicate"); json.beginArray()
-        if let best = verdict.matches.filter(\.isNearDuplicate).max(by: { $0.jaccard < $1.jaccard }) {
-            json.beginArray(); json.integer(0); json.integer(textLength); json.number(best.jaccard); json.endArray()
+        for (name, list) in [("echoscan__near_duplicate", spans.nearDuplicate), ("echoscan__containment", spans.containment),
+                             ("echoscan__marker", spans.marker)] {
+            json.key(name); json.beginArray()
+            for span in list {
+                json.beginArray(); json.integer(span.range.lowerBound); json.integer(span.range.upperBound); json.number(span.score); json.endArray()
+            }
+            json.endArray()
         }
-        json.endArray()
-        json.key("echoscan__containment"); json.beginArray()
-        var spans: [(Range<Int>, Double)] = []
-        for match in verdict.matches {
-            for span in match.spans { spans.append((span, match.containment)) }
-        }
-        spans.sort { $0.0.lowerBound != $1.0.lowerBound ? $0.0.lowerBound < $1.0.lowerBound : $0.0.upperBound < $1.0.upperBound }
-        for (span, score) in spans {
-            json.beginArray(); json.integer(span.lowerBound); json.integer(span.upperBound); json.number(score); json.endArray()
-        }
-        json.endArray()
-        json.key("echoscan__marker"); json.beginArray()
-        for marker in verdict.markers {
-            json.beginArray(); json.integer(marker.span.lowerBound); json.integer(marker.span.upperBound); json.number(1); json.endArray()
-        }
-        json.endArray()
         json.endObject()
         json.endObject()
         return json.bytes
+    }
+}
+
+/// The spans a record's attribute line lists per detector.
+struct AttributeSpans: Sendable {
+    struct Span: Sendable {
+        var range: Range<Int>
+        var score: Double
+    }
+
+    var nearDuplicate: [Span] = []
+    var containment: [Span] = []
+    var marker: [Span] = []
+
+    mutating func append(_ other: AttributeSpans) {
+        nearDuplicate += other.nearDuplicate
+        containment += other.containment
+        marker += other.marker
     }
 }
