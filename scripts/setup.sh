@@ -8,7 +8,7 @@ build=1
 for argument in "$@"; do
   case "$argument" in
     --no-build) build=0 ;;
-    --test) packages+=(chromium util-linux) ;;
+    --test) packages+=(chromium util-linux python3-venv) ;;
   esac
 done
 missing=()

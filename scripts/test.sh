@@ -11,6 +11,9 @@ elif ! command -v sinfo >/dev/null 2>&1; then
   echo "test: no Slurm here and not root to start one: the Slurm tests are skipped" >&2
   export ECHOSCAN_SKIP_SLURM=1
 fi
+# Real Parquet writers for the reader's tests; the tests fail, not skip, when this is set and broken.
+ECHOSCAN_PYTHON=$(scripts/python-env.sh)
+export ECHOSCAN_PYTHON
 swift build --product echoscan
 log=$(mktemp)
 # One closing line per pass for any reader: the XCTest totals as "N passed, N failed".

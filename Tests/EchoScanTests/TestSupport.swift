@@ -39,6 +39,35 @@ enum TestSupport {
         return path
     }
 
+    /// The Python with the real Parquet writers (pyarrow, duckdb, polars): `ECHOSCAN_PYTHON`
+    /// (scripts/test.sh sets it; a broken one fails the test), else the repository's .venv; without
+    /// either the test is skipped with the command that sets them up.
+    static func python() throws -> String {
+        let configured = ProcessInfo.processInfo.environment["ECHOSCAN_PYTHON"]
+        let candidate = configured ?? repositoryRoot.appendingPathComponent(".venv/bin/python").path
+        let check = try run(["-c", "import pyarrow, duckdb, polars"], executable: candidate)
+        if check.status == 0 { return candidate }
+        if configured != nil {
+            XCTFail("ECHOSCAN_PYTHON=\(candidate) cannot import pyarrow, duckdb and polars: \(check.error)")
+        }
+        throw XCTSkip("no Python with pyarrow, duckdb and polars (scripts/python-env.sh makes one; scripts/test.sh runs it)")
+    }
+
+    /// Writes `records` as JSONL and as Parquet with every writer and codec of
+    /// scripts/write_parquet.py; returns the JSONL's path and the Parquet files'.
+    static func parquetFiles(of records: [[String: Any]], in dir: String, only: String = "pyarrow,duckdb,polars") throws -> (String, [String]) {
+        let jsonl = dir + "/records.jsonl"
+        var text = ""
+        for record in records {
+            text += String(decoding: try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]), as: UTF8.self) + "\n"
+        }
+        try write([UInt8](text.utf8), to: jsonl)
+        let script = repositoryRoot.appendingPathComponent("scripts/write_parquet.py").path
+        let result = try run([script, jsonl, dir + "/parquet", "--only", only], executable: try python())
+        guard result.status == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "write_parquet.py failed: \(result.error)"]) }
+        return (jsonl, result.output.split(separator: "\n").map(String.init))
+    }
+
     static func write(_ bytes: [UInt8], to path: String) throws {
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }

@@ -16,6 +16,11 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     public struct Filter: Sendable, Hashable {
         public var key: String
         public var values: [String]
+
+        public init(key: String, values: [String]) {
+            self.key = key
+            self.values = values
+        }
     }
 
     public struct ParseError: Error, CustomStringConvertible, Sendable {

@@ -11,11 +11,14 @@ import Foundation
 /// byte order of names, each glob's matches sorted. A directory that cannot be listed is returned
 /// as an error rather than silently dropped.
 public enum ShardInputs {
-    /// Names that look like JSONL shards when a directory is walked.
+    /// Names of shards when a directory is walked: JSON lines, plain or compressed, and Parquet.
+    /// A bare `.json` is not one (summary.json, manifest.json and JSON arrays are not JSON lines);
+    /// a file named on the command line is read whatever its name.
     static func isShardName(_ name: String) -> Bool {
         let lower = name.lowercased()
         guard !lower.hasPrefix(".") else { return false }
-        return [".jsonl", ".json", ".jsonl.zst", ".jsonl.zstd", ".jsonl.lz4", ".jsonl.gz", ".json.gz", ".json.zst", ".json.lz4"]
+        return [".jsonl", ".ndjson", ".jsonl.zst", ".jsonl.zstd", ".jsonl.lz4", ".jsonl.gz", ".json.gz", ".json.zst", ".json.lz4",
+                ".parquet"]
             .contains { lower.hasSuffix($0) }
     }
 

@@ -316,11 +316,15 @@ struct ParquetColumnDecoder {
                 let value = try cursor.littleEndian(width: (width + 7) / 8)
                 values.append(contentsOf: repeatElement(value, count: min(run, target - values.count)))
             } else {
+                // Groups of eight values, `width` bytes each. Writers pad a run past the values
+                // wanted (DuckDB: 256 levels for 3 rows); only those are unpacked.
                 let groups = Int(clamping: header >> 1)
-                guard groups <= cursor.remaining else { throw cursor.fail("bit-packed groups past the end") }
-                let start = values.count
-                try cursor.unpack(count: groups * 8, width: width, into: &values)
-                if values.count > target { values.removeSubrange(max(target, start)...) }
+                let bytes = groups.multipliedReportingOverflow(by: width)
+                guard !bytes.overflow, bytes.partialValue <= cursor.remaining else { throw cursor.fail("bit-packed groups past the end") }
+                let wanted = min(groups * 8, target - values.count)
+                let start = cursor.position
+                try cursor.unpack(count: wanted, width: width, into: &values)
+                _ = try cursor.take(bytes.partialValue - (cursor.position - start))
             }
         }
     }
