@@ -107,6 +107,18 @@ final class ParquetTests: XCTestCase {
             XCTAssertEqual(got.manifest, expected.manifest, file)
             XCTAssertEqual(got.attributes, expected.attributes, file)
         }
+        // A file of many row groups, one scan task per row group (the smallest task size) and on
+        // one thread: the same manifest and attribute lines.
+        guard let grouped = files.first(where: { $0.hasSuffix("pyarrow-row-groups-of-3.parquet") }) else { return XCTFail("no row-group file") }
+        configuration.reader.parquetTaskBytes = 1
+        configuration.threads = 1
+        let scanner = ContaminationScanner(request: ScanRequest(inputs: [grouped], indexPath: dir + "/ref.idx", outputDirectory: dir + "/units",
+                                                                configuration: configuration))
+        XCTAssertEqual(scanner.units.count, (records.count + 2) / 3)
+        XCTAssertEqual(scanner.units.last?.rowGroups, (scanner.units.count - 1)..<scanner.units.count)
+        let split = try scan(grouped, "units")
+        XCTAssertEqual(split.manifest, expected.manifest)
+        XCTAssertEqual(split.attributes, expected.attributes)
     }
 
     func testBadParquetIsReportedWithItsRowGroupAndColumnAndTheOtherShardsFinish() throws {

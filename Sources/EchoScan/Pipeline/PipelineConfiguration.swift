@@ -164,7 +164,7 @@ struct YAMLReader {
             case "threads":
                 configuration.threads = try int(value, key)
             case "reader":
-                let pairs = try mapping(value, key, allowed: ["format", "text_field", "prompt_field", "id_field", "max_line_bytes", "strict", "batch_bytes"])
+                let pairs = try mapping(value, key, allowed: ["format", "text_field", "prompt_field", "id_field", "max_line_bytes", "strict", "batch_bytes", "parquet_task_mb"])
                 // The format's paths first, so that text_field and prompt_field override them.
                 for (name, item) in pairs where name == "format" {
                     let text = try string(item, "reader.format")
@@ -189,6 +189,10 @@ struct YAMLReader {
                         configuration.indexBuild.reader.idPath = id
                     case "max_line_bytes": configuration.reader.maximumLineBytes = try int(item, path)
                     case "batch_bytes": configuration.reader.batchBytes = try int(item, path)
+                    case "parquet_task_mb":
+                        let megabytes = try int(item, path)
+                        guard megabytes >= 1 else { throw fail(path, "must be at least 1") }
+                        configuration.reader.parquetTaskBytes = megabytes << 20
                     default: configuration.reader.strict = try bool(item, path)
                     }
                 }

@@ -19,6 +19,9 @@ public struct ReaderOptions: Sendable, Equatable {
     public var batchBytes = 4 << 20
     /// A bad line ends the shard instead of being counted and skipped.
     public var strict = false
+    /// A Parquet shard's row groups are scanned as tasks of about this many bytes (local threads
+    /// or Slurm array tasks); the manifest is the same for every value.
+    public var parquetTaskBytes = 64 << 20
     /// Hash the compressed bytes with SHA-256 while reading (for provenance).
     public var computeSHA256 = false
 
@@ -60,11 +63,14 @@ public struct ShardReader {
     public let path: String
     public let shardIndex: Int
     public let options: ReaderOptions
+    /// Of a Parquet shard, the row groups to read (nil: all).
+    public let rowGroups: Range<Int>?
 
-    public init(path: String, shardIndex: Int = 0, options: ReaderOptions = ReaderOptions()) {
+    public init(path: String, shardIndex: Int = 0, options: ReaderOptions = ReaderOptions(), rowGroups: Range<Int>? = nil) {
         self.path = path
         self.shardIndex = shardIndex
         self.options = options
+        self.rowGroups = rowGroups
     }
 
     /// Reads the shard to its end (or its first fatal error), calling `onBatch` with each full batch
@@ -97,7 +103,11 @@ public struct ShardReader {
             if file.peek(count: 4) == ParquetFile.magic {
                 result.format = .parquet
                 let parquet = try ParquetFile(path: path, source: file)
-                try parquet.read(selector: selector) { row in
+                if let rowGroups, rowGroups.upperBound > parquet.metadata.rowGroups.count {
+                    throw ShardError(shard: path, kind: .unreadable,
+                                     reason: "row groups \(rowGroups) asked for, the file has \(parquet.metadata.rowGroups.count)")
+                }
+                try parquet.read(selector: selector, rowGroups: rowGroups) { row in
                     result.lines = row.number
                     if let problem = row.problem {
                         try record(problem)

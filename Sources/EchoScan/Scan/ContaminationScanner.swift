@@ -20,23 +20,27 @@ public struct ScanRequest: Sendable {
 
 /// The contamination scan: read → fingerprint → match → write, as two stages.
 ///
-/// **scan**, one task per shard, `threads` shards at a time: a reader thread streams the shard
+/// **scan**, one task per unit (a shard, or a run of row groups of a large Parquet shard),
+/// `threads` units at a time: a reader thread streams the unit
 /// into a queue of at most a few batches; `threads` workers match its documents (`OrderedStream`)
 /// and the task's thread writes their lines in document order. Memory is the index plus a
-/// constant per shard in flight, and the output is the same for every thread count. The shard's
-/// manifest part, attribute file and counts are
-/// written under temporary names and renamed when the shard is done, then its completion marker
-/// (keyed by the index's and the pipeline's SHA-256): a rerun, after a kill or with new shards,
-/// skips finished shards. **merge**, one task: manifest.jsonl and summary.json, atomically.
+/// constant per unit in flight, and the output is the same for every thread count and split. The
+/// unit's manifest part, attribute part and counts are written under temporary names and renamed
+/// when the unit is done, then its completion marker (keyed by the index's and the pipeline's
+/// SHA-256): a rerun, after a kill or with new shards, skips finished units. **merge**, one task:
+/// manifest.jsonl, each shard's attribute file and summary.json, atomically.
 public struct ContaminationScanner: Sendable {
     public let request: ScanRequest
     public let shards: [String]
+    /// The scan stage's tasks.
+    public let units: [ScanUnit]
     public let inputErrors: [ShardError]
     let layout: OutputLayout
 
     public init(request: ScanRequest) {
         self.request = request
         (shards, inputErrors) = ShardInputs.expand(request.inputs)
+        units = ScanUnit.plan(shards: shards, targetBytes: request.configuration.reader.parquetTaskBytes)
         layout = OutputLayout(directory: request.outputDirectory, shards: shards)
     }
 
@@ -78,15 +82,17 @@ public struct ContaminationScanner: Sendable {
         let scanner = self
         let reportProgress = UncheckedSendable(progress)
         let shards = self.shards
-        // A shard's marker names the shard (path, size, modification time) as well as the index
-        // and pipeline: a changed file, or another shard at this position, is scanned again.
+        let units = self.units
+        // A unit's marker names the shard (path, size, modification time) and its row groups as
+        // well as the index and pipeline: a changed file, or another unit at this position, is
+        // scanned again.
         let shardFingerprint: @Sendable (Int) -> String = { task in
-            context.fingerprint + " " + ShardIdentity(path: shards[task]).description
+            context.fingerprint + " " + ShardIdentity(path: shards[units[task].shard]).description + units[task].description
         }
         // Shards are scanned `threads` at a time, each on its own worker threads: one shard's
         // start (its reader filling the first batch) and end (the last batch draining, the files
         // committed) leave its workers idle, and another shard fills those gaps.
-        let scan = Stage(name: "scan", taskCount: shards.count, markerDirectory: layout.directory + "/parts", fingerprint: shardFingerprint) { task in
+        let scan = Stage(name: "scan", taskCount: units.count, markerDirectory: layout.directory + "/parts", fingerprint: shardFingerprint) { task in
             try scanner.scan(shard: task, context: context, progress: reportProgress.value)
         }
         return [
@@ -118,22 +124,26 @@ public struct ContaminationScanner: Sendable {
         case end(ShardReadResult)
     }
 
-    /// Scans one shard into its part files and counts.
-    func scan(shard number: Int, context: Context, progress: ((Progress) -> Void)?) throws {
+    /// Scans one unit into its part files and counts.
+    func scan(shard task: Int, context: Context, progress: ((Progress) -> Void)?) throws {
         let started = Date()
         let configuration = request.configuration
         let threads = configuration.effectiveThreads
+        let unit = units[task]
+        let number = unit.shard
         let path = shards[number]
-        let reader = { var options = configuration.reader; options.computeSHA256 = true; return options }()
+        // The unit that starts the file hashes all of it, once.
+        // A scan has no use for prompts (the index build's).
+        let reader = { var options = configuration.reader; options.computeSHA256 = unit.isFirstOfShard; options.promptPaths = []; return options }()
         let queue = BoundedQueue<ReaderEvent>(capacity: 3)
         let producer = Thread {
-            let result = ShardReader(path: path, shardIndex: number, options: reader).read { queue.push(.batch($0)) }
+            let result = ShardReader(path: path, shardIndex: number, options: reader, rowGroups: unit.rowGroups).read { queue.push(.batch($0)) }
             queue.push(.end(result))
         }
         producer.stackSize = 1 << 22
         producer.start()
 
-        let output = try ShardOutput(layout: layout, shard: number, attributes: configuration.writeAttributes)
+        let output = try ShardOutput(layout: layout, unit: task, attributes: configuration.writeAttributes)
         let matcher = context.matcher
         let records = context.records
         let index = context.index
@@ -183,7 +193,7 @@ public struct ContaminationScanner: Sendable {
             })
         // The reader's last event ends the stream, so its result is there once the stream is done.
         guard let result = shardEnd.value else {
-            throw StageError(stage: "scan", task: number, reason: "\(path): the reader ended without a result")
+            throw StageError(stage: "scan", task: task, reason: "\(path): the reader ended without a result")
         }
         counts.bytes = result.uncompressedBytes
         counts.badLines = result.badLines
@@ -196,7 +206,7 @@ public struct ContaminationScanner: Sendable {
         try output.commit()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(Array(try encoder.encode(shard)), to: layout.shardSummaryPath(number), durable: false)
+        try AtomicFile.write(Array(try encoder.encode(shard)), to: layout.unitSummaryPath(task), durable: false)
         let identity = ShardIdentity(path: path)
         try Ledger(directory: layout.directory).record(LedgerEntry(
             path: path, size: identity.size, modified: identity.modified, sha256: result.sha256,
@@ -206,21 +216,29 @@ public struct ContaminationScanner: Sendable {
         progress?(Progress(shard: number, shardCount: shards.count, documents: counts.documents, bytes: textBytes, finished: true))
     }
 
-    /// Assembles manifest.jsonl (shard order) and summary.json from the shards' parts.
+    /// Assembles manifest.jsonl (unit order), each shard's attribute file and summary.json from
+    /// the units' parts.
     public func merge(context: Context) throws -> ScanSummary {
         let started = Date()
         let decoder = JSONDecoder()
-        var shardSummaries: [ScanSummary.Shard] = []
+        var merged: [ScanSummary.Shard?] = Array(repeating: nil, count: shards.count)
         var totals = ScanSummary.Counts()
-        for number in shards.indices {
-            guard let data = FileManager.default.contents(atPath: layout.shardSummaryPath(number)) else {
-                throw StageError(stage: "merge", task: 0, reason: "shard \(shards[number]) has not been scanned (no \(layout.shardSummaryPath(number)))")
+        for (task, unit) in units.enumerated() {
+            guard let data = FileManager.default.contents(atPath: layout.unitSummaryPath(task)) else {
+                throw StageError(stage: "merge", task: 0,
+                                 reason: "shard \(shards[unit.shard])\(unit.description) has not been scanned (no \(layout.unitSummaryPath(task)))")
             }
-            let shard = try decoder.decode(ScanSummary.Shard.self, from: data)
-            totals.add(shard.counts)
-            shardSummaries.append(shard)
+            let part = try decoder.decode(ScanSummary.Shard.self, from: data)
+            totals.add(part.counts)
+            merged[unit.shard] = merged[unit.shard].map { $0.merged(with: part) } ?? part
         }
-        try layout.mergeManifests(shardCount: shards.count)
+        try layout.mergeManifests(unitCount: units.count)
+        if request.configuration.writeAttributes {
+            for shard in shards.indices {
+                try layout.mergeAttributes(shard: shard, units: units.indices.filter { units[$0].shard == shard })
+            }
+        }
+        let shardSummaries = merged.compactMap { $0 }
         let configuration = request.configuration
         let index = context.index
         let partial = !inputErrors.isEmpty || shardSummaries.contains { $0.status != "ok" }

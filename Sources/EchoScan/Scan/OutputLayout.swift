@@ -6,8 +6,8 @@ import Darwin
 import Foundation
 
 /// Where a scan's files go inside its output directory:
-/// `manifest.jsonl`, `summary.json`, `attributes/<shard name>.jsonl`, and per-shard manifest parts
-/// under `parts/` from which manifest.jsonl is assembled in shard order.
+/// `manifest.jsonl`, `summary.json`, `attributes/<shard name>.jsonl`, and per-unit manifest and
+/// attribute parts under `parts/` from which those are assembled in unit order.
 struct OutputLayout: Sendable {
     let directory: String
     let attributeNames: [String]
@@ -43,8 +43,9 @@ struct OutputLayout: Sendable {
     var manifestPath: String { directory + "/manifest.jsonl" }
     var summaryPath: String { directory + "/summary.json" }
 
-    func partPath(_ shard: Int) -> String { directory + "/parts/" + String(format: "%06d", shard) + ".manifest.jsonl" }
-    func shardSummaryPath(_ shard: Int) -> String { directory + "/parts/" + String(format: "%06d", shard) + ".summary.json" }
+    func partPath(_ unit: Int) -> String { directory + "/parts/" + String(format: "%06d", unit) + ".manifest.jsonl" }
+    func attributePartPath(_ unit: Int) -> String { directory + "/parts/" + String(format: "%06d", unit) + ".attributes.jsonl" }
+    func unitSummaryPath(_ unit: Int) -> String { directory + "/parts/" + String(format: "%06d", unit) + ".summary.json" }
     func attributePath(_ shard: Int) -> String { directory + "/attributes/" + attributeNames[shard] }
 
     /// `<shard file name without compression suffix>`, made unique by a numeric prefix when two
@@ -52,7 +53,7 @@ struct OutputLayout: Sendable {
     static func attributeNames(for shards: [String]) -> [String] {
         let bases = shards.map { path -> String in
             var name = (path as NSString).lastPathComponent
-            for suffix in [".zst", ".zstd", ".lz4", ".gz"] where name.hasSuffix(suffix) { name.removeLast(suffix.count) }
+            for suffix in [".zst", ".zstd", ".lz4", ".gz", ".parquet"] where name.hasSuffix(suffix) { name.removeLast(suffix.count) }
             if !name.hasSuffix(".jsonl") && !name.hasSuffix(".json") { name += ".jsonl" }
             return name
         }
@@ -63,29 +64,38 @@ struct OutputLayout: Sendable {
         }
     }
 
-    /// Concatenates the shard parts into manifest.jsonl, atomically.
-    func mergeManifests(shardCount: Int) throws {
-        try AtomicFile.write(to: manifestPath) { sink in
-            for shard in 0..<shardCount {
-                guard let data = FileManager.default.contents(atPath: partPath(shard)) else { continue }
+    /// Concatenates the unit parts into manifest.jsonl, atomically.
+    func mergeManifests(unitCount: Int) throws {
+        try concatenate((0..<unitCount).map(partPath), into: manifestPath)
+    }
+
+    /// Concatenates a shard's units' attribute parts into its attribute file, atomically.
+    func mergeAttributes(shard: Int, units: [Int]) throws {
+        try concatenate(units.map(attributePartPath), into: attributePath(shard))
+    }
+
+    private func concatenate(_ parts: [String], into path: String) throws {
+        try AtomicFile.write(to: path) { sink in
+            for part in parts {
+                guard let data = FileManager.default.contents(atPath: part) else { continue }
                 try sink.write(data)
             }
         }
     }
 }
 
-/// The two files one shard writes while it is scanned, under temporary names until `commit()`.
+/// The two files one unit writes while it is scanned, under temporary names until `commit()`.
 final class ShardOutput {
     let manifest: BufferedOutput
     let attributes: BufferedOutput?
     private let manifestFile: TemporaryFile
     private let attributeFile: TemporaryFile?
 
-    init(layout: OutputLayout, shard: Int, attributes: Bool) throws {
-        manifestFile = try TemporaryFile(target: layout.partPath(shard))
+    init(layout: OutputLayout, unit: Int, attributes: Bool) throws {
+        manifestFile = try TemporaryFile(target: layout.partPath(unit))
         manifest = BufferedOutput(descriptor: manifestFile.descriptor)
         if attributes {
-            let file = try TemporaryFile(target: layout.attributePath(shard))
+            let file = try TemporaryFile(target: layout.attributePartPath(unit))
             attributeFile = file
             self.attributes = BufferedOutput(descriptor: file.descriptor)
         } else {

@@ -94,3 +94,20 @@ public struct ShardReport<Counts: Codable & Sendable>: Codable, Sendable {
         case path, format, size, sha256, status, counts, error, lineErrors = "line_errors", seconds
     }
 }
+
+extension ShardReport where Counts == ScanSummary.Counts {
+    /// The report of a shard scanned in units: counts added, the worse status, the first error,
+    /// the hash of the unit that read the whole file.
+    func merged(with other: Self) -> Self {
+        var merged = self
+        merged.counts.add(other.counts)
+        let rank = ["ok": 0, "partial": 1, "failed": 2]
+        if rank[other.status, default: 2] > rank[merged.status, default: 2] { merged.status = other.status }
+        merged.error = merged.error ?? other.error
+        merged.lineErrors = Array((merged.lineErrors + other.lineErrors).prefix(ShardReadResult.keptLineErrors))
+        merged.sha256 = merged.sha256 ?? other.sha256
+        merged.format = merged.format ?? other.format
+        merged.seconds = (merged.seconds ?? 0) + (other.seconds ?? 0)
+        return merged
+    }
+}

@@ -39,6 +39,7 @@ enum ParquetMetadata {
 
     struct RowGroup {
         var columns: [ColumnChunk] = []
+        var totalBytes: Int64 = 0
         var rowCount: Int64 = 0
     }
 
@@ -113,6 +114,7 @@ enum ParquetMetadata {
         try reader.readStruct { reader, id, type in
             switch (id, type) {
             case (1, .list): group.columns = try reader.list(columnChunk)
+            case (2, .i64): group.totalBytes = try reader.i64()
             case (3, .i64): group.rowCount = try reader.i64()
             default: try reader.skip(type)
             }
