@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Throughput benchmarks (never timed unit tests). Figures are wall-clock seconds from
 # /usr/bin/time on this machine; compare ratios measured in the same run, since machines are noisy.
-#   1. read floor: `echoscan stats` vs `zstd -dc | wc -l` on a 200 MB .jsonl.zst, one core
+#   1. read floor: `echoscan stats` vs `zstd -dc | wc -l` on a 200 MB .jsonl.zst, one core; the same
+#      records as a Parquet shard (pyarrow, zstd, row groups of 64 MiB) through `echoscan stats`, and
+#      its peak RSS beside that of a file of ten times as many row groups (bounded by a row group)
 #   2. index build over all of DATA/reference: MB of reference text per second per core, index size,
 #      and peak RSS for the references and for four times as many (bounded memory)
 #   3. scan: MB of uncompressed text per second, one core (taskset) and two threads on two cores,
 #      in alternating pairs (PAIRS, default 5) so that the speed-up compares runs of the same moment
-# Usage: scripts/bench.sh [DATA_DIR] [WORK_DIR] [MEGABYTES]
+# Usage: scripts/bench.sh [DATA_DIR] [WORK_DIR] [MEGABYTES]   (ONLY=read stops after section 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="${1:-../shared/data}"
@@ -28,6 +30,26 @@ echo "== read floor (one core, best of 3)"
 ZSTD_WC=$(best taskset -c 0 sh -c "zstd -dc '$CORPUS.zst' | wc -l")
 STATS=$(best taskset -c 0 "$BIN" stats "$CORPUS.zst")
 python3 -c "print(f'zstd -dc | wc -l: {$ZSTD_WC:.2f} s; echoscan stats: {$STATS:.2f} s; ratio {$STATS/$ZSTD_WC:.2f}x (target <= 1.5x)')"
+PYTHON=$(scripts/python-env.sh)
+if [ ! -f "$WORK/corpus-${MB}MB.parquet" ]; then
+  "$PYTHON" - "$CORPUS" "$WORK/corpus-${MB}MB.parquet" <<'PY'
+import sys, pyarrow.json as pj, pyarrow.parquet as pq
+table = pj.read_json(sys.argv[1])
+# Row groups of about 64 MiB of text, as the Hugging Face hub's shards have.
+rows = max(1, int(len(table) * (64 << 20) / max(1, table.nbytes)))
+pq.write_table(table, sys.argv[2], compression="zstd", row_group_size=rows)
+# Ten times the records, in ten times as many row groups of the same size.
+with pq.ParquetWriter(sys.argv[2].replace(".parquet", "-x10.parquet"), table.schema, compression="zstd") as writer:
+    for _ in range(10):
+        writer.write_table(table, row_group_size=rows)
+PY
+fi
+PARQUET=$(best taskset -c 0 "$BIN" stats "$WORK/corpus-${MB}MB.parquet")
+python3 -c "print(f'parquet (zstd) through echoscan stats: {$PARQUET:.2f} s = {$TEXT_MB/$PARQUET:.0f} MB/s of text per core; .jsonl.zst {$STATS:.2f} s = {$TEXT_MB/$STATS:.0f} MB/s; parquet/jsonl.zst {$PARQUET/$STATS:.2f}x (target <= 1.0x)')"
+for FILE in "$WORK/corpus-${MB}MB.parquet" "$WORK/corpus-${MB}MB-x10.parquet" "$WORK/corpus-${MB}MB.jsonl.zst"; do
+  /usr/bin/time -f "$(basename "$FILE"): peak RSS %M KB" "$BIN" stats "$FILE" 2>&1 >/dev/null | tail -1
+done
+[ "${ONLY:-}" = read ] && exit 0
 
 echo "== index build over $DATA/reference"
 "$BIN" index build -o "$WORK/reference.idx" "$DATA/reference" --background "$DATA/human" "$DATA/background" | tail -1

@@ -71,9 +71,9 @@ public final class FileSource: ByteSource {
     /// Exactly `count` bytes from `offset`, with `pread(2)` (short reads and EINTR retried); a file
     /// that ends before them is truncated. Random access does not move the stream or its hash.
     public func read(at offset: Int, count: Int) throws -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var done = 0
-        try bytes.withUnsafeMutableBytes { buffer in
+        guard count > 0 else { return [] }
+        return try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var done = 0
             while done < count {
                 let n = pread(descriptor, buffer.baseAddress! + done, count - done, off_t(offset + done))
                 if n < 0 {
@@ -85,8 +85,8 @@ public final class FileSource: ByteSource {
                 }
                 done += n
             }
+            initialized = count
         }
-        return bytes
     }
 
     /// Reads the rest of the stream (hashing it when asked).

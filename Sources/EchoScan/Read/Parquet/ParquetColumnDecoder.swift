@@ -3,19 +3,37 @@ import CZstd
 import CLZ4
 import CZlib
 
-/// A column chunk decoded: levels per entry and the values of the entries that hold one.
+/// A column chunk decoded: levels per entry and, for the entries that hold one, where the value
+/// lies: in a decompressed page or the dictionary, not copied out of it.
 struct ParquetColumn {
     var repetitionLevels: [UInt64] = []
     var definitionLevels: [UInt64] = []
-    /// The non-null values' bytes, end to end (integers as decimal literals).
-    var storage: [UInt8] = []
-    /// End of each value in `storage`.
-    var ends: [Int] = []
+    /// The buffers values lie in: decompressed pages, the dictionary page, rebuilt values
+    /// (DELTA_BYTE_ARRAY prefixes) and integers as decimal literals.
+    var buffers: [[UInt8]] = []
+    var values: [Value] = []
     var isNumeric = false
     var uncompressedBytes = 0
 
-    func value(_ index: Int) -> Range<Int> {
-        (index == 0 ? 0 : ends[index - 1])..<ends[index]
+    struct Value {
+        var buffer: Int32
+        var start: Int32
+        var count: Int32
+    }
+
+    var valueCount: Int { values.count }
+
+    func withValue<R>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let value = values[index]
+        return try buffers[Int(value.buffer)].withUnsafeBytes { bytes in
+            try body(UnsafeRawBufferPointer(rebasing: bytes[Int(value.start)..<Int(value.start + value.count)]))
+        }
+    }
+
+    /// Appends a buffer that values will point into; returns its number.
+    mutating func add(_ buffer: [UInt8]) -> Int32 {
+        buffers.append(buffer)
+        return Int32(buffers.count - 1)
     }
 }
 
@@ -65,15 +83,21 @@ struct ParquetColumnDecoder {
             case .dictionary:
                 let page = try decompress(body, to: Int(header.uncompressedSize))
                 var values = ParquetColumn()
+                let buffer = values.add(page)
                 try page.withUnsafeBytes { bytes in
                     var cursor = ByteCursor(bytes)
-                    try plain(&cursor, count: Int(header.valueCount), into: &values)
+                    try plain(&cursor, count: Int(header.valueCount), buffer: buffer, into: &values)
                 }
                 column.uncompressedBytes += page.count
+                // The dictionary's values point into its page, kept as one of the column's buffers.
+                let base = Int32(column.buffers.count)
+                column.buffers += values.buffers
                 dictionary = values
+                dictionary?.values = values.values.map { ParquetColumn.Value(buffer: $0.buffer + base, start: $0.start, count: $0.count) }
             case .data:
                 let page = try decompress(body, to: Int(header.uncompressedSize))
                 column.uncompressedBytes += page.count
+                let buffer = column.add(page)
                 try page.withUnsafeBytes { bytes in
                     var cursor = ByteCursor(bytes)
                     let count = Int(header.valueCount)
@@ -83,7 +107,7 @@ struct ParquetColumnDecoder {
                         try Self.hybrid(&levels, width: Self.bitWidth(maximumRepetition), count: count, into: &column.repetitionLevels)
                     }
                     let present = try definitionLevels(&cursor, lengthPrefixed: true, count: count, into: &column)
-                    try values(&cursor, encoding: header.encoding, count: present, dictionary: dictionary, into: &column)
+                    try values(&cursor, encoding: header.encoding, count: present, dictionary: dictionary, buffer: buffer, into: &column)
                 }
                 entries += Int(header.valueCount)
             case .dataV2:
@@ -102,9 +126,10 @@ struct ParquetColumnDecoder {
                 let page = header.isCompressed && codec != .uncompressed
                     ? try decompress(rest, to: Int(header.uncompressedSize) - levelBytes) : Array(rest)
                 column.uncompressedBytes += page.count + levelBytes
+                let buffer = column.add(page)
                 try page.withUnsafeBytes { bytes in
                     var cursor = ByteCursor(bytes)
-                    try values(&cursor, encoding: header.encoding, count: present, dictionary: dictionary, into: &column)
+                    try values(&cursor, encoding: header.encoding, count: present, dictionary: dictionary, buffer: buffer, into: &column)
                 }
                 entries += count
             default:
@@ -140,80 +165,103 @@ struct ParquetColumnDecoder {
         return present
     }
 
-    func values(_ cursor: inout ByteCursor, encoding raw: Int32, count: Int, dictionary: ParquetColumn?, into column: inout ParquetColumn) throws {
+    /// Decodes `count` values of the page that `cursor` reads, which is `column`'s buffer `buffer`.
+    func values(_ cursor: inout ByteCursor, encoding raw: Int32, count: Int, dictionary: ParquetColumn?, buffer: Int32,
+                into column: inout ParquetColumn) throws {
         guard let encoding = ParquetMetadata.Encoding(rawValue: raw) else {
             throw ParquetProblem(kind: .corruptStream, reason: "unknown encoding \(raw)")
         }
         switch encoding {
         case .plain:
-            try plain(&cursor, count: count, into: &column)
+            try plain(&cursor, count: count, buffer: buffer, into: &column)
         case .plainDictionary, .rleDictionary:
             guard let dictionary else { throw ParquetProblem(kind: .corruptStream, reason: "dictionary-encoded values without a dictionary page") }
             let width = Int(try cursor.byte())
             guard width <= 32 else { throw ParquetProblem(kind: .corruptStream, reason: "dictionary indices of \(width) bits") }
             var indices: [UInt64] = []
             try Self.hybrid(&cursor, width: width, count: count, into: &indices)
+            column.values.reserveCapacity(column.values.count + indices.count)
             for index in indices {
-                guard index < UInt64(dictionary.ends.count) else {
-                    throw ParquetProblem(kind: .corruptStream, reason: "dictionary index \(index) of a dictionary of \(dictionary.ends.count)")
+                guard index < UInt64(dictionary.values.count) else {
+                    throw ParquetProblem(kind: .corruptStream, reason: "dictionary index \(index) of a dictionary of \(dictionary.values.count)")
                 }
-                column.storage.append(contentsOf: dictionary.storage[dictionary.value(Int(index))])
-                column.ends.append(column.storage.count)
+                column.values.append(dictionary.values[Int(index)])
             }
         case .deltaLengthByteArray where type == .byteArray:
             var lengths: [Int64] = []
             try Self.deltaBinaryPacked(&cursor, count: count, into: &lengths)
             for length in lengths {
-                guard length >= 0 else { throw ParquetProblem(kind: .corruptStream, reason: "a negative value length") }
-                column.storage.append(contentsOf: try cursor.take(Int(length)))
-                column.ends.append(column.storage.count)
+                guard length >= 0, length <= Int64(Int32.max) else { throw ParquetProblem(kind: .corruptStream, reason: "a value length of \(length)") }
+                try take(&cursor, Int(length), buffer: buffer, into: &column)
             }
         case .deltaByteArray where type == .byteArray:
             var prefixes: [Int64] = []
             var lengths: [Int64] = []
             try Self.deltaBinaryPacked(&cursor, count: count, into: &prefixes)
             try Self.deltaBinaryPacked(&cursor, count: count, into: &lengths)
-            var previous: Range<Int> = column.storage.count..<column.storage.count
+            // Each value is the previous one's prefix and a suffix: rebuilt into a buffer of their own.
+            var rebuilt: [UInt8] = []
+            var previous = 0..<0
+            var ranges: [Range<Int>] = []
             for (prefix, length) in zip(prefixes, lengths) {
-                guard prefix >= 0, length >= 0, Int(prefix) <= previous.count else {
+                guard prefix >= 0, length >= 0, Int(prefix) <= previous.count, rebuilt.count + Int(prefix) + Int(length) <= Int(Int32.max) else {
                     throw ParquetProblem(kind: .corruptStream, reason: "a prefix of \(prefix) bytes after a value of \(previous.count)")
                 }
-                let start = column.storage.count
-                column.storage.append(contentsOf: column.storage[previous.lowerBound..<(previous.lowerBound + Int(prefix))])
-                column.storage.append(contentsOf: try cursor.take(Int(length)))
-                column.ends.append(column.storage.count)
-                previous = start..<column.storage.count
+                let start = rebuilt.count
+                rebuilt.append(contentsOf: rebuilt[previous.lowerBound..<(previous.lowerBound + Int(prefix))])
+                rebuilt.append(contentsOf: try cursor.take(Int(length)))
+                previous = start..<rebuilt.count
+                ranges.append(previous)
+            }
+            let rebuiltBuffer = column.add(rebuilt)
+            for range in ranges {
+                column.values.append(.init(buffer: rebuiltBuffer, start: Int32(range.lowerBound), count: Int32(range.count)))
             }
         case .deltaBinaryPacked where type == .int32 || type == .int64:
             var numbers: [Int64] = []
             try Self.deltaBinaryPacked(&cursor, count: count, into: &numbers)
-            for number in numbers { appendDecimal(type == .int32 ? Int64(Int32(truncatingIfNeeded: number)) : number, to: &column) }
+            appendDecimals(numbers.map { type == .int32 ? Int64(Int32(truncatingIfNeeded: $0)) : $0 }, to: &column)
         default:
             throw ParquetProblem(kind: .corruptStream, reason: "encoding \(encoding) is not supported for \(type) values")
         }
     }
 
-    func plain(_ cursor: inout ByteCursor, count: Int, into column: inout ParquetColumn) throws {
+    func plain(_ cursor: inout ByteCursor, count: Int, buffer: Int32, into column: inout ParquetColumn) throws {
         switch type {
         case .byteArray:
-            column.storage.reserveCapacity(column.storage.count + cursor.remaining)
+            column.values.reserveCapacity(column.values.count + count)
             for _ in 0..<count {
                 let length = Int(try cursor.littleEndian(width: 4))
-                column.storage.append(contentsOf: try cursor.take(length))
-                column.ends.append(column.storage.count)
+                try take(&cursor, length, buffer: buffer, into: &column)
             }
         case .int32:
-            for _ in 0..<count { appendDecimal(Int64(Int32(truncatingIfNeeded: try cursor.littleEndian(width: 4))), to: &column) }
+            appendDecimals(try (0..<count).map { _ in Int64(Int32(truncatingIfNeeded: try cursor.littleEndian(width: 4))) }, to: &column)
         case .int64:
-            for _ in 0..<count { appendDecimal(Int64(bitPattern: try cursor.littleEndian(width: 8)), to: &column) }
+            appendDecimals(try (0..<count).map { _ in Int64(bitPattern: try cursor.littleEndian(width: 8)) }, to: &column)
         default:
             throw ParquetProblem(kind: .wrongFieldType, reason: "\(type) values are neither strings nor integers")
         }
     }
 
-    func appendDecimal(_ number: Int64, to column: inout ParquetColumn) {
-        column.storage.append(contentsOf: String(number).utf8)
-        column.ends.append(column.storage.count)
+    /// Records the next `length` bytes of the page as a value, where they lie.
+    func take(_ cursor: inout ByteCursor, _ length: Int, buffer: Int32, into column: inout ParquetColumn) throws {
+        let start = cursor.position
+        _ = try cursor.take(length)
+        guard start + length <= Int(Int32.max) else { throw ParquetProblem(kind: .corruptStream, reason: "a page over 2 GiB") }
+        column.values.append(.init(buffer: buffer, start: Int32(start), count: Int32(length)))
+    }
+
+    /// Integers (id columns) as their decimal literals, in a buffer of their own.
+    func appendDecimals(_ numbers: [Int64], to column: inout ParquetColumn) {
+        var literals: [UInt8] = []
+        var ranges: [Range<Int>] = []
+        for number in numbers {
+            let start = literals.count
+            literals.append(contentsOf: String(number).utf8)
+            ranges.append(start..<literals.count)
+        }
+        let buffer = column.add(literals)
+        for range in ranges { column.values.append(.init(buffer: buffer, start: Int32(range.lowerBound), count: Int32(range.count))) }
     }
 
     func decompress(_ body: UnsafeRawBufferPointer, to size: Int) throws -> [UInt8] {
@@ -227,8 +275,19 @@ struct ParquetColumnDecoder {
         guard size <= max(Self.uncheckedPageBytes, body.count * 1024) else {
             throw ParquetProblem(kind: .corruptStream, reason: "a page of \(body.count) compressed bytes that claims \(size) decompressed")
         }
-        var output = [UInt8](repeating: 0, count: size)
-        let produced: Int = try output.withUnsafeMutableBytes { out in
+        var produced = 0
+        // Written by the codec, not zeroed first: a page is decompressed once into fresh memory.
+        let output = try [UInt8](unsafeUninitializedCapacity: size) { out, initialized in
+            produced = try decompress(body, into: UnsafeMutableRawBufferPointer(out), size: size)
+            initialized = min(produced, size)
+        }
+        guard produced == size else {
+            throw ParquetProblem(kind: .corruptStream, reason: "\(codec): a page of \(produced) bytes that claims \(size)")
+        }
+        return output
+    }
+
+    func decompress(_ body: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer, size: Int) throws -> Int {
             guard let source = body.baseAddress ?? UnsafeRawPointer(bitPattern: 1), let target = out.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 1) else { return 0 }
             switch codec {
             case .snappy:
@@ -256,11 +315,6 @@ struct ParquetColumnDecoder {
             default:
                 throw ParquetProblem(kind: .corruptStream, reason: "codec \(codec) is not supported (write with snappy, zstd, gzip or lz4_raw)")
             }
-        }
-        guard produced == size else {
-            throw ParquetProblem(kind: .corruptStream, reason: "\(codec): a page of \(produced) bytes that claims \(size)")
-        }
-        return output
     }
 
     static func inflate(_ source: UnsafeRawPointer, count: Int, into target: UnsafeMutableRawPointer, capacity: Int) throws -> Int {

@@ -281,9 +281,8 @@ final class ParquetFile {
                     var passes = true
                     if let filterColumn = pair.filter, let filter = path.filter {
                         if filterColumn.definitionLevels[current] == UInt64(filter.maximumDefinition) {
-                            let bytes = filterColumn.storage[filterColumn.value(filterValue[field])]
+                            passes = filterColumn.withValue(filterValue[field]) { bytes in filter.values.contains { $0.elementsEqual(bytes) } }
                             filterValue[field] += 1
-                            passes = filter.values.contains { $0.elementsEqual(bytes) }
                         } else {
                             passes = false
                         }
@@ -292,11 +291,11 @@ final class ParquetFile {
                         if path.maximumRepetition == 0 { row.captures.append(field: field, elementIndices: [], value: .null) }
                         continue
                     }
-                    let range = pair.column.value(value[field])
+                    let index = value[field]
                     value[field] += 1
                     guard passes else { continue }
                     let from = row.bytes.count
-                    row.bytes.append(contentsOf: pair.column.storage[range])
+                    pair.column.withValue(index) { row.bytes.append(contentsOf: $0) }
                     let captured = from..<row.bytes.count
                     if !pair.column.isNumeric, row.problem == nil, !UTF8Validation.isValid(row.bytes[captured]) {
                         row.problem = ShardError(shard: self.path, line: row.number, kind: .invalidUTF8,
