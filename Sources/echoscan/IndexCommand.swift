@@ -6,7 +6,7 @@ struct IndexCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "index",
         abstract: "Build and inspect reference indexes of known model outputs.",
-        subcommands: [Build.self, Info.self])
+        subcommands: [Build.self, Info.self, List.self])
 
     struct Build: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -130,6 +130,33 @@ struct IndexCommand: ParsableCommand {
             print("  sources:")
             for source in metadata.sources { print("    \(source.path) \(source.records) records, \(source.bytes) bytes, sha256 \(source.sha256)") }
             for source in metadata.backgroundSources { print("    background \(source.path) \(source.records) records, sha256 \(source.sha256)") }
+        }
+    }
+}
+
+extension IndexCommand {
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print every reference of an index as JSONL: id, model, vendor, group.")
+
+        @Argument(help: "The index file.")
+        var index: String
+
+        func run() throws {
+            let opened = try openIndex(index)
+            let output = BufferedOutput(descriptor: 1)
+            for number in 0..<opened.referenceCount {
+                let reference = opened.reference(number)
+                var line = JSONWriter()
+                line.beginObject()
+                line.key("id"); line.string(reference.id)
+                line.key("model"); line.string(reference.model)
+                line.key("vendor"); line.string(reference.vendor)
+                line.key("group"); line.integer(reference.group)
+                line.endObject()
+                output.write(line.bytes)
+                output.write([0x0A])
+            }
+            output.flush()
         }
     }
 }

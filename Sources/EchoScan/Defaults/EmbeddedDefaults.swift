@@ -9,7 +9,7 @@ enum EmbeddedDefaults {
 # vendor "unknown". A pipeline may put rules of its own before these (index.vendors).
 version: 1
 vendors:
-  - {vendor: openai, patterns: ["gpt-*", "gpt4*", "gpt3*", "chatgpt*", "o1*", "o3*", "o4*", "text-davinci-*", "davinci*", "text-curie-*", "text-babbage-*", "text-ada-*", "code-davinci-*", "openai/*"]}
+  - {vendor: openai, patterns: ["gpt-*", "gpt4*", "gpt3*", "chatgpt*", "o1*", "o3*", "o4*", "text-davinci-*", "text_davinci*", "davinci*", "text-curie-*", "text-babbage-*", "text-ada-*", "code-davinci-*", "openai/*"]}
   - {vendor: anthropic, patterns: ["claude*", "anthropic/*"]}
   - {vendor: google, patterns: ["gemini*", "gemma*", "palm*", "bard*", "text-bison*", "chat-bison*", "google/*"]}
   - {vendor: mistral, patterns: ["mistral*", "mixtral*", "codestral*", "ministral*", "pixtral*", "magistral*", "mistralai/*"]}
