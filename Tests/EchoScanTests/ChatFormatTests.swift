@@ -110,6 +110,12 @@ final class ChatFormatTests: XCTestCase {
         XCTAssertEqual(documents.map(\.text), ["first", "second"])
     }
 
+    func testEmbeddedMarkerListIsThePipelinesFile() throws {
+        let file = try MarkerList.load(path: TestSupport.repositoryRoot.path + "/pipelines/markers/markers-v1.yaml").markers
+        XCTAssertEqual(try PipelineConfiguration().loadMarkers(), file, "run scripts/embed-defaults.sh")
+        XCTAssertGreaterThan(file.count, 20)
+    }
+
     func testEmbeddedVendorTableIsThePipelinesFile() throws {
         let file = try String(contentsOfFile: TestSupport.repositoryRoot.path + "/pipelines/vendors/vendors-v1.yaml", encoding: .utf8)
         XCTAssertEqual(try VendorTable(yaml: file), VendorTable.standard, "run scripts/embed-defaults.sh")

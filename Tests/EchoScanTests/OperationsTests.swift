@@ -110,8 +110,8 @@ final class OperationsTests: XCTestCase {
         XCTAssertTrue(again.error.contains("scan: 4 of 4 tasks already done, skipped"), again.error)
         XCTAssertEqual(try TestSupport.run(["ledger", "--json", dir + "/out"]).output.split(separator: "\n").count, 4)
 
-        // A changed pipeline (another threshold) scans everything again, and so does --rescan.
-        let changed = try String(contentsOfFile: path, encoding: .utf8) + "\nthreads: 1\n"
+        // A changed pipeline (another option of the output) scans everything again, and so does --rescan.
+        let changed = try String(contentsOfFile: path, encoding: .utf8) + "\noutputs:\n  max_matches: 3\n"
         try TestSupport.write([UInt8](changed), to: path)
         XCTAssertFalse(try TestSupport.run(["run", path]).error.contains("skipped"))
         let rescan = try TestSupport.run(["scan", "--rescan", "--index", dir + "/index/reference.idx", "-o", dir + "/out",

@@ -1,3 +1,4 @@
+import EchoScan
 import Foundation
 import XCTest
 
@@ -71,5 +72,51 @@ final class ResumeTests: XCTestCase {
         XCTAssertEqual(resumed, expected, "no manifest line lost or written twice")
         let leftovers = try FileManager.default.subpathsOfDirectory(atPath: dir + "/killed").filter { $0.contains(".tmp-") }
         XCTAssertEqual(leftovers, [])
+    }
+
+    /// Markers are keyed on what changes the output: another thread count skips every shard, a
+    /// --rescan scans them all again and leaves markers that the next ordinary run accepts.
+    func testThreadsNeverRescanAndARescanLeavesMarkersTheNextRunAccepts() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let index = dir + "/ref.idx"
+        _ = try IndexBuilder().build(references: [TestSupport.samples + "/references/fastchat__bard.jsonl"], output: index)
+        func scan(_ extra: [String]) throws -> String {
+            let run = try TestSupport.run(["scan", "--index", index, "-o", dir + "/out"] + extra + [TestSupport.samples + "/corpus"])
+            XCTAssertEqual(run.status, 0, run.error)
+            return try String(contentsOfFile: dir + "/out/manifest.jsonl", encoding: .utf8)
+        }
+        func markerTimes() throws -> [Date] {
+            let parts = dir + "/out/parts"
+            return try FileManager.default.contentsOfDirectory(atPath: parts).filter { $0.hasSuffix(".done") }.sorted().map {
+                try FileManager.default.attributesOfItem(atPath: parts + "/" + $0)[.modificationDate] as? Date ?? .distantPast
+            }
+        }
+        let first = try scan(["--threads", "1"])
+        let written = try markerTimes()
+        XCTAssertEqual(written.count, 4)
+        Thread.sleep(forTimeInterval: 0.05)
+        XCTAssertEqual(try scan(["--threads", "2"]), first)
+        XCTAssertEqual(try markerTimes(), written, "another thread count rescanned")
+        XCTAssertEqual(try scan(["--rescan"]), first)
+        let rescanned = try markerTimes()
+        XCTAssertTrue(zip(rescanned, written).allSatisfy { $0.0 > $0.1 }, "--rescan skipped a shard")
+        XCTAssertEqual(try scan([]), first)
+        XCTAssertEqual(try markerTimes(), rescanned, "the run after --rescan scanned again")
+    }
+
+    /// The binary copied out of the repository works from any directory: the marker list and the
+    /// vendor table are compiled in.
+    func testTheBinaryWorksOutsideTheRepository() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        try FileManager.default.copyItem(atPath: TestSupport.executable, toPath: dir + "/echoscan")
+        let build = try TestSupport.run(["index", "build", "-o", dir + "/ref.idx", TestSupport.samples + "/references"],
+                                        directory: dir, executable: dir + "/echoscan")
+        XCTAssertEqual(build.status, 0, build.error)
+        try TestSupport.write([UInt8](#"{"id": "m", "text": "As an AI language model, I cannot browse the web."}"# + "\n"), to: dir + "/shard.jsonl")
+        let scan = try TestSupport.run(["scan", "--index", dir + "/ref.idx", "-o", dir + "/out", TestSupport.samples + "/corpus", dir + "/shard.jsonl"],
+                                       directory: dir, executable: dir + "/echoscan")
+        XCTAssertEqual(scan.status, 0, scan.error)
+        let manifest = try String(contentsOfFile: dir + "/out/manifest.jsonl", encoding: .utf8)
+        XCTAssertTrue(manifest.contains(#""phrase":"as an AI language model""#), "the built-in markers ran")
     }
 }

@@ -13,8 +13,16 @@ public struct MarkerList: Codable, Sendable {
     public var markers: [MarkerPhrase]
 
     public static func load(path: String) throws -> MarkerList {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-        return try YAMLDecoder().decode(MarkerList.self, from: text)
+        try parse(try String(contentsOfFile: path, encoding: .utf8), source: path)
+    }
+
+    /// A marker list from its YAML text; errors name `source`.
+    public static func parse(_ text: String, source: String) throws -> MarkerList {
+        do {
+            return try YAMLDecoder().decode(MarkerList.self, from: text)
+        } catch {
+            throw PipelineConfiguration.Error(path: source, reason: "invalid marker list: \(error)")
+        }
     }
 }
 

@@ -70,27 +70,25 @@ public struct PipelineConfiguration: Sendable {
         return configuration
     }
 
-    /// The marker phrases the configuration names, or the bundled list found beside the
-    /// executable or in the working directory's pipelines/markers/.
+    /// The marker phrases of the configuration's marker file, or the built-in list
+    /// (pipelines/markers/markers-v1.yaml, compiled into the binary).
     public func loadMarkers() throws -> [MarkerPhrase] {
         guard match.markers.enabled else { return [] }
-        let candidates = markerFile.map { [$0] } ?? Self.defaultMarkerPaths()
-        for path in candidates where FileManager.default.fileExists(atPath: path) {
-            return try MarkerList.load(path: path).markers
+        guard let markerFile else { return try MarkerList.parse(EmbeddedDefaults.markers.text, source: EmbeddedDefaults.markers.path).markers }
+        guard FileManager.default.fileExists(atPath: markerFile) else {
+            throw Error(path: markerFile, reason: "marker list not found (detectors.marker.file)")
         }
-        throw Error(path: candidates.first ?? "markers", reason: "marker list not found (set detectors.marker.file)")
+        return try MarkerList.load(path: markerFile).markers
     }
 
-    static func defaultMarkerPaths() -> [String] {
-        let name = "pipelines/markers/markers-v1.yaml"
-        var paths = [FileManager.default.currentDirectoryPath + "/" + name]
-        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
-        var folder = executable.deletingLastPathComponent()
-        for _ in 0..<4 {
-            paths.append(folder.appendingPathComponent(name).path)
-            folder = folder.deletingLastPathComponent()
-        }
-        return paths
+    /// What decides a scan's output besides the index and the shard: the reader's paths and
+    /// limits, the detectors' options and phrases, whether attributes are written. Threads, batch
+    /// sizes and task sizes are not in it, so changing them never rescans a shard.
+    public func scanKey(markers: [MarkerPhrase]) -> String {
+        let phrases = markers.map { "\($0.phrase)\u{1}\($0.vendor)" }.joined(separator: "\u{2}")
+        let text = "reader \(reader.fieldsDescription) \(reader.maximumLineBytes) \(reader.strict) match \(match) "
+            + "markers \(SHA256.hash(data: Data(phrases.utf8)).hexString) attributes \(writeAttributes)"
+        return SHA256.hash(data: Data(text.utf8)).hexString
     }
 }
 

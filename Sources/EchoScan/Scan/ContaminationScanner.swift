@@ -64,14 +64,13 @@ public struct ContaminationScanner: Sendable {
 
         init(request: ScanRequest) throws {
             index = try ReferenceIndex(path: request.indexPath, computingSHA256: true)
-            matcher = Matcher(index: index, options: request.configuration.match, markers: try request.configuration.loadMarkers())
+            let markers = try request.configuration.loadMarkers()
+            matcher = Matcher(index: index, options: request.configuration.match, markers: markers)
             records = ScanRecordWriter(index: index)
             indexSHA256 = index.computeSHA256()
-            let configuration = request.configuration
-            // The reader's options may come from the command line as well as the pipeline file.
-            var text = "echoscan-scan \(EchoScanVersion.current) index \(indexSHA256) pipeline \(configuration.sha256 ?? "defaults") "
-                + "reader \(configuration.reader.fieldsDescription) \(configuration.reader.maximumLineBytes) \(configuration.reader.strict)"
-            if request.rescan { text += " rescan \(Date().timeIntervalSince1970)" }
+            // Keyed on what changes the output (not the pipeline file's bytes: editing `threads`
+            // must not rescan), from the file or the command line alike.
+            let text = "echoscan-scan \(EchoScanVersion.current) index \(indexSHA256) \(request.configuration.scanKey(markers: markers))"
             fingerprint = SHA256.hash(data: Data(text.utf8)).hexString
         }
     }
@@ -92,9 +91,12 @@ public struct ContaminationScanner: Sendable {
         // Shards are scanned `threads` at a time, each on its own worker threads: one shard's
         // start (its reader filling the first batch) and end (the last batch draining, the files
         // committed) leave its workers idle, and another shard fills those gaps.
-        let scan = Stage(name: "scan", taskCount: units.count, markerDirectory: layout.directory + "/parts", fingerprint: shardFingerprint) { task in
+        var scan = Stage(name: "scan", taskCount: units.count, markerDirectory: layout.directory + "/parts", fingerprint: shardFingerprint) { task in
             try scanner.scan(shard: task, context: context, progress: reportProgress.value)
         }
+        // --rescan runs finished units again and leaves the usual markers, so that the next
+        // ordinary run skips them.
+        scan.rerunsDoneTasks = request.rescan
         return [
             scan,
             Stage(name: "merge", taskCount: 1, markerDirectory: layout.directory + "/merged", fingerprint: context.fingerprint) { _ in

@@ -16,6 +16,9 @@ public struct Stage: Sendable {
     /// cluster stage verifies its pairs on all threads; Dispatch runs a `concurrentPerform`
     /// nested in another one serially): the local executor then runs the tasks one after the other.
     public var runsTasksConcurrently = true
+    /// Run tasks even when their marker says they are done (a forced rerun); their markers are
+    /// written as usual.
+    public var rerunsDoneTasks = false
     let body: @Sendable (Int) throws -> Void
 
     public init(name: String, taskCount: Int, markerDirectory: String, fingerprint: @escaping @Sendable (Int) -> String,
@@ -58,7 +61,7 @@ public struct Stage: Sendable {
         guard task >= 0 && task < taskCount else {
             throw StageError(stage: name, task: task, reason: "task out of range 0..<\(taskCount)")
         }
-        if isDone(task) { return false }
+        if !rerunsDoneTasks && isDone(task) { return false }
         try FileManager.default.createDirectory(atPath: markerDirectory, withIntermediateDirectories: true)
         do {
             try body(task)
@@ -116,7 +119,7 @@ public struct LocalExecutor: StageExecutor {
 
     private func run(_ stages: [Stage], markers: MarkerCommitter) throws {
         for stage in stages {
-            let pending = (0..<stage.taskCount).filter { !stage.isDone($0) }
+            let pending = (0..<stage.taskCount).filter { stage.rerunsDoneTasks || !stage.isDone($0) }
             if pending.count < stage.taskCount {
                 log?("\(stage.name): \(stage.taskCount - pending.count) of \(stage.taskCount) tasks already done, skipped")
             }
