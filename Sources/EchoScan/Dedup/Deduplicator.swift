@@ -1,5 +1,4 @@
 import Foundation
-import Crypto
 
 /// What a dedup run reads and where it writes.
 public struct DedupRequest: Sendable {

@@ -6,7 +6,6 @@ import Darwin
 import Foundation
 import CEchoScanShims
 import CZlib
-import Crypto
 
 /// A reference index opened read-only through a memory map and shared by all threads without locks.
 ///

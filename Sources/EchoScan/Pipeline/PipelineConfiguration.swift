@@ -1,6 +1,5 @@
 import Foundation
 import Yams
-import Crypto
 
 /// A pipeline file (YAML): what to read, which detectors with which thresholds, and where the
 /// results go. Every key is optional; pipelines/default.yaml lists them all with their defaults.

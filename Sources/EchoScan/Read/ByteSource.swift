@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Crypto
 
 /// A stream of bytes read in chunks: a file, or a decompressor over one.
 ///

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// What a scan reads and where it writes.
