@@ -94,9 +94,10 @@ final class ParquetTests: XCTestCase {
             let manifest = try TestSupport.lines(out + "/manifest.jsonl").map {
                 $0.replacingOccurrences(of: #""shard":"[^"]*","line":([0-9]+),"offset":[0-9]+"#, with: "$1", options: .regularExpression)
             }
-            let attributes = try FileManager.default.contentsOfDirectory(atPath: out + "/attributes")
+            let attributes = try FileManager.default.contentsOfDirectory(atPath: out + "/attributes/echoscan")
             XCTAssertEqual(attributes.count, 1)
-            return (manifest, try TestSupport.lines(out + "/attributes/" + attributes[0]))
+            XCTAssertTrue(attributes[0].hasSuffix(".jsonl"), attributes[0])
+            return (manifest, try TestSupport.lines(out + "/attributes/echoscan/" + attributes[0]))
         }
         let expected = try scan(jsonl, "jsonl")
         XCTAssertGreaterThan(expected.manifest.count, 40)

@@ -151,14 +151,19 @@ final class ScanTests: XCTestCase {
         let two = try TestSupport.temporaryDirectory()
         let summary = try scan(threads: 1, into: one)
         _ = try scan(threads: 2, into: two)
-        for file in ["manifest.jsonl", "attributes/shard-000.jsonl", "attributes/shard-003.jsonl"] {
+        for file in ["manifest.jsonl", "attributes/echoscan/shard-000.jsonl.zst", "attributes/echoscan/shard-002.jsonl.lz4",
+                     "attributes/echoscan/shard-003.jsonl"] {
             let a = try Data(contentsOf: URL(fileURLWithPath: one + "/" + file))
             let b = try Data(contentsOf: URL(fileURLWithPath: two + "/" + file))
             XCTAssertFalse(a.isEmpty, file)
             XCTAssertEqual(a, b, file)
         }
-        let attributes = try TestSupport.lines(one + "/attributes/shard-001.jsonl")
-        XCTAssertEqual(attributes.count, summary.shards[1].counts.documents, "one attribute line per document")
+        // Each attribute file has its shard's compression, as Dolma's mixer expects.
+        for (number, name) in ["shard-000.jsonl.zst", "shard-001.jsonl.gz", "shard-002.jsonl.lz4", "shard-003.jsonl"].enumerated() {
+            let attributes = try TestSupport.decompressedLines(one + "/attributes/echoscan/" + name)
+            XCTAssertEqual(attributes.count, summary.shards[number].counts.documents, "one attribute line per document of \(name)")
+            XCTAssertTrue(attributes.allSatisfy { $0.hasPrefix(#"{"id":"#) }, name)
+        }
     }
 
     func testBadShardIsReportedAndTheOthersFinish() throws {

@@ -38,7 +38,7 @@ final class SlurmTests: XCTestCase {
         XCTAssertTrue(slurm.error.contains("scan: submitted job array"), slurm.error)
         XCTAssertTrue(slurm.error.contains("finish: job"), slurm.error)
 
-        for file in ["manifest.jsonl", "attributes/shard-002.jsonl", "dedup/clusters.jsonl", "dedup/remove/shard-001.jsonl"] {
+        for file in ["manifest.jsonl", "attributes/echoscan/shard-002.jsonl.lz4", "dedup/clusters.jsonl", "dedup/remove/shard-001.jsonl"] {
             let a = try Data(contentsOf: URL(fileURLWithPath: dir + "/local/" + file))
             let b = try Data(contentsOf: URL(fileURLWithPath: dir + "/slurm/" + file))
             XCTAssertEqual(a, b, file)

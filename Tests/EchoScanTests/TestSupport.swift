@@ -72,6 +72,15 @@ enum TestSupport {
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }
 
+    /// The lines of a file compressed as its name says, through the zstd, gzip and lz4 commands.
+    static func decompressedLines(_ path: String) throws -> [String] {
+        let tool = path.hasSuffix(".zst") ? "/usr/bin/zstd" : path.hasSuffix(".gz") ? "/usr/bin/gzip" : path.hasSuffix(".lz4") ? "/usr/bin/lz4" : nil
+        guard let tool else { return try lines(path) }
+        let result = try run(["-dc", path], executable: tool)
+        XCTAssertEqual(result.status, 0, result.error)
+        return result.output.split(separator: "\n").map(String.init)
+    }
+
     static func lines(_ path: String) throws -> [String] {
         try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
     }

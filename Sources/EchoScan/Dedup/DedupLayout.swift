@@ -4,12 +4,19 @@ import Foundation
 struct DedupLayout: Sendable {
     let directory: String
     let shards: [String]
+    /// Per shard, the name of its files of removed documents.
     let attributeNames: [String]
 
     init(directory: String, shards: [String]) {
         self.directory = directory
         self.shards = shards
-        attributeNames = OutputLayout.attributeNames(for: shards)
+        // `<shard file name without compression suffix>.jsonl` (the files are written plain).
+        attributeNames = OutputLayout.uniqueNames(shards.map { path in
+            var name = (path as NSString).lastPathComponent
+            for suffix in [".zst", ".zstd", ".lz4", ".gz", ".parquet"] where name.hasSuffix(suffix) { name.removeLast(suffix.count) }
+            if !name.hasSuffix(".jsonl") && !name.hasSuffix(".json") { name += ".jsonl" }
+            return name
+        })
     }
 
     static func number(_ value: Int) -> String { String(format: "%06d", value) }

@@ -23,7 +23,19 @@ public enum ShardInputs {
     }
 
     public static func expand(_ arguments: [String]) -> (paths: [String], errors: [ShardError]) {
-        var paths: [String] = []
+        let (shards, errors) = expandNamed(arguments)
+        return (shards.map(\.path), errors)
+    }
+
+    /// A shard and its path relative to the argument it came from (a directory's walk, else the
+    /// file's name): the attribute files mirror these.
+    public struct Shard: Sendable, Equatable {
+        public var path: String
+        public var relativePath: String
+    }
+
+    public static func expandNamed(_ arguments: [String]) -> (shards: [Shard], errors: [ShardError]) {
+        var shards: [Shard] = []
         var errors: [ShardError] = []
         for argument in arguments {
             if argument.contains(where: { "*?[".contains($0) }) && !FileManager.default.fileExists(atPath: argument) {
@@ -31,23 +43,24 @@ public enum ShardInputs {
                 if matches.isEmpty {
                     errors.append(ShardError(shard: argument, kind: .missingFile, reason: "the pattern matches no file"))
                 }
-                for match in matches { walk(match, into: &paths, errors: &errors, fromDirectory: false) }
+                for match in matches { walk(match, relative: "", into: &shards, errors: &errors, fromDirectory: false) }
             } else {
-                walk(argument, into: &paths, errors: &errors, fromDirectory: false)
+                walk(argument, relative: "", into: &shards, errors: &errors, fromDirectory: false)
             }
         }
-        return (paths, errors)
+        return (shards, errors)
     }
 
-    static func walk(_ path: String, into paths: inout [String], errors: inout [ShardError], fromDirectory: Bool) {
+    static func walk(_ path: String, relative: String, into shards: inout [Shard], errors: inout [ShardError], fromDirectory: Bool) {
+        let name = (path as NSString).lastPathComponent
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             // A missing named file is still handed on, so that the reader reports it with the others.
-            if !fromDirectory { paths.append(path) }
+            if !fromDirectory { shards.append(Shard(path: path, relativePath: name)) }
             return
         }
         guard isDirectory.boolValue else {
-            if !fromDirectory || isShardName((path as NSString).lastPathComponent) { paths.append(path) }
+            if !fromDirectory || isShardName(name) { shards.append(Shard(path: path, relativePath: relative.isEmpty ? name : relative)) }
             return
         }
         guard let dir = opendir(path) else {
@@ -64,7 +77,7 @@ public enum ShardInputs {
         closedir(dir)
         for name in names.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
             let child = path.hasSuffix("/") ? path + name : path + "/" + name
-            walk(child, into: &paths, errors: &errors, fromDirectory: true)
+            walk(child, relative: relative.isEmpty ? name : relative + "/" + name, into: &shards, errors: &errors, fromDirectory: true)
         }
     }
 

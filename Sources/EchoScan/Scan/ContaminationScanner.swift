@@ -38,9 +38,11 @@ public struct ContaminationScanner: Sendable {
 
     public init(request: ScanRequest) {
         self.request = request
-        (shards, inputErrors) = ShardInputs.expand(request.inputs)
+        let (named, errors) = ShardInputs.expandNamed(request.inputs)
+        shards = named.map(\.path)
+        inputErrors = errors
         units = ScanUnit.plan(shards: shards, targetBytes: request.configuration.reader.parquetTaskBytes)
-        layout = OutputLayout(directory: request.outputDirectory, shards: shards)
+        layout = OutputLayout(directory: request.outputDirectory, shards: named)
     }
 
     /// How far one shard's scan has come (totals so far for that shard).

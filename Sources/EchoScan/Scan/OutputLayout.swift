@@ -6,14 +6,17 @@ import Darwin
 import Foundation
 
 /// Where a scan's files go inside its output directory:
-/// `manifest.jsonl`, `summary.json`, `attributes/<shard name>.jsonl`, and per-unit manifest and
+/// `manifest.jsonl`, `summary.json`, `attributes/echoscan/<shard's relative path>`, and per-unit manifest and
 /// attribute parts under `parts/` from which those are assembled in unit order.
 struct OutputLayout: Sendable {
     let directory: String
     let attributeNames: [String]
+    /// The folder under `attributes/` (Dolma's attribute name).
+    let attributeFolder: String
 
-    init(directory: String, shards: [String]) {
+    init(directory: String, shards: [ShardInputs.Shard], attributeFolder: String = "echoscan") {
         self.directory = directory
+        self.attributeFolder = attributeFolder
         attributeNames = Self.attributeNames(for: shards)
     }
 
@@ -46,21 +49,29 @@ struct OutputLayout: Sendable {
     func partPath(_ unit: Int) -> String { directory + "/parts/" + String(format: "%06d", unit) + ".manifest.jsonl" }
     func attributePartPath(_ unit: Int) -> String { directory + "/parts/" + String(format: "%06d", unit) + ".attributes.jsonl" }
     func unitSummaryPath(_ unit: Int) -> String { directory + "/parts/" + String(format: "%06d", unit) + ".summary.json" }
-    func attributePath(_ shard: Int) -> String { directory + "/attributes/" + attributeNames[shard] }
+    func attributePath(_ shard: Int) -> String { directory + "/attributes/" + attributeFolder + "/" + attributeNames[shard] }
 
-    /// `<shard file name without compression suffix>`, made unique by a numeric prefix when two
-    /// shards from different folders share a name.
-    static func attributeNames(for shards: [String]) -> [String] {
-        let bases = shards.map { path -> String in
-            var name = (path as NSString).lastPathComponent
-            for suffix in [".zst", ".zstd", ".lz4", ".gz", ".parquet"] where name.hasSuffix(suffix) { name.removeLast(suffix.count) }
-            if !name.hasSuffix(".jsonl") && !name.hasSuffix(".json") { name += ".jsonl" }
+    /// The shards' paths under `attributes/<name>/`: their paths relative to the inputs they came
+    /// from, with their compression (a Parquet shard's as `.jsonl`), as `dolma mix` finds the
+    /// attributes of `documents/<path>`; made unique by a numeric prefix when two inputs give the
+    /// same path.
+    static func attributeNames(for shards: [ShardInputs.Shard]) -> [String] {
+        uniqueNames(shards.map { shard -> String in
+            var name = shard.relativePath
+            if name.hasSuffix(".parquet") { name.removeLast(".parquet".count); name += ".jsonl" }
             return name
-        }
+        })
+    }
+
+    /// `names`, each that more than one shard has made unique by its shard's number.
+    static func uniqueNames(_ names: [String]) -> [String] {
         var seen: [String: Int] = [:]
-        for base in bases { seen[base, default: 0] += 1 }
-        return bases.enumerated().map { number, base in
-            seen[base, default: 0] > 1 ? String(format: "%06d-", number) + base : base
+        for name in names { seen[name, default: 0] += 1 }
+        return names.enumerated().map { number, name in
+            guard seen[name, default: 0] > 1 else { return name }
+            let folder = (name as NSString).deletingLastPathComponent
+            let file = String(format: "%06d-", number) + (name as NSString).lastPathComponent
+            return folder.isEmpty ? file : folder + "/" + file
         }
     }
 
@@ -69,9 +80,19 @@ struct OutputLayout: Sendable {
         try concatenate((0..<unitCount).map(partPath), into: manifestPath)
     }
 
-    /// Concatenates a shard's units' attribute parts into its attribute file, atomically.
+    /// Concatenates a shard's units' attribute parts into its attribute file, atomically, with
+    /// the compression its name asks for.
     func mergeAttributes(shard: Int, units: [Int]) throws {
-        try concatenate(units.map(attributePartPath), into: attributePath(shard))
+        let path = attributePath(shard)
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try AtomicFile.write(to: path) { sink in
+            let compressor = try StreamCompressor(kind: .init(path: path), sink: sink)
+            for part in units.map(attributePartPath) {
+                guard let data = FileManager.default.contents(atPath: part) else { continue }
+                try data.withUnsafeBytes { try compressor.write($0) }
+            }
+            try compressor.finish()
+        }
     }
 
     private func concatenate(_ parts: [String], into path: String) throws {
