@@ -88,7 +88,7 @@ public struct ShardReader {
         do {
             let file = try FileSource(path: path, computeSHA256: options.computeSHA256)
             let selector = RecordSelector(options: options)
-            var records = RecordAppender(selector: selector, path: path, options: options)
+            let records = RecordAppender(selector: selector, path: path, options: options)
             func record(_ error: ShardError) throws {
                 result.badLines += 1
                 if options.strict { throw error }
