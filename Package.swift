@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "echoscan",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "echoscan", targets: ["echoscan"]),
         .executable(name: "echoscan-fuzz", targets: ["echoscan-fuzz"]),

@@ -1,3 +1,4 @@
+import EchoScan
 import Foundation
 import XCTest
 
@@ -70,5 +71,15 @@ final class SlurmTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 120, "dependent stages are cancelled, not left pending")
         let queue = try TestSupport.run([], prefix: ["/usr/bin/env", "squeue", "-h", "-n", "echoscan-decisions"])
         XCTAssertEqual(queue.output.trimmingCharacters(in: .whitespacesAndNewlines), "", "nothing left in the queue")
+    }
+
+    /// sbatch and squeue run as children whose two pipes are read at once: one that writes more
+    /// than a pipe holds (64 KiB) to standard error before its output does not block.
+    func testACommandThatFillsItsErrorPipeDoesNotBlock() throws {
+        let output = try SlurmExecutor.command("sh", ["-c", "head -c 300000 /dev/zero | tr '\\0' x >&2; echo done"])
+        XCTAssertEqual(output, "done\n")
+        XCTAssertThrowsError(try SlurmExecutor.command("sh", ["-c", "head -c 300000 /dev/zero | tr '\\0' y >&2; exit 3"])) { error in
+            XCTAssertTrue("\(error)".contains("yyyy"), "the error names what the child wrote")
+        }
     }
 }

@@ -109,7 +109,7 @@ public struct SlurmExecutor: StageExecutor {
     static func quote(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 
     @discardableResult
-    static func command(_ name: String, _ arguments: [String]) throws -> String {
+    package static func command(_ name: String, _ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [name] + arguments
@@ -118,11 +118,16 @@ public struct SlurmExecutor: StageExecutor {
         process.standardOutput = output
         process.standardError = error
         try process.run()
+        // Standard error is read on another thread while standard output is read here: a child
+        // that fills one pipe (64 KiB) while the other is not read would block for ever.
+        let message = HandOff<Data>()
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) { message.value = error.fileHandleForReading.readDataToEndOfFile() }
         let data = output.fileHandleForReading.readDataToEndOfFile()
-        let message = error.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw Failure(description: "\(name) \(arguments.joined(separator: " ")) failed: \(String(decoding: message, as: UTF8.self))")
+            throw Failure(description: "\(name) \(arguments.joined(separator: " ")) failed: \(String(decoding: message.value ?? Data(), as: UTF8.self))")
         }
         return String(decoding: data, as: UTF8.self)
     }
