@@ -1,3 +1,4 @@
+import EchoScan
 import Foundation
 import XCTest
 
@@ -189,5 +190,34 @@ final class OperationsTests: XCTestCase {
         let cut = try TestSupport.run(["ledger", "--json", small + "/cut"])
         XCTAssertEqual(cut.status, 0, cut.error)
         XCTAssertEqual(cut.output, "")
+    }
+
+    /// Dolma's mixer (the dolma wheel's Rust code behind `dolma mix`) reads the attribute files
+    /// where the scan writes them, in their shards' compression, and drops exactly the flagged
+    /// documents.
+    func testDolmaMixDropsExactlyTheFlaggedDocuments() throws {
+        let python = try TestSupport.python()
+        let dir = try TestSupport.temporaryDirectory()
+        let root = dir + "/dataset"
+        try FileManager.default.createDirectory(atPath: root + "/documents", withIntermediateDirectories: true)
+        let names = ["shard-000.jsonl.zst", "shard-001.jsonl.gz", "shard-003.jsonl"]
+        for name in names { try FileManager.default.copyItem(atPath: TestSupport.samples + "/corpus/" + name, toPath: root + "/documents/" + name) }
+        _ = try IndexBuilder().build(references: [TestSupport.samples + "/references"].flatMap {
+            try FileManager.default.contentsOfDirectory(atPath: $0).sorted().map { TestSupport.samples + "/references/" + $0 }
+        }, output: dir + "/ref.idx")
+        let scan = try TestSupport.run(["scan", "--index", dir + "/ref.idx", "-o", root, root + "/documents"])
+        XCTAssertEqual(scan.status, 0, scan.error)
+        let mix = try TestSupport.run([TestSupport.repositoryRoot.path + "/scripts/dolma_mix.py", root, dir + "/mixed"], executable: python)
+        XCTAssertEqual(mix.status, 0, mix.error)
+        func ids(_ lines: [String]) throws -> [String] {
+            try lines.map { try XCTUnwrap((try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["id"] as? String) }
+        }
+        let flagged = Set(try ids(try TestSupport.lines(root + "/manifest.jsonl")))
+        XCTAssertGreaterThan(flagged.count, 20)
+        for name in names {
+            let all = try ids(try TestSupport.decompressedLines(root + "/documents/" + name))
+            let kept = try ids(try TestSupport.decompressedLines(dir + "/mixed/documents/" + name))
+            XCTAssertEqual(kept, all.filter { !flagged.contains($0) }, name)
+        }
     }
 }
