@@ -54,7 +54,7 @@ def duckdb_files(records_path, out):
     for codec in ["uncompressed", "snappy", "gzip", "zstd", "lz4_raw"]:
         path = os.path.join(out, f"duckdb-{codec}.parquet")
         connection.execute(
-            f"COPY (SELECT * FROM read_json('{records_path}', format='newline_delimited')) "
+            f"COPY (SELECT * FROM read_json('{records_path}', format='newline_delimited', maximum_object_size={1 << 28})) "
             f"TO '{path}' (FORMAT PARQUET, COMPRESSION {codec}, ROW_GROUP_SIZE 4)")
         written.append(path)
     return written

@@ -20,13 +20,23 @@ final class ParquetTests: XCTestCase {
             if number % 4 == 0 { messages += [["role": "user", "content": "And?"], ["role": "assistant", "content": texts[(number + 7) % texts.count]]] }
             if number % 9 == 0 { messages.append(["role": "assistant", "content": NSNull()]) }
             if number % 11 == 0 { messages.append(["role": "assistant", "content": ""]) }
-            records.append(["id": "r\(number)", "text": text, "messages": messages])
+            // The other shapes in the same records: ShareGPT, Alpaca, a preference pair.
+            let other = texts[(number + 3) % texts.count]
+            records.append(["id": "r\(number)", "text": text, "messages": messages,
+                            "conversations": [["from": "human", "value": "Q\(number)"], ["from": number % 2 == 0 ? "gpt" : "chatgpt", "value": text]],
+                            "instruction": "Answer question \(number).", "input": number % 3 == 0 ? "" : "with care", "output": other,
+                            "chosen": [["role": "user", "content": "Q\(number)"], ["role": "assistant", "content": text]],
+                            "rejected": [["role": "user", "content": "Q\(number)"], ["role": "assistant", "content": other]]])
         }
         var huge = ""
         while huge.utf8.count < 10 << 20 { huge += texts[huge.utf8.count % texts.count] + "\n\n" }
-        if includingHuge { records.append(["id": "huge", "text": huge, "messages": [["role": "assistant", "content": huge]]]) }
-        records.append(["id": "empty-list", "text": "", "messages": [[String: Any]]()])
-        records.append(["id": NSNull(), "text": "no id here", "messages": [["role": "assistant", "content": "no id here"]]])
+        func record(_ id: Any, _ text: String, _ messages: [[String: Any]]) -> [String: Any] {
+            ["id": id, "text": text, "messages": messages, "conversations": [[String: Any]](), "instruction": "", "input": "", "output": text,
+             "chosen": messages, "rejected": [[String: Any]]()]
+        }
+        if includingHuge { records.append(record("huge", huge, [["role": "assistant", "content": huge]])) }
+        records.append(record("empty-list", "", []))
+        records.append(record(NSNull(), "no id here", [["role": "assistant", "content": "no id here"]]))
         return records
     }
 
@@ -52,10 +62,10 @@ final class ParquetTests: XCTestCase {
         let dir = try TestSupport.temporaryDirectory()
         let (jsonl, files) = try TestSupport.parquetFiles(of: try Self.records(), in: dir)
         XCTAssertGreaterThanOrEqual(files.count, 25)
-        for format in [RecordFormat.chat, .text] {
+        for format in RecordFormat.allCases {
             let (jsonlResult, expected) = read(jsonl, format: format)
             XCTAssertEqual(jsonlResult.errors, [])
-            XCTAssertGreaterThan(expected.count, 90)
+            XCTAssertGreaterThan(expected.count, 90, "\(format)")
             for file in files {
                 let (result, documents) = read(file, format: format)
                 let name = (file as NSString).lastPathComponent
@@ -146,6 +156,23 @@ final class ParquetTests: XCTestCase {
             // The first column chunk (id) starts right after the magic: its page header is garbage.
             (try variant("corrupt-page.parquet") { bytes in for index in 4..<40 { bytes[index] = 0xEE } }, .corruptStream, "row group 0, column id"),
         ]
+        // A codec error: zstd pages whose compressed bytes are damaged.
+        guard let zstd = files.first(where: { $0.hasSuffix("pyarrow-zstd-v1.parquet") }) else { return XCTFail("no zstd file") }
+        var damaged = [UInt8](try Data(contentsOf: URL(fileURLWithPath: zstd)))
+        let frame = [UInt8]([0x28, 0xB5, 0x2F, 0xFD])
+        var frames = 0
+        let footer = Int(damaged[damaged.count - 8]) | Int(damaged[damaged.count - 7]) << 8 | Int(damaged[damaged.count - 6]) << 16
+        for start in 4..<(damaged.count - 8 - footer - 32) where Array(damaged[start..<(start + 4)]) == frame {
+            for index in (start + 5)..<(start + 9) { damaged[index] ^= 0x5A }
+            frames += 1
+        }
+        XCTAssertGreaterThan(frames, 0)
+        let codecCase = dir + "/codec-error.parquet"
+        try TestSupport.write(damaged, to: codecCase)
+        let codecError = ShardReader(path: codecCase).read { _ in }.fatalError
+        XCTAssertEqual(codecError?.kind, .corruptStream)
+        XCTAssertTrue(codecError?.description.contains("zstd: ") ?? false, codecError?.description ?? "no error")
+        XCTAssertTrue(codecError?.description.contains("row group 0, column") ?? false, codecError?.description ?? "no error")
         for (path, kind, reason) in cases {
             let result = ShardReader(path: path).read { _ in }
             XCTAssertEqual(result.fatalError?.kind, kind, path)
