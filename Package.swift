@@ -19,6 +19,7 @@ let package = Package(
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
+        .systemLibrary(name: "CBrotli", pkgConfig: "libbrotlidec", providers: [.apt(["libbrotli-dev"])]),
         // SHA-256 for provenance, from the system's libcrypto.
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // C that Swift cannot express: the tokenizer's SSE2 byte classifier, syncfs(2).
@@ -26,7 +27,7 @@ let package = Package(
         .target(
             name: "EchoScan",
             dependencies: [
-                "CZstd", "CLZ4", "CZlib", "CSnappy", "COpenSSL", "CEchoScanShims",
+                "CZstd", "CLZ4", "CZlib", "CSnappy", "CBrotli", "COpenSSL", "CEchoScanShims",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

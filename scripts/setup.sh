@@ -3,7 +3,7 @@
 # Usage: scripts/setup.sh [--no-build] [--test]   (--test adds what the tests use: chromium, setpriv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packages=(libzstd-dev liblz4-dev zlib1g-dev libsnappy-dev libssl-dev libsqlite3-dev pkg-config zstd lz4 gzip python3)
+packages=(libzstd-dev liblz4-dev zlib1g-dev libsnappy-dev libbrotli-dev libssl-dev libsqlite3-dev pkg-config zstd lz4 gzip python3)
 build=1
 for argument in "$@"; do
   case "$argument" in

@@ -51,7 +51,7 @@ def duckdb_files(records_path, out):
     import duckdb
     written = []
     connection = duckdb.connect()
-    for codec in ["uncompressed", "snappy", "gzip", "zstd", "lz4_raw"]:
+    for codec in ["uncompressed", "snappy", "gzip", "zstd", "lz4_raw", "brotli"]:
         path = os.path.join(out, f"duckdb-{codec}.parquet")
         connection.execute(
             f"COPY (SELECT * FROM read_json('{records_path}', format='newline_delimited', maximum_object_size={1 << 28})) "

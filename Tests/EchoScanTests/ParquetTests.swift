@@ -69,11 +69,6 @@ final class ParquetTests: XCTestCase {
             for file in files {
                 let (result, documents) = read(file, format: format)
                 let name = (file as NSString).lastPathComponent
-                if name.contains("brotli") {
-                    XCTAssertEqual(result.fatalError?.kind, .corruptStream, name)
-                    XCTAssertTrue(result.fatalError?.description.contains("codec brotli is not supported") ?? false, name)
-                    continue
-                }
                 XCTAssertNil(result.fatalError, "\(name): \(result.fatalError?.description ?? "")")
                 XCTAssertEqual(result.format, .parquet)
                 XCTAssertEqual(documents.count, expected.count, name)

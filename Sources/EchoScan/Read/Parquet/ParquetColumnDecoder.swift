@@ -1,3 +1,4 @@
+import CBrotli
 import CSnappy
 import CZstd
 import CLZ4
@@ -46,7 +47,8 @@ struct ParquetProblem: Error, CustomStringConvertible {
 
 /// Decodes one column chunk's pages: dictionary, data v1 and v2; PLAIN, PLAIN_DICTIONARY /
 /// RLE_DICTIONARY, DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY (and PLAIN / DELTA_BINARY_PACKED
-/// integers for id columns); codecs uncompressed, snappy, gzip, zstd, lz4_raw and Hadoop-framed lz4.
+/// integers for id columns); codecs uncompressed, snappy, gzip, zstd, brotli, lz4_raw and
+/// Hadoop-framed lz4.
 struct ParquetColumnDecoder {
     let type: ParquetMetadata.PhysicalType
     let codec: ParquetMetadata.Codec
@@ -312,8 +314,15 @@ struct ParquetColumnDecoder {
                 return Int(result)
             case .lz4:
                 return try Self.hadoopLZ4(body, into: target, capacity: size)
+            case .brotli:
+                var length = size
+                guard BrotliDecoderDecompress(body.count, source.assumingMemoryBound(to: UInt8.self), &length,
+                                              target.assumingMemoryBound(to: UInt8.self)) == BROTLI_DECODER_RESULT_SUCCESS else {
+                    throw ParquetProblem(kind: .corruptStream, reason: "brotli: corrupt page")
+                }
+                return length
             default:
-                throw ParquetProblem(kind: .corruptStream, reason: "codec \(codec) is not supported (write with snappy, zstd, gzip or lz4_raw)")
+                throw ParquetProblem(kind: .corruptStream, reason: "codec \(codec) is not supported (write with snappy, zstd, gzip, brotli or lz4_raw)")
             }
     }
 
