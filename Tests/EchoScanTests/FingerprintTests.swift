@@ -227,12 +227,24 @@ final class FingerprintTests: XCTestCase {
         }
     }
 
-    func testDeterministicAcrossInstances() {
-        let text = "Deterministic: the same text gives the same signature on any machine."
-        let again = Fingerprinter(parameters: parameters).fingerprint(of: text)
-        let first = fingerprinter.fingerprint(of: text)
-        XCTAssertEqual(first.signature, again.signature)
-        XCTAssertEqual(first.winnowedHashes, again.winnowedHashes)
+    /// A fingerprint made in a scratch that fingerprinted longer texts before is that of a fresh
+    /// one: the workers reuse their scratch across documents, and nothing of a document may leak
+    /// into the next.
+    func testAReusedScratchGivesTheFingerprintOfAFreshOne() throws {
+        let texts = try TestSupport.lines(TestSupport.samples + "/references/arena-hard__gpt-4-0314.jsonl").prefix(20).compactMap {
+            (try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["text"] as? String
+        }
+        XCTAssertEqual(texts.count, 20)
+        var scratch = DocumentFingerprint()
+        for text in texts.sorted(by: { $0.count > $1.count }) {
+            var copy = text
+            copy.withUTF8 { fingerprinter.fingerprint($0, into: &scratch) }
+            let fresh = Fingerprinter(parameters: parameters).fingerprint(of: text)
+            XCTAssertEqual(scratch.signature, fresh.signature)
+            XCTAssertEqual(scratch.winnowedHashes, fresh.winnowedHashes)
+            XCTAssertEqual(scratch.shingles, fresh.shingles)
+            XCTAssertEqual(Array(scratch.tokens.hashes), Array(fresh.tokens.hashes))
+        }
     }
 
     /// The marker automaton skips tokens that cannot open a phrase; its hits must be exactly

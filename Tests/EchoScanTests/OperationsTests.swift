@@ -85,7 +85,10 @@ final class OperationsTests: XCTestCase {
         let run = try TestSupport.run(["run", try pipeline(in: dir, stages: "scan, report", maxFlagged: 1000)])
         XCTAssertEqual(run.status, 0, run.error)
         let html = try String(contentsOfFile: dir + "/out/report.html", encoding: .utf8)
-        XCTAssertFalse(html.contains("http://") && html.contains("<script"), "self-contained")
+        // Self-contained: the only URL is the SVG namespace; no script, no linked file.
+        let urls = html.components(separatedBy: "http").dropFirst().map { "http" + $0.prefix { !"\"' >".contains($0) } }
+        XCTAssertEqual(Set(urls), ["http://www.w3.org/2000/svg"], "a URL other than the SVG namespace")
+        XCTAssertFalse(html.contains("<script") || html.contains("<link") || html.contains("src="), "a script or a linked file")
         XCTAssertTrue(html.contains("<svg id=\"vendors\""), "vendor chart")
 
         let screenshot = dir + "/report.png"

@@ -84,9 +84,22 @@ final class ScanTests: XCTestCase {
         let match = try XCTUnwrap((record["matches"] as? [[String: Any]])?.first)
         let spans = try XCTUnwrap(match["spans"] as? [[Int]])
         XCTAssertFalse(spans.isEmpty)
+        // The text inside each span is the reference's: nearly all of its words are the
+        // reference's words (a planted copy may have a few edited).
+        let index = try ReferenceIndex(path: try self.index())
+        let refID = try XCTUnwrap(match["ref_id"] as? String)
+        let number = try XCTUnwrap((0..<index.referenceCount).first { index.reference($0).id == refID })
+        func words(_ text: String) -> [String] {
+            text.lowercased().split { !$0.isLetter && !$0.isNumber }.map(String.init)
+        }
+        let referenceWords = Set(words(try XCTUnwrap(index.text(ofReference: number))))
         for span in spans {
             XCTAssertLessThan(span[0], span[1])
             XCTAssertLessThanOrEqual(span[1], text.count)
+            let inside = words(String(decoding: text[span[0]..<span[1]], as: UTF8.self))
+            XCTAssertGreaterThan(inside.count, 10)
+            let shared = inside.filter(referenceWords.contains).count
+            XCTAssertGreaterThanOrEqual(Double(shared) / Double(inside.count), 0.8, "span \(span) is not the reference's text")
         }
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(match["matched_words"] as? Int), 25)
     }
