@@ -30,6 +30,9 @@ totals() {
 status=0
 swift test --disable-swift-testing 2>&1 | tee "$log" || status=$?
 totals tests
+# The fuzz corpus through the fuzz target's replay build: a crash fails the run.
+swift build --product echoscan-fuzz 2>&1 | tail -1
+.build/debug/echoscan-fuzz Tests/FuzzCorpus/* || status=$?
 # The same tests again, built with AddressSanitizer (its own build folder): the reader, the
 # tokenizer and the index write through unsafe pointers, and an overflow into spare capacity
 # changes no output that a test could compare. Leaks at exit are not checked (the runtime's own
@@ -41,6 +44,8 @@ if [ "${ECHOSCAN_ASAN:-1}" != 0 ]; then
     --sanitize=address 2>&1 | tee "$log" || asan_status=$?
   if grep -q "ERROR: AddressSanitizer" "$log"; then asan_status=1; fi
   totals "tests under AddressSanitizer"
+  swift build --product echoscan-fuzz --scratch-path .build-asan --sanitize=address 2>&1 | tail -1
+  ASAN_OPTIONS=detect_leaks=0 .build-asan/debug/echoscan-fuzz Tests/FuzzCorpus/* || asan_status=$?
   [ $asan_status -eq 0 ] || status=$asan_status
 fi
 rm -f "$log"
