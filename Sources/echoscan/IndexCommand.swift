@@ -6,7 +6,7 @@ struct IndexCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "index",
         abstract: "Build and inspect reference indexes of known model outputs.",
-        subcommands: [Build.self, Info.self, List.self])
+        subcommands: [Build.self, Info.self, List.self, Verify.self])
 
     struct Build: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -103,7 +103,7 @@ struct IndexCommand: ParsableCommand {
             let opened = try openIndex(index)
             let metadata = opened.metadata
             print("index \(index)")
-            print("  size \(opened.fileSize) bytes, sha256 \(opened.computeSHA256())")
+            print("  size \(opened.fileSize) bytes, sha256 \(opened.sha256) (of the content after the header; `index verify` checks it)")
             print("  format \(metadata.formatVersion), built by echoscan \(metadata.echoscanVersion)")
             let p = metadata.parameters
             print("  parameters: seed \(p.seed), shingle \(p.shingleSize), permutations \(p.permutations), winnow window \(p.winnowWindow) (runs of \(p.guaranteedRun) tokens guaranteed), LSH \(metadata.bands)x\(metadata.rows) for Jaccard \(p.nearDuplicateThreshold)")
@@ -135,6 +135,20 @@ struct IndexCommand: ParsableCommand {
 }
 
 extension IndexCommand {
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read a whole index: its SHA-256, every section's checksum, every posting (exit 1 when damaged).")
+
+        @Argument(help: "The index file.")
+        var index: String
+
+        func run() throws {
+            let problems = try openIndex(index).verify()
+            guard problems.isEmpty else { throw CommandError("\(index): " + problems.joined(separator: "; ")) }
+            print("\(index): sound")
+        }
+    }
+
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print every reference of an index as JSONL: id, model, vendor, group.")
 

@@ -93,12 +93,17 @@ final class ReferenceIndexTests: XCTestCase {
         let (_, path) = try buildIndex(in: dir)
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
 
+        // A flipped bit in the texts: the open reads no text, `verify` (and `index verify`) finds it.
+        XCTAssertEqual(try ReferenceIndex(path: path).verify(), [])
         var flipped = bytes
         flipped[bytes.count / 2] ^= 0x01
         try TestSupport.write(flipped, to: dir + "/flipped.idx")
-        XCTAssertThrowsError(try ReferenceIndex(path: dir + "/flipped.idx")) { error in
-            XCTAssertTrue("\(error)".contains("checksum"), "\(error)")
-        }
+        let problems = try ReferenceIndex(path: dir + "/flipped.idx").verify()
+        XCTAssertTrue(problems.contains { $0.contains("SHA-256") } && problems.contains { $0.contains("fails its checksum") }, "\(problems)")
+        let verify = try TestSupport.run(["index", "verify", dir + "/flipped.idx"])
+        XCTAssertEqual(verify.status, 1)
+        XCTAssertTrue(verify.error.contains("fails its checksum"), verify.error)
+        XCTAssertEqual(try TestSupport.run(["index", "verify", path]).status, 0)
 
         try TestSupport.write(Array(bytes.prefix(bytes.count - 1000)), to: dir + "/truncated.idx")
         XCTAssertThrowsError(try ReferenceIndex(path: dir + "/truncated.idx")) { error in
@@ -112,25 +117,40 @@ final class ReferenceIndexTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("format version 99"), "\(error)")
         }
 
-        // A crafted file: checksums right, a posting naming a group the index does not have.
-        var crafted = bytes
-        let sections = Int(bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 12, as: UInt32.self) })
-        for entry in 0..<sections {
-            let at = 24 + 32 * entry
-            let kind = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at, as: UInt32.self) }
-            guard kind == 11 else { continue }  // posting groups
-            let offset = Int(bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self) })
-            let length = Int(bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at + 16, as: UInt64.self) })
-            for index in 0..<4 { crafted[offset + index] = [0xFF, 0xFF, 0xFF, 0x7F][index] }
-            let crc = crafted[offset..<(offset + length)].withUnsafeBytes {
-                UInt32(crc32_z(0, $0.baseAddress?.assumingMemoryBound(to: Bytef.self), $0.count))
+        // Crafted files: checksums right, numbers wrong.
+        func crafted(section wanted: UInt32, _ edit: (inout [UInt8], Int) -> Void) -> [UInt8] {
+            var crafted = bytes
+            let sections = Int(bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 12, as: UInt32.self) })
+            for entry in 0..<sections {
+                let at = 56 + 32 * entry
+                let kind = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at, as: UInt32.self) }
+                guard kind == wanted else { continue }
+                let offset = Int(bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self) })
+                let length = Int(bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at + 16, as: UInt64.self) })
+                edit(&crafted, offset)
+                let crc = crafted[offset..<(offset + length)].withUnsafeBytes {
+                    UInt32(crc32_z(0, $0.baseAddress?.assumingMemoryBound(to: Bytef.self), $0.count))
+                }
+                for index in 0..<4 { crafted[at + 4 + index] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(index))) }
             }
-            for index in 0..<4 { crafted[at + 4 + index] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(index))) }
+            return crafted
         }
-        try TestSupport.write(crafted, to: dir + "/crafted.idx")
-        XCTAssertThrowsError(try ReferenceIndex(path: dir + "/crafted.idx")) { error in
-            XCTAssertTrue("\(error)".contains("names group"), "\(error)")
+        // A reference whose id lies past the strings: refused at open.
+        try TestSupport.write(crafted(section: 2) { bytes, offset in for index in 8..<12 { bytes[offset + index] = 0xFF } }, to: dir + "/record.idx")
+        XCTAssertThrowsError(try ReferenceIndex(path: dir + "/record.idx")) { error in
+            XCTAssertTrue("\(error)".contains("reference record 0 points outside"), "\(error)")
         }
+        // A posting naming a group the index does not have: the open does not read postings; the
+        // matcher skips it and `verify` names it.
+        try TestSupport.write(crafted(section: 11) { bytes, offset in for index in 0..<4 { bytes[offset + index] = [0xFF, 0xFF, 0xFF, 0x7F][index] } },
+                              to: dir + "/posting.idx")
+        let posting = try ReferenceIndex(path: dir + "/posting.idx")
+        XCTAssertTrue(posting.verify().contains { $0.contains("names group") }, "\(posting.verify())")
+        var scratch = Matcher.Scratch()
+        let text = try XCTUnwrap(posting.text(ofReference: 0))
+        var copy = text
+        let verdict = copy.withUTF8 { Matcher(index: posting, options: MatchOptions(), markers: []).match($0, scratch: &scratch) }
+        XCTAssertTrue(verdict.matches.allSatisfy { $0.group < posting.groupCount })
 
         try TestSupport.write([UInt8]("{\"text\": \"not an index at all\"}\n"), to: dir + "/text.idx")
         XCTAssertThrowsError(try ReferenceIndex(path: dir + "/text.idx")) { error in

@@ -35,25 +35,33 @@ final class IndexFileWriter {
 
     /// Writes header, table and sections to `path` (through a temporary file and a rename) and
     /// returns the file's size.
+    /// The header's SHA-256 covers the table and the sections, hashed as they are written, so
+    /// that a scan records the index's identity without reading it.
     func write(to path: String) throws -> Int {
         var header = BinaryBuffer()
         header.append(contentsOf: IndexFormat.magic)
         header.append(IndexFormat.version)
         header.append(UInt32(sections.count))
         header.append(UInt64(0))
+        header.append(contentsOf: [UInt8](repeating: 0, count: 32))
+        var table = BinaryBuffer()
         var offset = (IndexFormat.headerBytes + sections.count * IndexFormat.tableEntryBytes + 7) & ~7
         for section in sections {
-            header.append(section.kind.rawValue)
-            header.append(section.crc)
-            header.append(UInt64(offset))
-            header.append(UInt64(section.length))
-            header.append(UInt64(section.count))
+            table.append(section.kind.rawValue)
+            table.append(section.crc)
+            table.append(UInt64(offset))
+            table.append(UInt64(section.length))
+            table.append(UInt64(section.count))
             offset += (section.length + 7) & ~7
         }
-        header.align(to: 8)
+        table.align(to: 8)
         let padding = [UInt8](repeating: 0, count: 8)
         return try AtomicFile.write(to: path) { sink in
             try sink.write(header.bytes)
+            let digest = SHA256()
+            sink.digest = digest
+            try sink.write(table.bytes)
+            defer { sink.digest = nil }
             for section in sections {
                 switch section.content {
                 case .bytes(let bytes): try sink.write(bytes)
@@ -61,6 +69,7 @@ final class IndexFileWriter {
                 }
                 try sink.write(padding.prefix((8 - section.length % 8) % 8))
             }
+            try sink.overwrite(digest.finalize(), at: IndexFormat.digestOffset)
         }
     }
 }

@@ -11,8 +11,11 @@ import Foundation
 /// parsing at open beyond the header, the table, the checksums and the small JSON metadata.
 enum IndexFormat {
     static let magic: [UInt8] = Array("ECHOSIDX".utf8)
-    static let version: UInt32 = 5
-    static let headerBytes = 24
+    static let version: UInt32 = 6
+    /// Magic, version, section count, 8 reserved bytes, then the SHA-256 of everything after the
+    /// header (the section table and the sections), computed once at build.
+    static let headerBytes = 56
+    static let digestOffset = 24
     static let tableEntryBytes = 32
 
     /// The format version in an index's first bytes (eight bytes of magic, then the version), or

@@ -46,18 +46,20 @@ public final class ReferenceIndex: @unchecked Sendable {
     /// The calibration of evidence scores: the null sample's scores kept by the build.
     public let nullModel: NullModel
 
-    /// SHA-256 of the file, when opened `computingSHA256`.
-    private let sha256: String?
+    /// The index's SHA-256 (of everything after its header), computed at build and kept in the
+    /// header: a scan records it without reading the file; `verify()` checks it.
+    public let sha256: String
 
     public var referenceCount: Int { metadata.referenceCount }
     public var groupCount: Int { metadata.groupCount }
     public var parameters: FingerprintParameters { metadata.parameters }
     public var banding: LSHBanding { LSHBanding(bands: metadata.bands, rows: metadata.rows) }
 
-    /// Opens and checks the index. With `computingSHA256`, the file's SHA-256 is computed on
-    /// another thread while this one checks the sections' CRCs and builds the look-up filters
-    /// (both read the whole file; a scan needs both before its first document).
-    public init(path: String, computingSHA256: Bool = false) throws {
+    /// Opens the index and checks every count and offset it will use (the header, the section
+    /// table, the records of references and groups, the postings' directory), reading neither the
+    /// postings nor the texts: the file's SHA-256 and the sections' checksums were computed at
+    /// build and are checked on demand (`verify()`, `echoscan index verify`).
+    public init(path: String) throws {
         self.path = path
         let file: MappedFile
         do {
@@ -66,13 +68,8 @@ public final class ReferenceIndex: @unchecked Sendable {
             throw IndexError(path: path, reason: error.reason)
         }
         let mapping = file.bytes
-        let digest = computingSHA256 ? BackgroundDigest(mapping) : nil
-        // Also when the index is refused: the digest reads the mapping until it is done.
-        defer { digest?.wait() }
-        guard mapping.count >= IndexFormat.headerBytes else {
-            throw IndexError(path: path, reason: "file of \(mapping.count) bytes is too short for an index header")
-        }
-        let sections = try Self.readTable(mapping, path: path)
+        let table = try Self.readTable(mapping, path: path)
+        let sections = table.mapValues(\.bytes)
         func section(_ kind: IndexFormat.Section) throws -> UnsafeRawBufferPointer {
             guard let found = sections[kind] else { throw IndexError(path: path, reason: "section \(kind) is missing") }
             return found
@@ -120,38 +117,90 @@ public final class ReferenceIndex: @unchecked Sendable {
         for (name, actual, expected) in expectations where actual != expected {
             throw IndexError(path: path, reason: "section \(name) has \(actual) entries, expected \(expected)")
         }
-        // Group numbers are used as indices: a crafted posting must not point past the groups.
-        let unmarked = ~IndexFormat.borderlinePosting
-        if let bad = postingGroups.first(where: { Int($0 & unmarked) >= groups }) {
-            throw IndexError(path: path, reason: "section posting groups names group \(bad & unmarked) of \(groups)")
-        }
-        let table = bandTable
-        var directory: [UInt32] = []
-        directory.reserveCapacity(metadata.bands * (Self.bandBuckets + 1))
-        for band in 0..<metadata.bands {
-            Self.appendPrefixDirectory(to: &directory, bits: Self.bandDirectoryBits, count: groups) { table[2 * (band * groups + $0)] }
-        }
-        bandDirectory = directory
-        bandFilters = (0..<metadata.bands).map { band in
-            LeadingBitsFilter((0..<groups).lazy.map { table[2 * (band * groups + $0)] }, count: groups, bitsPerHash: 16)
+        // Offsets and numbers used as indices, checked once so that a crafted file (with right
+        // checksums) is refused instead of read outside its mapping. Posting group numbers are
+        // checked where they are read (`postings(for:)` callers), not here: that would read
+        // every posting at every start.
+        var previous: UInt32 = 0
+        for entry in postingDirectory {
+            guard entry >= previous, Int(entry) <= postingKeys.count else {
+                throw IndexError(path: path, reason: "section posting directory points past the postings")
+            }
+            previous = entry
         }
         self.file = file
         fileSize = mapping.count
-        sha256 = digest?.wait()
+        sha256 = UnsafeRawBufferPointer(rebasing: mapping[IndexFormat.digestOffset..<(IndexFormat.digestOffset + 32)]).hexString
+        let bands = bandTable
+        var directory: [UInt32] = []
+        directory.reserveCapacity(metadata.bands * (Self.bandBuckets + 1))
+        for band in 0..<metadata.bands {
+            Self.appendPrefixDirectory(to: &directory, bits: Self.bandDirectoryBits, count: groups) { bands[2 * (band * groups + $0)] }
+        }
+        bandDirectory = directory
+        bandFilters = (0..<metadata.bands).map { band in
+            LeadingBitsFilter((0..<groups).lazy.map { bands[2 * (band * groups + $0)] }, count: groups, bitsPerHash: 16)
+        }
+        try validateRecords()
     }
 
-    static func readTable(_ file: UnsafeRawBufferPointer, path: String) throws -> [IndexFormat.Section: UnsafeRawBufferPointer] {
+    /// The reference and group records' offsets and numbers lie within their sections.
+    func validateRecords() throws {
+        let references = referenceCount
+        for number in 0..<references {
+            let record = referenceRecord(number)
+            guard Int(record.group) < groupCount, Int(record.model) < metadata.models.count, Int(record.vendor) < metadata.vendors.count,
+                  Int(record.idOffset) + Int(record.idLength) <= strings.count,
+                  Int(record.textOffset) + Int(record.textCompressedLength) <= texts.count else {
+                throw IndexError(path: path, reason: "reference record \(number) points outside its sections")
+            }
+        }
+        for group in 0..<groupCount {
+            let record = groupRecord(group)
+            guard Int(record.representative) < references, Int(record.memberStart) + Int(record.memberCount) <= members.count,
+                  Int(record.tokenStart) + Int(record.tokenCount) <= tokenTable.count, record.evidenceTokenCount <= record.tokenCount else {
+                throw IndexError(path: path, reason: "group record \(group) points outside its sections")
+            }
+        }
+        if let bad = members.first(where: { Int($0) >= references }) {
+            throw IndexError(path: path, reason: "section members names reference \(bad) of \(references)")
+        }
+    }
+
+    /// Reads the whole file: its SHA-256 against the header's, every section against its
+    /// checksum, every posting's group number. Returns what is wrong (empty: the index is sound).
+    public func verify() -> [String] {
+        var problems: [String] = []
+        let mapping = file.bytes
+        let digest = SHA256.hash(data: UnsafeRawBufferPointer(rebasing: mapping[IndexFormat.headerBytes...])).hexString
+        if digest != sha256 { problems.append("the file's SHA-256 is \(digest), the header says \(sha256) (damaged file)") }
+        let table = (try? Self.readTable(mapping, path: path)) ?? [:]
+        for (kind, entry) in table.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            let actual = UInt32(crc32_z(0, entry.bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), entry.bytes.count))
+            if actual != entry.crc { problems.append("section \(kind) fails its checksum") }
+        }
+        let unmarked = ~IndexFormat.borderlinePosting
+        if let bad = postingGroups.first(where: { Int($0 & unmarked) >= groupCount }) {
+            problems.append("section posting groups names group \(bad & unmarked) of \(groupCount)")
+        }
+        return problems
+    }
+
+    static func readTable(_ file: UnsafeRawBufferPointer, path: String) throws -> [IndexFormat.Section: (bytes: UnsafeRawBufferPointer, crc: UInt32)] {
         guard let version = IndexFormat.version(ofHeader: file) else {
             throw IndexError(path: path, reason: "wrong magic number (not an echoscan index)")
         }
         guard version == IndexFormat.version else {
             throw IndexError(path: path, reason: "format version \(version); this echoscan reads version \(IndexFormat.version): rebuild the index")
         }
+        guard file.count >= IndexFormat.headerBytes else {
+            throw IndexError(path: path, reason: "file of \(file.count) bytes is too short for an index header")
+        }
         let count = Int(file.loadUnaligned(fromByteOffset: 12, as: UInt32.self).littleEndian)
         guard count <= 64, IndexFormat.headerBytes + count * IndexFormat.tableEntryBytes <= file.count else {
             throw IndexError(path: path, reason: "section table is truncated")
         }
-        var sections: [IndexFormat.Section: UnsafeRawBufferPointer] = [:]
+        var sections: [IndexFormat.Section: (bytes: UnsafeRawBufferPointer, crc: UInt32)] = [:]
         for entry in 0..<count {
             let at = IndexFormat.headerBytes + entry * IndexFormat.tableEntryBytes
             let rawKind = file.loadUnaligned(fromByteOffset: at, as: UInt32.self).littleEndian
@@ -162,12 +211,7 @@ public final class ReferenceIndex: @unchecked Sendable {
             guard offset % 8 == 0, offset <= UInt64(file.count), length <= UInt64(file.count) - offset else {
                 throw IndexError(path: path, reason: "section \(kind) lies outside the file (truncated?)")
             }
-            let bytes = UnsafeRawBufferPointer(rebasing: file[Int(offset)..<Int(offset + length)])
-            let actual = UInt32(crc32_z(0, bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), bytes.count))
-            guard actual == crc else {
-                throw IndexError(path: path, reason: "section \(kind) fails its checksum (damaged file)")
-            }
-            sections[kind] = bytes
+            sections[kind] = (UnsafeRawBufferPointer(rebasing: file[Int(offset)..<Int(offset + length)]), crc)
         }
         return sections
     }
@@ -348,31 +392,5 @@ public final class ReferenceIndex: @unchecked Sendable {
             if keys[offset + stride * middle] < key { low = middle + 1 } else { high = middle }
         }
         return low
-    }
-
-    /// SHA-256 of the whole index file, for provenance: the one computed at open if asked for,
-    /// else computed now (reads every page: call once).
-    public func computeSHA256() -> String {
-        sha256 ?? SHA256.hash(data: file.bytes).hexString
-    }
-}
-
-/// The SHA-256 of a mapped file, computed on a global queue while the caller goes on.
-private final class BackgroundDigest: @unchecked Sendable {
-    private let group = DispatchGroup()
-    private var hex = ""
-
-    /// `bytes` must stay mapped until `wait` returns.
-    init(_ bytes: UnsafeRawBufferPointer) {
-        let mapping = UncheckedSendable(bytes)
-        DispatchQueue.global().async(group: group) { [self] in
-            hex = SHA256.hash(data: mapping.value).hexString
-        }
-    }
-
-    @discardableResult
-    func wait() -> String {
-        group.wait()
-        return hex
     }
 }

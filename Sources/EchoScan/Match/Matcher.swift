@@ -125,7 +125,12 @@ public struct Matcher: Sendable {
             let counted = leavingOneOut ? groups.count : groups.reduce(0) { $0 + ($1 & marked == 0 ? 1 : 0) }
             guard counted > 0 else { continue }
             let weight = 1 / Double(counted)
-            for group in groups where leavingOneOut || group & marked == 0 { scratch.hits.append((group & ~marked, weight)) }
+            let groupCount = index.groupCount
+            // A group number past the groups (a damaged or crafted file: the open does not read
+            // the postings) is skipped; `echoscan index verify` reports it.
+            for group in groups where (leavingOneOut || group & marked == 0) && Int(group & ~marked) < groupCount {
+                scratch.hits.append((group & ~marked, weight))
+            }
         }
         guard !scratch.hits.isEmpty else { return [] }
         // Aggregate per group: sort by group, sum runs.

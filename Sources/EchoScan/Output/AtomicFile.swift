@@ -18,6 +18,8 @@ public enum AtomicFile {
         let descriptor: Int32
         let path: String
         public private(set) var bytesWritten = 0
+        /// When set, every byte written from then on is hashed into it.
+        var digest: SHA256?
 
         init(descriptor: Int32, path: String) {
             self.descriptor = descriptor
@@ -39,6 +41,7 @@ public enum AtomicFile {
                 }
                 offset += n
             }
+            digest?.update(bufferPointer: raw)
             bytesWritten += raw.count
         }
 

@@ -64,11 +64,11 @@ public struct ContaminationScanner: Sendable {
         let fingerprint: String
 
         init(request: ScanRequest) throws {
-            index = try ReferenceIndex(path: request.indexPath, computingSHA256: true)
+            index = try ReferenceIndex(path: request.indexPath)
             let markers = try request.configuration.loadMarkers()
             matcher = Matcher(index: index, options: request.configuration.match, markers: markers)
             records = ScanRecordWriter(index: index)
-            indexSHA256 = index.computeSHA256()
+            indexSHA256 = index.sha256
             // Keyed on what changes the output (not the pipeline file's bytes: editing `threads`
             // must not rescan), from the file or the command line alike.
             let text = "echoscan-scan \(EchoScanVersion.current) index \(indexSHA256) \(request.configuration.scanKey(markers: markers))"
