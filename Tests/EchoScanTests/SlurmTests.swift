@@ -82,4 +82,49 @@ final class SlurmTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("yyyy"), "the error names what the child wrote")
         }
     }
+
+    /// A Parquet shard's row groups are scan tasks on Slurm as locally: one array task per row
+    /// group, and the manifest and attributes of the local run, which are those of the same
+    /// records as JSON lines.
+    func testParquetRowGroupsAreSlurmArrayTasks() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let script = """
+            import json, pyarrow as pa, pyarrow.parquet as pq
+            rows = [json.loads(line) for line in open("\(TestSupport.samples)/corpus/shard-003.jsonl")]
+            pq.write_table(pa.Table.from_pylist(rows), "\(dir)/shard.parquet", row_group_size=5, compression="zstd")
+            print(len(rows))
+            """
+        let written = try TestSupport.run(["-c", script], executable: try TestSupport.python())
+        XCTAssertEqual(written.status, 0, written.error)
+        let rows = try XCTUnwrap(Int(written.output.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let pipeline = dir + "/pipeline.yaml"
+        try TestSupport.write([UInt8]("""
+            version: 1
+            job: parquet-slurm
+            inputs: [\(dir)/shard.parquet]
+            index: {path: \(dir)/index/reference.idx, references: [\(TestSupport.samples)/references]}
+            reader: {parquet_task_mb: 0}
+            stages: [scan]
+
+            """.utf8), to: pipeline)
+        let local = try TestSupport.run(["run", pipeline, "-o", dir + "/local"])
+        XCTAssertEqual(local.status, 0, local.error)
+        let slurm = try TestSupport.run(["run", pipeline, "-o", dir + "/slurm", "--executor", "slurm", "--tasks", "2"])
+        XCTAssertEqual(slurm.status, 0, slurm.error)
+        let parts = try FileManager.default.contentsOfDirectory(atPath: dir + "/slurm/parts").filter { $0.hasSuffix(".manifest.jsonl") }
+        XCTAssertEqual(parts.count, (rows + 4) / 5, "a scan task per row group")
+        for file in ["manifest.jsonl", "attributes/echoscan/shard.jsonl"] {
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/local/" + file)),
+                           try Data(contentsOf: URL(fileURLWithPath: dir + "/slurm/" + file)), file)
+        }
+        let jsonl = try TestSupport.run(["scan", "--index", dir + "/index/reference.idx", "-o", dir + "/jsonl", TestSupport.samples + "/corpus/shard-003.jsonl"])
+        XCTAssertEqual(jsonl.status, 0, jsonl.error)
+        func withoutLocation(_ path: String) throws -> [String] {
+            try TestSupport.lines(path).map {
+                $0.replacingOccurrences(of: #""shard":"[^"]*","line":([0-9]+),"offset":[0-9]+"#, with: "$1", options: .regularExpression)
+            }
+        }
+        XCTAssertEqual(try withoutLocation(dir + "/slurm/manifest.jsonl"), try withoutLocation(dir + "/jsonl/manifest.jsonl"))
+        XCTAssertFalse(try TestSupport.lines(dir + "/jsonl/manifest.jsonl").isEmpty)
+    }
 }

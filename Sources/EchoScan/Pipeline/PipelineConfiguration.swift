@@ -188,7 +188,7 @@ struct YAMLReader {
                     case "batch_bytes": configuration.reader.batchBytes = try int(item, path)
                     case "parquet_task_mb":
                         let megabytes = try int(item, path)
-                        guard megabytes >= 1 else { throw fail(path, "must be at least 1") }
+                        guard megabytes >= 0 else { throw fail(path, "must be 0 (a task per row group) or more") }
                         configuration.reader.parquetTaskBytes = megabytes << 20
                     default: configuration.reader.strict = try bool(item, path)
                     }
