@@ -73,4 +73,25 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(refused.status, 1)
         XCTAssertTrue(refused.error.contains("checksum"), refused.error)
     }
+
+    /// A directory is walked for shard names only: a summary.json or notes beside the shards are
+    /// named once each and not read (they were read as shards, one error per line).
+    func testADirectoryWalkSkipsFilesThatAreNotShards() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: dir + "/corpus/more", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: TestSupport.samples + "/corpus/shard-003.jsonl", toPath: dir + "/corpus/shard-003.jsonl")
+        try FileManager.default.copyItem(atPath: TestSupport.samples + "/chat/chat-001.parquet", toPath: dir + "/corpus/more/chat.parquet")
+        try TestSupport.write([UInt8](#"{"shards": 2}"# + "\n"), to: dir + "/corpus/summary.json")
+        try TestSupport.write([UInt8]("notes\n".utf8), to: dir + "/corpus/more/README.txt")
+        let build = try TestSupport.run(["index", "build", "-o", dir + "/ref.idx", TestSupport.samples + "/references/fastchat__bard.jsonl"])
+        XCTAssertEqual(build.status, 0, build.error)
+        let scan = try TestSupport.run(["scan", "--index", dir + "/ref.idx", "-o", dir + "/out", "--format", "chat", dir + "/corpus"])
+        XCTAssertTrue(scan.error.contains("skipped \(dir)/corpus/summary.json: not a shard name"), scan.error)
+        XCTAssertTrue(scan.error.contains("skipped \(dir)/corpus/more/README.txt"), scan.error)
+        let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/summary.json"))) as? [String: Any])
+        let shards = (summary["shards"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String }
+        XCTAssertEqual(shards, [dir + "/corpus/more/chat.parquet", dir + "/corpus/shard-003.jsonl"])
+        // The attribute files mirror the walk: attributes/echoscan/more/chat.jsonl.
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/out/attributes/echoscan/more/chat.jsonl"))
+    }
 }

@@ -35,23 +35,31 @@ public enum ShardInputs {
     }
 
     public static func expandNamed(_ arguments: [String]) -> (shards: [Shard], errors: [ShardError]) {
+        let expansion = expandReportingSkips(arguments)
+        return (expansion.shards, expansion.errors)
+    }
+
+    /// As `expandNamed`, with the files a directory's walk passed over (not shard names).
+    public static func expandReportingSkips(_ arguments: [String]) -> (shards: [Shard], errors: [ShardError], skipped: [String]) {
         var shards: [Shard] = []
         var errors: [ShardError] = []
+        var skipped: [String] = []
         for argument in arguments {
             if argument.contains(where: { "*?[".contains($0) }) && !FileManager.default.fileExists(atPath: argument) {
                 let matches = glob(argument)
                 if matches.isEmpty {
                     errors.append(ShardError(shard: argument, kind: .missingFile, reason: "the pattern matches no file"))
                 }
-                for match in matches { walk(match, relative: "", into: &shards, errors: &errors, fromDirectory: false) }
+                for match in matches { walk(match, relative: "", into: &shards, errors: &errors, skipped: &skipped, fromDirectory: false) }
             } else {
-                walk(argument, relative: "", into: &shards, errors: &errors, fromDirectory: false)
+                walk(argument, relative: "", into: &shards, errors: &errors, skipped: &skipped, fromDirectory: false)
             }
         }
-        return (shards, errors)
+        return (shards, errors, skipped)
     }
 
-    static func walk(_ path: String, relative: String, into shards: inout [Shard], errors: inout [ShardError], fromDirectory: Bool) {
+    static func walk(_ path: String, relative: String, into shards: inout [Shard], errors: inout [ShardError], skipped: inout [String],
+                     fromDirectory: Bool) {
         let name = (path as NSString).lastPathComponent
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -60,7 +68,11 @@ public enum ShardInputs {
             return
         }
         guard isDirectory.boolValue else {
-            if !fromDirectory || isShardName(name) { shards.append(Shard(path: path, relativePath: relative.isEmpty ? name : relative)) }
+            if !fromDirectory || isShardName(name) {
+                shards.append(Shard(path: path, relativePath: relative.isEmpty ? name : relative))
+            } else if !name.hasPrefix(".") {
+                skipped.append(path)
+            }
             return
         }
         guard let dir = opendir(path) else {
@@ -77,7 +89,8 @@ public enum ShardInputs {
         closedir(dir)
         for name in names.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
             let child = path.hasSuffix("/") ? path + name : path + "/" + name
-            walk(child, relative: relative.isEmpty ? name : relative + "/" + name, into: &shards, errors: &errors, fromDirectory: true)
+            walk(child, relative: relative.isEmpty ? name : relative + "/" + name, into: &shards, errors: &errors, skipped: &skipped,
+                 fromDirectory: true)
         }
     }
 

@@ -34,13 +34,17 @@ public struct ContaminationScanner: Sendable {
     /// The scan stage's tasks.
     public let units: [ScanUnit]
     public let inputErrors: [ShardError]
+    /// Files in the input directories that are not shards by their names (a summary.json beside
+    /// the shards): not read, named once each.
+    public let skippedFiles: [String]
     let layout: OutputLayout
 
     public init(request: ScanRequest) {
         self.request = request
-        let (named, errors) = ShardInputs.expandNamed(request.inputs)
+        let (named, errors, skipped) = ShardInputs.expandReportingSkips(request.inputs)
         shards = named.map(\.path)
         inputErrors = errors
+        skippedFiles = skipped
         units = ScanUnit.plan(shards: shards, targetBytes: request.configuration.reader.parquetTaskBytes)
         layout = OutputLayout(directory: request.outputDirectory, shards: named)
     }
@@ -112,6 +116,7 @@ public struct ContaminationScanner: Sendable {
     public func run(progress: ((Progress) -> Void)? = nil, log: (@Sendable (String) -> Void)? = nil) throws -> ScanSummary {
         // The index and pipeline are checked before anything is created or locked.
         let context = try makeContext()
+        for file in skippedFiles { log?("skipped \(file): not a shard name (.jsonl, .jsonl.zst, .jsonl.lz4, .jsonl.gz, .parquet, ...)") }
         try layout.prepare()
         let lock = try DirectoryLock(directory: layout.directory)
         defer { withExtendedLifetime(lock) {} }
