@@ -56,9 +56,10 @@ public final class ReferenceIndex: @unchecked Sendable {
     public var banding: LSHBanding { LSHBanding(bands: metadata.bands, rows: metadata.rows) }
 
     /// Opens the index and checks every count and offset it will use (the header, the section
-    /// table, the records of references and groups, the postings' directory), reading neither the
-    /// postings nor the texts: the file's SHA-256 and the sections' checksums were computed at
-    /// build and are checked on demand (`verify()`, `echoscan index verify`).
+    /// table, the records of references and groups, the postings' directory) and the checksums of
+    /// the sections it reads whole, reading neither the posting groups nor the texts nor the
+    /// tokens: the file's SHA-256 and those sections' checksums were computed at build and are
+    /// checked on demand (`verify()`, `echoscan index verify`).
     public init(path: String) throws {
         self.path = path
         let file: MappedFile
@@ -69,6 +70,15 @@ public final class ReferenceIndex: @unchecked Sendable {
         }
         let mapping = file.bytes
         let table = try Self.readTable(mapping, path: path)
+        // The sections that the open reads whole anyway are checked against their CRC-32 here;
+        // the texts, tokens, signatures, posting groups and bitmaps, read a little per document,
+        // by `verify()`.
+        for kind in Self.checkedAtOpen {
+            guard let entry = table[kind] else { continue }
+            guard Self.crc(entry.bytes) == entry.crc else {
+                throw IndexError(path: path, reason: "section \(kind) fails its checksum (damaged file; `echoscan index verify` checks every section)")
+            }
+        }
         let sections = table.mapValues(\.bytes)
         func section(_ kind: IndexFormat.Section) throws -> UnsafeRawBufferPointer {
             guard let found = sections[kind] else { throw IndexError(path: path, reason: "section \(kind) is missing") }
@@ -167,6 +177,13 @@ public final class ReferenceIndex: @unchecked Sendable {
         }
     }
 
+    static let checkedAtOpen: [IndexFormat.Section] = [.metadata, .references, .groups, .members, .bands, .postingKeys,
+                                                        .postingDirectory, .nullScores]
+
+    static func crc(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        UInt32(crc32_z(0, bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), bytes.count))
+    }
+
     /// Reads the whole file: its SHA-256 against the header's, every section against its
     /// checksum, every posting's group number. Returns what is wrong (empty: the index is sound).
     public func verify() -> [String] {
@@ -176,8 +193,7 @@ public final class ReferenceIndex: @unchecked Sendable {
         if digest != sha256 { problems.append("the file's SHA-256 is \(digest), the header says \(sha256) (damaged file)") }
         let table = (try? Self.readTable(mapping, path: path)) ?? [:]
         for (kind, entry) in table.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            let actual = UInt32(crc32_z(0, entry.bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), entry.bytes.count))
-            if actual != entry.crc { problems.append("section \(kind) fails its checksum") }
+            if Self.crc(entry.bytes) != entry.crc { problems.append("section \(kind) fails its checksum") }
         }
         let unmarked = ~IndexFormat.borderlinePosting
         if let bad = postingGroups.first(where: { Int($0 & unmarked) >= groupCount }) {
