@@ -7,7 +7,7 @@ import Glibc
 
 struct Scan: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Scan shards for known model outputs; write manifest.jsonl, summary.json and attribute files.")
+        abstract: "Scan shards for known model outputs; write manifest.jsonl, summary.json, attribute files and metrics.prom.")
 
     @Option(help: "The reference index (built by `echoscan index build`).")
     var index: String
@@ -20,6 +20,9 @@ struct Scan: ParsableCommand {
     @Flag(help: "Scan shards again even when already scanned with the same index and pipeline.")
     var rescan = false
 
+    @Flag(help: "Also write report.md and report.html (charts, top references, sample passages).")
+    var report = false
+
     @Argument(help: "Shard files, directories or globs.")
     var inputs: [String]
 
@@ -30,6 +33,7 @@ struct Scan: ParsableCommand {
         // reach ArgumentParser, which prints their description and exits with status 1.
         var request = ScanRequest(inputs: inputs, indexPath: index, outputDirectory: output, configuration: configuration)
         request.rescan = rescan
+        request.writeReport = report
         let summary = try ContaminationScanner(request: request).run(progress: progress.update, log: { log($0) })
         progress.finish()
         printScan(summary, output: output)

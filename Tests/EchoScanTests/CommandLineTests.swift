@@ -97,7 +97,11 @@ final class CommandLineTests: XCTestCase {
         try TestSupport.write([UInt8]("notes\n".utf8), to: dir + "/corpus/more/README.txt")
         let build = try TestSupport.run(["index", "build", "-o", dir + "/ref.idx", TestSupport.samples + "/references/fastchat__bard.jsonl"])
         XCTAssertEqual(build.status, 0, build.error)
-        let scan = try TestSupport.run(["scan", "--index", dir + "/ref.idx", "-o", dir + "/out", "--format", "chat", dir + "/corpus"])
+        let scan = try TestSupport.run(["scan", "--index", dir + "/ref.idx", "-o", dir + "/out", "--format", "chat", "--report", dir + "/corpus"])
+        // Every scan leaves metrics for cron, and the report when asked for.
+        let metrics = try String(contentsOfFile: dir + "/out/metrics.prom", encoding: .utf8)
+        XCTAssertTrue(metrics.contains("echoscan_documents_scanned{job=\"echoscan\"}"), metrics)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/out/report.html"))
         XCTAssertTrue(scan.error.contains("skipped \(dir)/corpus/summary.json: not a shard name"), scan.error)
         XCTAssertTrue(scan.error.contains("skipped \(dir)/corpus/more/README.txt"), scan.error)
         let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/summary.json"))) as? [String: Any])

@@ -8,6 +8,8 @@ public struct ScanRequest: Sendable {
     public var configuration: PipelineConfiguration
     /// Scan shards already scanned with the same index and pipeline again.
     public var rescan = false
+    /// Write report.md and report.html beside the manifest.
+    public var writeReport = false
 
     public init(inputs: [String], indexPath: String, outputDirectory: String, configuration: PipelineConfiguration) {
         self.inputs = inputs
@@ -124,7 +126,15 @@ public struct ContaminationScanner: Sendable {
         let scan = stages(context: context, progress: progress)[0]
         try LocalExecutor(threads: request.configuration.effectiveThreads, log: log).run([scan])
         // The merge always runs: its inputs may have changed since a marker was left.
-        return try merge(context: context)
+        let summary = try merge(context: context)
+        // As `echoscan run` does: metrics for cron's alerts, and the report when asked for.
+        if request.writeReport {
+            try ScanReport(summary: summary, manifest: try ManifestDigest(path: layout.manifestPath),
+                           reader: request.configuration.reader).write(to: layout.directory)
+        }
+        try RunMetrics.write(job: request.configuration.job, summary: summary, seconds: summary.shards.compactMap(\.seconds).reduce(0, +),
+                             to: layout.directory)
+        return summary
     }
 
     enum ReaderEvent: Sendable {
