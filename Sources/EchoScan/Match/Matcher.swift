@@ -118,6 +118,7 @@ public struct Matcher: Sendable {
         scratch.hashes.sort()
         scratch.hits.removeAll(keepingCapacity: true)
         var previous: UInt64? = nil
+        let groupCount = index.groupCount
         for hash in scratch.hashes where hash != previous {
             previous = hash
             let groups = index.postings(for: hash)
@@ -125,7 +126,6 @@ public struct Matcher: Sendable {
             let counted = leavingOneOut ? groups.count : groups.reduce(0) { $0 + ($1 & marked == 0 ? 1 : 0) }
             guard counted > 0 else { continue }
             let weight = 1 / Double(counted)
-            let groupCount = index.groupCount
             // A group number past the groups (a damaged or crafted file: the open does not read
             // the postings) is skipped; `echoscan index verify` reports it.
             for group in groups where (leavingOneOut || group & marked == 0) && Int(group & ~marked) < groupCount {

@@ -100,8 +100,9 @@ public struct ShardReader {
                     batch = newBatch(batch.sequence + 1)
                 }
             }
-            if file.peek(count: 4) == ParquetFile.magic {
-                result.format = .parquet
+            let format = try Self.format(of: file)
+            result.format = format
+            if format == .parquet {
                 let parquet = try ParquetFile(path: path, source: file)
                 if let rowGroups, rowGroups.upperBound > parquet.metadata.rowGroups.count {
                     throw ShardError(shard: path, kind: .unreadable,
@@ -128,8 +129,7 @@ public struct ShardReader {
                 // Provenance hashes the whole file, not only the columns read.
                 if options.computeSHA256 { try file.drain() } else { file.skipToEnd() }
             } else {
-                let (format, source) = try Self.open(file: file)
-                result.format = format
+                let source = try Self.stream(format, of: file)
                 let extractor = JSONFieldExtractor(selector: selector)
                 var captures = RecordCaptures()
                 let splitter = LineSplitter(source: source, maximumLineBytes: options.maximumLineBytes)
@@ -187,8 +187,9 @@ public struct ShardReader {
         bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
     }
 
-    /// Opens the decompressor that the file's first bytes call for.
-    static func open(file: FileSource) throws -> (ShardFormat, ByteSource) {
+    /// The format the file's first bytes show; a file whose name claims a format its bytes do not
+    /// have is refused.
+    static func format(of file: FileSource) throws -> ShardFormat {
         let magic = file.peek(count: 4)
         let format = ShardFormat.detect(magic: magic, path: file.path)
         let claimed = ShardFormat.claimed(byPath: file.path)
@@ -196,11 +197,16 @@ public struct ShardReader {
             throw ShardError(shard: file.path, kind: .formatMismatch,
                              reason: "named as \(claimed.rawValue) but its first bytes (\(magic.map(byteHex).joined(separator: " "))) are not a \(claimed.rawValue) header")
         }
+        return format
+    }
+
+    /// The decompressor that a stream format calls for.
+    static func stream(_ format: ShardFormat, of file: FileSource) throws -> ByteSource {
         switch format {
-        case .zstd: return (format, try ZstdDecompressor(file: file))
-        case .lz4: return (format, try LZ4Decompressor(file: file))
-        case .gzip: return (format, try GzipDecompressor(file: file))
-        case .plain: return (format, file)
+        case .zstd: return try ZstdDecompressor(file: file)
+        case .lz4: return try LZ4Decompressor(file: file)
+        case .gzip: return try GzipDecompressor(file: file)
+        case .plain: return file
         case .parquet: throw ShardError(shard: file.path, kind: .formatMismatch, reason: "a Parquet file is not a byte stream")
         }
     }

@@ -80,27 +80,23 @@ struct OutputLayout: Sendable {
         try concatenate((0..<unitCount).map(partPath), into: manifestPath)
     }
 
-    /// Concatenates a shard's units' attribute parts into its attribute file, atomically, with
-    /// the compression its name asks for.
+    /// Concatenates a shard's units' attribute parts into its attribute file.
     func mergeAttributes(shard: Int, units: [Int]) throws {
         let path = attributePath(shard)
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try concatenate(units.map(attributePartPath), into: path)
+    }
+
+    /// Writes `parts` end to end to `path`, atomically, with the compression its name asks for
+    /// (none for manifest.jsonl).
+    private func concatenate(_ parts: [String], into path: String) throws {
         try AtomicFile.write(to: path) { sink in
             let compressor = try StreamCompressor(kind: .init(path: path), sink: sink)
-            for part in units.map(attributePartPath) {
+            for part in parts {
                 guard let data = FileManager.default.contents(atPath: part) else { continue }
                 try data.withUnsafeBytes { try compressor.write($0) }
             }
             try compressor.finish()
-        }
-    }
-
-    private func concatenate(_ parts: [String], into path: String) throws {
-        try AtomicFile.write(to: path) { sink in
-            for part in parts {
-                guard let data = FileManager.default.contents(atPath: part) else { continue }
-                try sink.write(data)
-            }
         }
     }
 }

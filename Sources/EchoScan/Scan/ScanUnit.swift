@@ -13,7 +13,7 @@ public struct ScanUnit: Sendable, Equatable {
     static func plan(shards: [String], targetBytes: Int) -> [ScanUnit] {
         var units: [ScanUnit] = []
         for (number, path) in shards.enumerated() {
-            guard let file = try? FileSource(path: path), file.peek(count: 4) == ParquetFile.magic,
+            guard let file = try? FileSource(path: path), (try? ShardReader.format(of: file)) == .parquet,
                   let parquet = try? ParquetFile(path: path, source: file), parquet.metadata.rowGroups.count > 1 else {
                 units.append(ScanUnit(shard: number, rowGroups: nil))
                 continue

@@ -38,7 +38,7 @@ public struct SlurmExecutor: StageExecutor {
         var submitted: [(stage: String, job: String)] = []
         var previous: String? = nil
         for stage in stages {
-            let pending = (0..<stage.taskCount).filter { stage.rerunsDoneTasks || !stage.isDone($0) }
+            let pending = stage.pendingTasks
             guard !pending.isEmpty else {
                 log("\(stage.name): all \(stage.taskCount) tasks done, not submitted")
                 continue

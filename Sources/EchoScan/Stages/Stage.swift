@@ -37,6 +37,9 @@ public struct Stage: Sendable {
 
     public func markerPath(_ task: Int) -> String { markerDirectory + "/" + String(format: "%06d", task) + ".done" }
 
+    /// The tasks a run must do: those not done, or all of them for a forced rerun.
+    var pendingTasks: [Int] { (0..<taskCount).filter { rerunsDoneTasks || !isDone($0) } }
+
     public func isDone(_ task: Int) -> Bool {
         guard let data = FileManager.default.contents(atPath: markerPath(task)) else { return false }
         return String(decoding: data, as: UTF8.self) == fingerprint(task)
@@ -119,7 +122,7 @@ public struct LocalExecutor: StageExecutor {
 
     private func run(_ stages: [Stage], markers: MarkerCommitter) throws {
         for stage in stages {
-            let pending = (0..<stage.taskCount).filter { stage.rerunsDoneTasks || !stage.isDone($0) }
+            let pending = stage.pendingTasks
             if pending.count < stage.taskCount {
                 log?("\(stage.name): \(stage.taskCount - pending.count) of \(stage.taskCount) tasks already done, skipped")
             }

@@ -290,40 +290,41 @@ struct ParquetColumnDecoder {
     }
 
     func decompress(_ body: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer, size: Int) throws -> Int {
-            guard let source = body.baseAddress ?? UnsafeRawPointer(bitPattern: 1), let target = out.baseAddress ?? UnsafeMutableRawPointer(bitPattern: 1) else { return 0 }
-            switch codec {
-            case .snappy:
-                var length = size
-                guard snappy_uncompress(source.assumingMemoryBound(to: CChar.self), body.count,
-                                        target.assumingMemoryBound(to: CChar.self), &length) == SNAPPY_OK else {
-                    throw ParquetProblem(kind: .corruptStream, reason: "snappy: corrupt page")
-                }
-                return length
-            case .zstd:
-                let result = ZSTD_decompress(target, size, source, body.count)
-                if ZSTD_isError(result) != 0 {
-                    throw ParquetProblem(kind: .corruptStream, reason: "zstd: \(String(cString: ZSTD_getErrorName(result)))")
-                }
-                return result
-            case .gzip:
-                return try Self.inflate(source, count: body.count, into: target, capacity: size)
-            case .lz4Raw:
-                let result = LZ4_decompress_safe(source.assumingMemoryBound(to: CChar.self), target.assumingMemoryBound(to: CChar.self),
-                                                 Int32(body.count), Int32(size))
-                guard result >= 0 else { throw ParquetProblem(kind: .corruptStream, reason: "lz4_raw: corrupt page") }
-                return Int(result)
-            case .lz4:
-                return try Self.hadoopLZ4(body, into: target, capacity: size)
-            case .brotli:
-                var length = size
-                guard BrotliDecoderDecompress(body.count, source.assumingMemoryBound(to: UInt8.self), &length,
-                                              target.assumingMemoryBound(to: UInt8.self)) == BROTLI_DECODER_RESULT_SUCCESS else {
-                    throw ParquetProblem(kind: .corruptStream, reason: "brotli: corrupt page")
-                }
-                return length
-            default:
-                throw ParquetProblem(kind: .corruptStream, reason: "codec \(codec) is not supported (write with snappy, zstd, gzip, brotli or lz4_raw)")
+        // An empty page or an empty output produces nothing; the caller compares with the claim.
+        guard let source = body.baseAddress, let target = out.baseAddress else { return 0 }
+        switch codec {
+        case .snappy:
+            var length = size
+            guard snappy_uncompress(source.assumingMemoryBound(to: CChar.self), body.count,
+                                    target.assumingMemoryBound(to: CChar.self), &length) == SNAPPY_OK else {
+                throw ParquetProblem(kind: .corruptStream, reason: "snappy: corrupt page")
             }
+            return length
+        case .zstd:
+            let result = ZSTD_decompress(target, size, source, body.count)
+            if ZSTD_isError(result) != 0 {
+                throw ParquetProblem(kind: .corruptStream, reason: "zstd: \(String(cString: ZSTD_getErrorName(result)))")
+            }
+            return result
+        case .gzip:
+            return try Self.inflate(source, count: body.count, into: target, capacity: size)
+        case .lz4Raw:
+            let result = LZ4_decompress_safe(source.assumingMemoryBound(to: CChar.self), target.assumingMemoryBound(to: CChar.self),
+                                             Int32(body.count), Int32(size))
+            guard result >= 0 else { throw ParquetProblem(kind: .corruptStream, reason: "lz4_raw: corrupt page") }
+            return Int(result)
+        case .lz4:
+            return try Self.hadoopLZ4(body, into: target, capacity: size)
+        case .brotli:
+            var length = size
+            guard BrotliDecoderDecompress(body.count, source.assumingMemoryBound(to: UInt8.self), &length,
+                                          target.assumingMemoryBound(to: UInt8.self)) == BROTLI_DECODER_RESULT_SUCCESS else {
+                throw ParquetProblem(kind: .corruptStream, reason: "brotli: corrupt page")
+            }
+            return length
+        default:
+            throw ParquetProblem(kind: .corruptStream, reason: "codec \(codec) is not supported (write with snappy, zstd, gzip, brotli or lz4_raw)")
+        }
     }
 
     static func inflate(_ source: UnsafeRawPointer, count: Int, into target: UnsafeMutableRawPointer, capacity: Int) throws -> Int {

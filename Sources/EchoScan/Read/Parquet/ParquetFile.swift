@@ -16,6 +16,8 @@ final class ParquetFile {
 
     let path: String
     let file: FileSource
+    /// The file's size, read once: column chunks are checked against it.
+    let size: Int
     let metadata: ParquetMetadata.FileMetaData
     let schema: [SchemaNode]
     /// Bytes of the pages read, decompressed.
@@ -29,7 +31,7 @@ final class ParquetFile {
     init(path: String, source: FileSource) throws {
         self.path = path
         file = source
-        let size = try source.size()
+        size = try source.size()
         guard size >= 12 else { throw ShardError(shard: path, kind: .truncatedStream, reason: "a Parquet file of \(size) bytes has no footer") }
         let tail = try source.read(at: size - 8, count: 8)
         guard Array(tail[4...]) == Self.magic else {
@@ -223,7 +225,6 @@ final class ParquetFile {
         }
         guard let codec = ParquetMetadata.Codec(rawValue: chunk.codec) else { throw fail(.corruptStream, "unknown codec \(chunk.codec)") }
         let start = min(chunk.dataPageOffset, chunk.dictionaryPageOffset.map { $0 > 0 ? $0 : chunk.dataPageOffset } ?? chunk.dataPageOffset)
-        let size = try file.size()
         guard start >= 4, chunk.compressedSize >= 0, start + chunk.compressedSize <= Int64(size), chunk.valueCount >= 0 else {
             throw fail(.corruptStream, "a chunk of \(chunk.compressedSize) bytes at \(start) in a file of \(size)")
         }
