@@ -39,6 +39,15 @@ struct Diff: ParsableCommand {
             let previous = oldRates[path].map { String(format: "%.4f", $0) } ?? "new shard"
             print("  \(path): \(previous) → \(String(format: "%.4f", rate))")
         }
+        if let newStyle = newSummary.style {
+            // A nightly scan drifting towards one vendor's style shows here.
+            let oldShares = Dictionary((oldSummary.style?.totals.shares ?? []).map { ($0.style, $0.share) }, uniquingKeysWith: { first, _ in first })
+            print("style shares (old → new, documents of \(newStyle.minimumWords) words or more):")
+            for share in newStyle.totals.shares {
+                let previous = oldShares[share.style].map { String(format: "%.4f", $0) } ?? "–"
+                print("  \(share.style): \(previous) → \(String(format: "%.4f", share.share)) [\(String(format: "%.4f", share.low))–\(String(format: "%.4f", share.high))]")
+            }
+        }
         if oldSummary.index.sha256 != newSummary.index.sha256 { print("note: the two scans used different indexes") }
     }
 }

@@ -45,6 +45,9 @@ struct IndexCommand: ParsableCommand {
         @Option(help: "Folder for scratch files (default: the output's folder); about 40 bytes per reference token.")
         var scratchDir = ""
 
+        @Flag(inversion: .prefixedNo, help: "Train the style detector's model (vendors' style, and model-written against human text).")
+        var style = true
+
         @OptionGroup var reader: ReaderArguments
 
         @Argument(help: "Reference files, directories or globs.")
@@ -71,6 +74,7 @@ struct IndexCommand: ParsableCommand {
             options.parameters.winnowWindow = winnowWindow
             options.threads = threads
             options.sortMemoryBytes = sortMemory << 20
+            options.style.enabled = style
             options.scratchDirectory = scratchDir
             let (paths, errors) = ShardInputs.expand(references)
             if let first = errors.first { throw CommandError(first.description) }
@@ -112,6 +116,21 @@ struct IndexCommand: ParsableCommand {
             let null = opened.nullModel
             let thresholds = [0.01, 0.001, 0.0001].map { String(format: "%.1f at %g", null.threshold(forRate: $0), $0) }
             print("  null sample: \(null.scores.count) references against the other groups; evidence needed: \(thresholds.joined(separator: ", "))")
+            if let style = opened.style?.header {
+                let calibration = style.calibration
+                let human = style.scoresModelWritten ? " and human text"
+                    : style.hasHumanClass ? " (held-out references read no more model-written than held-out human text: no model-written score)"
+                    : " (no human text was given: no model-written score)"
+                print("  style model: vendors \(style.vendors.joined(separator: ", "))\(human)")
+                print("    held out: \(calibration.references) references in \(calibration.folds) folds by model, \(calibration.humans) human texts; verdicts from \(style.minimumWords) words"
+                      + (calibration.modelWrittenAUROC.map { String(format: "; model-written AUROC %.3f", $0) } ?? ""))
+                for bucket in calibration.buckets {
+                    print(String(format: "    from %3d words: %5d references, vendor accuracy %.3f, model-written recall %.3f; %4d human texts, %.3f called model-written",
+                                 bucket.minimumWords, bucket.references, bucket.vendorAccuracy, bucket.modelWrittenRecall, bucket.humans, bucket.humanFalsePositives))
+                }
+            } else {
+                print("  style model: none (it needs two vendors with 50 references or more)")
+            }
             var perModel: [String: Int] = [:]
             var perVendor: [String: Int] = [:]
             for index in 0..<opened.referenceCount {

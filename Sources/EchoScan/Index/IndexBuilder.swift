@@ -30,6 +30,8 @@ public struct IndexBuildOptions: Sendable {
     public var sortMemoryBytes = 256 << 20
     /// References in the null sample that calibrates the evidence scores (`NullSample`).
     public var nullSampleLimit = NullSample.defaultLimit
+    /// The style detector's training (`StyleTrainer`).
+    public var style = StyleTrainingOptions()
     /// Folder for scratch files ("" = the output's folder); needs about 40 bytes per token.
     public var scratchDirectory = ""
 
@@ -80,9 +82,16 @@ public struct IndexBuilder {
         reader.extraPaths = [options.modelPath, options.vendorPath]
         reader.computeSHA256 = true
         var spill = try ReferenceSpill(folder: folder, parameters: parameters, sortEntries: sortEntries, threads: options.threads)
+        var style = options.style.enabled ? StyleTrainer(options: options.style) : nil
         for (index, path) in references.enumerated() {
             let result = try ShardReader(path: path, shardIndex: index, options: reader).read { batch in
                 try spill.add(batch, path: path, vendors: options.vendors)
+                guard style != nil else { return }
+                let vectors = StyleTrainer.vectors(of: batch, threads: options.threads, prompts: true)
+                for (document, vector) in zip(batch.documents, vectors) where document.field != nil {
+                    let model = document.extras[0] ?? "unknown"
+                    style?.addReference(vector, model: model, vendor: document.extras[1] ?? options.vendors.vendor(ofModel: model))
+                }
             }
             if let fatal = result.fatalError { throw fatal }
             warnings += result.errors
@@ -92,7 +101,7 @@ public struct IndexBuilder {
         try spill.finish()
         var backgroundSources: [IndexMetadata.Source] = []
         var backgroundSorter = ExternalSorter(directory: folder, name: "background", runEntries: sortEntries)
-        try addBackground(background, to: &backgroundSorter, sources: &backgroundSources)
+        try addBackground(background, to: &backgroundSorter, sources: &backgroundSources, style: &style)
 
         let fingerprints = try SpilledFingerprints(folder: folder, permutations: parameters.permutations)
         let groups = try ReferenceGroups(count: spill.referenceCount, exact: try spill.exact.sorted(), bands: try spill.bands.sorted(),
@@ -138,6 +147,14 @@ public struct IndexBuilder {
                                            vendorOf: uncalibratedIndex.vendorCode(ofGroup:))
         let nullScores = NullSample.scores(index: uncalibratedIndex, groups: nullGroups, limit: options.nullSampleLimit,
                                            threads: options.threads)
+        if var trained = style?.finish(threads: options.threads), let trainer = style {
+            trained.header.phrases = Self.namePhrases(trained.phraseBuckets, trainer: trainer, index: uncalibratedIndex,
+                                                      limit: options.style.phraseCount)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            file.add(.styleModel, bytes: Array(try encoder.encode(trained.header)), count: 1)
+            file.add(.styleWeights, bytes: trained.weights, count: StyleFeatures.bucketCount)
+        }
         try? FileManager.default.removeItem(atPath: uncalibrated)
         var encoded = BinaryBuffer()
         for score in nullScores.sorted() { encoded.append(score.bitPattern) }
@@ -145,6 +162,21 @@ public struct IndexBuilder {
         let written = try file.write(to: output)
         return IndexBuildReport(metadata: metadata, referenceBytes: spill.textBytes, indexBytes: written,
                                 seconds: Date().timeIntervalSince(started), warnings: warnings)
+    }
+
+    /// The words behind the style model's phrase buckets, the most frequent in the references'
+    /// texts (a stride of at most 5,000 of them), in the order of `buckets`.
+    static func namePhrases(_ buckets: [UInt32], trainer: StyleTrainer, index: ReferenceIndex, limit: Int) -> [StyleModel.Phrase] {
+        let wanted = Set(buckets)
+        var counts: [UInt32: [String: Int]] = [:]
+        for reference in stride(from: 0, to: index.referenceCount, by: max(1, index.referenceCount / 5_000)) {
+            guard var text = index.text(ofReference: reference) else { continue }
+            text.withUTF8 { StyleFeatures.countNames(wanted, in: $0, counts: &counts) }
+        }
+        return buckets.compactMap { bucket in
+            let name = counts[bucket]?.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }?.key
+            return name.map { StyleModel.Phrase(text: $0, bucket: bucket, humanRate: trainer.humanRate(of: bucket)) }
+        }.prefix(limit).map { $0 }
     }
 
     /// A fresh scratch folder beside the output (or in `directory`), removed by the caller.
@@ -162,7 +194,8 @@ public struct IndexBuilder {
 
     /// Every k-gram of the background (human) texts: a reference k-gram found there is ordinary
     /// language, not evidence of a model.
-    func addBackground(_ paths: [String], to sorter: inout ExternalSorter, sources: inout [IndexMetadata.Source]) throws {
+    func addBackground(_ paths: [String], to sorter: inout ExternalSorter, sources: inout [IndexMetadata.Source],
+                       style: inout StyleTrainer?) throws {
         let fingerprinter = Fingerprinter(parameters: options.parameters)
         var reader = options.reader
         reader.computeSHA256 = true
@@ -174,6 +207,11 @@ public struct IndexBuilder {
                     return scratch.shingles.withUnsafeBufferPointer(Array.init)  // a copy: see ReferenceSpill.add
                 }
                 for hashes in shingles { for hash in hashes { try sorter.append(hash, 0) } }
+                guard style != nil else { return }
+                for (document, vector) in zip(batch.documents, StyleTrainer.vectors(of: batch, threads: options.threads, prompts: false))
+                where document.field != nil {
+                    style?.addHuman(vector)
+                }
             }
             if let fatal = result.fatalError { throw fatal }
             sources.append(.init(path: path, sha256: result.sha256 ?? "", bytes: result.compressedBytes, records: result.documents))

@@ -79,6 +79,10 @@ enum IndexFormat {
         /// more than the maximum (evidence for a reference of one of those groups in the null
         /// sample, see `IndexBuilder.CommonKGrams`).
         case borderlinePositions = 16
+        /// JSON `StyleModel.Header`: the style detector's classes and calibration (optional).
+        case styleModel = 17
+        /// f32 × `StyleModel.classStride` per style feature bucket: the classes' log-probabilities.
+        case styleWeights = 18
     }
 
     /// Fixed-size record of one reference.

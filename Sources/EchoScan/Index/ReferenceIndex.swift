@@ -46,6 +46,10 @@ public final class ReferenceIndex: @unchecked Sendable {
     /// The calibration of evidence scores: the null sample's scores kept by the build.
     public let nullModel: NullModel
 
+    /// The style detector's model, when the build trained one (two or more vendors with enough
+    /// references).
+    public let style: StyleModel?
+
     /// The index's SHA-256 (of everything after its header), computed at build and kept in the
     /// header: a scan records it without reading the file; `verify()` checks it.
     public let sha256: String
@@ -111,6 +115,11 @@ public final class ReferenceIndex: @unchecked Sendable {
             throw IndexError(path: path, reason: "section \(IndexFormat.Section.nullScores) holds a score that is negative or not a number")
         }
         nullModel = NullModel(scores: Array(nullScores))
+        if let header = sections[.styleModel], let weights = sections[.styleWeights] {
+            style = try StyleModel.decode(header: header, weights: weights, in: file)
+        } else {
+            style = nil
+        }
         directoryShift = UInt64(64 - IndexFormat.directoryBits(postings: postingKeys.count))
         postingFilter = LeadingBitsFilter(postingKeys, count: postingKeys.count, bitsPerHash: 32)
         let groups = metadata.groupCount
@@ -178,7 +187,7 @@ public final class ReferenceIndex: @unchecked Sendable {
     }
 
     static let checkedAtOpen: [IndexFormat.Section] = [.metadata, .references, .groups, .members, .bands, .postingKeys,
-                                                        .postingDirectory, .nullScores]
+                                                        .postingDirectory, .nullScores, .styleModel]
 
     static func crc(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         UInt32(crc32_z(0, bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), bytes.count))

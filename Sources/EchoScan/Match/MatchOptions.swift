@@ -29,12 +29,22 @@ public struct MatchOptions: Sendable, Equatable {
         public var flag = true
     }
 
+    public struct Style: Sendable, Equatable {
+        /// Score every document long enough with the index's style model (when it has one).
+        public var enabled = true
+        /// Whether style alone flags a document: when its model-written statistic reaches the
+        /// threshold that 1% of the build's held-out human texts reach. Style evidence is a
+        /// likelihood, not a copy, so by default it is reported and never flags.
+        public var flag = false
+    }
+
     /// The share of documents unrelated to a reference that may be reported as containing it:
     /// the estimated false-match probability a match must not exceed.
     public var maximumFalseMatchRate = 0.001
     public var nearDuplicate = NearDuplicate()
     public var containment = Containment()
     public var markers = Markers()
+    public var style = Style()
     /// Matches kept per document in the manifest, best first.
     public var maximumMatchesReported = 5
 

@@ -38,10 +38,13 @@ public struct DocumentVerdict: Sendable {
     public var matches: [ReferenceMatch] = []
     public var markers: [MarkerHit] = []
     public var flaggedByMarkers = false
+    /// The style detector's scores, for a text long enough (see `StyleModel`).
+    public var style: StyleVerdict?
+    public var flaggedByStyle = false
 
     public var isNearDuplicate: Bool { matches.contains { $0.isNearDuplicate } }
     public var isContained: Bool { !matches.isEmpty }
-    public var isFlagged: Bool { isNearDuplicate || isContained || flaggedByMarkers }
+    public var isFlagged: Bool { isNearDuplicate || isContained || flaggedByMarkers || flaggedByStyle }
 
     /// Detector names in a fixed order, as written in the manifest.
     public var detectors: [String] {
@@ -49,6 +52,7 @@ public struct DocumentVerdict: Sendable {
         if isNearDuplicate { names.append("near_duplicate") }
         if isContained { names.append("containment") }
         if !markers.isEmpty && flaggedByMarkers { names.append("marker") }
+        if flaggedByStyle { names.append("style") }
         return names
     }
 }

@@ -25,6 +25,7 @@ public struct Matcher: Sendable {
         var aligner = EvidenceAligner()
         var hashes: [UInt64] = []
         var hits: [(group: UInt32, weight: Double)] = []
+        var style = StyleModel.Scratch()
         public init() {}
     }
 
@@ -37,6 +38,10 @@ public struct Matcher: Sendable {
         if let markers {
             verdict.markers = markers.find(in: fingerprint.tokens)
             verdict.flaggedByMarkers = options.markers.flag && !verdict.markers.isEmpty
+        }
+        if options.style.enabled, let style = index.style {
+            verdict.style = style.score(text, scratch: &scratch.style)
+            verdict.flaggedByStyle = options.style.flag && (verdict.style?.z ?? -.infinity) >= style.header.humanThreshold
         }
         guard fingerprint.tokens.count > 0 else { return verdict }
         for group in candidates(fingerprint, scratch: &scratch) {

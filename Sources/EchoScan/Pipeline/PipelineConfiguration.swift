@@ -208,7 +208,7 @@ struct YAMLReader {
                 }
             case "index":
                 let allowed: Set<String> = ["path", "references", "background", "max_document_frequency", "sort_memory_mb",
-                                            "model_field", "vendor_field", "vendors"]
+                                            "model_field", "vendor_field", "vendors", "style"]
                 for (name, item) in try mapping(value, key, allowed: allowed) {
                     switch name {
                     case "model_field":
@@ -229,6 +229,7 @@ struct YAMLReader {
                             return VendorTable.Rule(vendor: vendor, patterns: patterns)
                         }
                         configuration.indexBuild.vendors = VendorTable.standard.extended(with: rules)
+                    case "style": configuration.indexBuild.style.enabled = try bool(item, "index.style")
                     case "path": configuration.indexPath = try string(item, "index.path")
                     case "references": configuration.indexReferences = try strings(item, "index.references")
                     case "background": configuration.indexBackground = try strings(item, "index.background")
@@ -292,7 +293,7 @@ struct YAMLReader {
     }
 
     func applyDetectors(_ node: Node, to configuration: inout PipelineConfiguration) throws {
-        for (detector, settings) in try mapping(node, "detectors", allowed: ["max_false_match_rate", "near_duplicate", "containment", "marker"]) {
+        for (detector, settings) in try mapping(node, "detectors", allowed: ["max_false_match_rate", "near_duplicate", "containment", "marker", "style"]) {
             let base = "detectors.\(detector)"
             switch detector {
             case "max_false_match_rate":
@@ -321,6 +322,14 @@ struct YAMLReader {
                     }
                 }
                 configuration.match.containment = containment
+            case "style":
+                for (name, item) in try mapping(settings, base, allowed: ["enabled", "flag"]) {
+                    let path = "\(base).\(name)"
+                    switch name {
+                    case "enabled": configuration.match.style.enabled = try bool(item, path)
+                    default: configuration.match.style.flag = try bool(item, path)
+                    }
+                }
             default:
                 for (name, item) in try mapping(settings, base, allowed: ["enabled", "flag", "file"]) {
                     let path = "\(base).\(name)"

@@ -53,6 +53,15 @@ public struct ScanReport {
         for shard in summary.shards.sorted(by: { rate($0.counts) > rate($1.counts) }) {
             lines.append("| \(shard.path) | \(shard.counts.documents) | \(shard.counts.flagged) | \(percent(rate(shard.counts))) | \(shard.status)\(shard.error.map { ": " + $0 } ?? "") |")
         }
+        if let style = summary.style {
+            lines += ["", "## Style profile", "",
+                      "Documents of \(style.minimumWords) words or more: \(style.totals.documents). The style detector's likelihood that a "
+                      + "model of each vendor wrote them (not evidence of a copy).", "",
+                      "| style | documents | share | 95% interval |", "|---|---|---|---|"]
+            lines += style.totals.shares.map { "| \($0.style) | \($0.documents) | \(percent($0.share)) | \(percent($0.low)) – \(percent($0.high)) |" }
+            lines += ["", "| phrase | documents | over-represented against human text |", "|---|---|---|"]
+            lines += style.totals.phrases.map { "| `\($0.phrase)` | \($0.documents) | \(String(format: "%.1f×", $0.lift)) |" }
+        }
         lines += ["", "## Containment of best matches", "", "| containment | documents |", "|---|---|"]
         for (bin, count) in manifest.containmentHistogram.enumerated() {
             lines.append("| \(String(format: "%.1f–%.1f", Double(bin) / 10, Double(bin + 1) / 10)) | \(count) |")
@@ -128,6 +137,17 @@ public struct ScanReport {
             (String(format: "%.1f–%.1f", Double($0.offset) / 10, Double($0.offset + 1) / 10), Double($0.element), String($0.element))
         }
         body += "<h2>Containment of best matches</h2>" + Self.barChart(histogram, id: "containment", colour: "#7d5ba6")
+        if let style = summary.style {
+            body += "<h2>Style profile</h2><p>Documents of \(style.minimumWords) words or more: \(style.totals.documents), by the vendor whose "
+                + "models' style they read like (a likelihood, not evidence of a copy; 95% intervals).</p>"
+            body += Self.barChart(style.totals.shares.map { ($0.style, $0.share, "\(percent($0.share)) (\(percent($0.low)) – \(percent($0.high)))") },
+                                  id: "style", colour: "#2e8b57")
+            body += "<table><tr><th>phrase</th><th>documents</th><th>over-represented against human text</th></tr>"
+            for phrase in style.totals.phrases {
+                body += "<tr><td><code>\(Self.escapeHTML(phrase.phrase))</code></td><td>\(phrase.documents)</td><td>\(String(format: "%.1f×", phrase.lift))</td></tr>"
+            }
+            body += "</table>"
+        }
         body += "<h2>Most-matched references</h2><table><tr><th>reference</th><th>model</th><th>documents</th></tr>"
         for (ref, model, count) in manifest.topReferences(10) {
             body += "<tr><td>\(Self.escapeHTML(ref))</td><td>\(Self.escapeHTML(model))</td><td>\(count)</td></tr>"

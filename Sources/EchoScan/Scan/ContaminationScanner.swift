@@ -73,7 +73,7 @@ public struct ContaminationScanner: Sendable {
             index = try ReferenceIndex(path: request.indexPath)
             let markers = try request.configuration.loadMarkers()
             matcher = Matcher(index: index, options: request.configuration.match, markers: markers)
-            records = ScanRecordWriter(index: index)
+            records = ScanRecordWriter(index: index, style: request.configuration.match.style.enabled ? index.style : nil)
             indexSHA256 = index.sha256
             // Keyed on what changes the output (not the pipeline file's bytes: editing `threads`
             // must not rescan), from the file or the command line alike.
@@ -198,6 +198,11 @@ public struct ContaminationScanner: Sendable {
                         counts.count(line.keys)
                     }
                     for vendor in line.keys.markerVendors { counts.markersByVendor[vendor, default: 0] += 1 }
+                    if let verdict = line.keys.style, let model = index.style {
+                        var style = counts.style ?? StyleCounts()
+                        style.count(verdict, model: model)
+                        counts.style = style
+                    }
                     pending.append(line.spans)
                     let document = batch.documents[position]
                     if position + 1 == lines.count || batch.documents[position + 1].line != document.line {
@@ -261,13 +266,19 @@ public struct ContaminationScanner: Sendable {
         let index = context.index
         let partial = !inputErrors.isEmpty || shardSummaries.contains { $0.status != "ok" }
         let firstStart = shardSummaries.compactMap(\.seconds).reduce(0, +)
-        let summary = ScanSummary(
+        var summary = ScanSummary(
             index: .init(path: request.indexPath, sha256: context.indexSHA256, parameters: index.parameters,
                          bands: index.metadata.bands, rows: index.metadata.rows, references: index.referenceCount, groups: index.groupCount),
             pipeline: .init(path: configuration.source, sha256: configuration.sha256),
             startedAt: Self.timestamp(started.addingTimeInterval(-firstStart)), finishedAt: Self.timestamp(Date()),
             host: ProcessInfo.processInfo.hostName, threads: configuration.effectiveThreads, status: partial ? "partial" : "ok",
             totals: totals, shards: shardSummaries, inputErrors: inputErrors.map(\.description))
+        if let model = index.style?.header, configuration.match.style.enabled {
+            summary.style = .init(
+                minimumWords: model.minimumWords, totals: StyleProfile(counts: totals.style ?? StyleCounts(), header: model),
+                shards: Dictionary(shardSummaries.map { ($0.path, StyleProfile(counts: $0.counts.style ?? StyleCounts(), header: model)) },
+                                   uniquingKeysWith: { first, _ in first }))
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         try AtomicFile.write(Array(try encoder.encode(summary)) + [0x0A], to: layout.summaryPath)
@@ -308,13 +319,14 @@ extension DocumentVerdict {
         var model: String?
         var vendor: String?
         var markerVendors: [String]
+        var style: StyleVerdict?
     }
 
     func summaryKeys(index: ReferenceIndex) -> SummaryKeys {
         let best = matches.first.map { index.reference(index.representative(ofGroup: $0.group)) }
         var vendors: [String] = []
         for marker in markers where !vendors.contains(marker.vendor) { vendors.append(marker.vendor) }
-        return SummaryKeys(detectors: detectors, model: best?.model, vendor: best?.vendor, markerVendors: vendors)
+        return SummaryKeys(detectors: detectors, model: best?.model, vendor: best?.vendor, markerVendors: vendors, style: style)
     }
 }
 

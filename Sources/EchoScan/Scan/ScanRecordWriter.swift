@@ -1,6 +1,8 @@
 /// Encodes one document's verdict as a manifest line and a Dolma-style attribute line.
 struct ScanRecordWriter: Sendable {
     let index: ReferenceIndex
+    /// The style model whose scores the lines carry (nil: the index has none, or style is off).
+    let style: StyleModel?
 
     /// The manifest line of a flagged document (without newline).
     func manifestLine(shard: String, document: DocumentRecord, verdict: DocumentVerdict) -> [UInt8] {
@@ -62,8 +64,21 @@ struct ScanRecordWriter: Sendable {
             json.endObject()
         }
         json.endArray()
+        if let style = verdict.style, let model = self.style { writeStyle(style, model: model, to: &json) }
         json.endObject()
         return json.bytes
+    }
+
+    /// `"style": {"words", "model_written", "vendor", "vendors": {name: probability}}`.
+    func writeStyle(_ style: StyleVerdict, model: StyleModel, to json: inout JSONWriter) {
+        json.key("style"); json.beginObject()
+        json.key("words"); json.integer(style.words)
+        if let written = style.modelWritten { json.key("model_written"); json.probability(written) }
+        json.key("vendor"); json.string(model.vendor(of: style))
+        json.key("vendors"); json.beginObject()
+        for (vendor, probability) in zip(model.header.vendors, style.vendorProbabilities) { json.key(vendor); json.probability(probability) }
+        json.endObject()
+        json.endObject()
     }
 
     /// A document's spans for its record's attribute line.
@@ -77,6 +92,11 @@ struct ScanRecordWriter: Sendable {
         }
         spans.containment.sort { $0.range.lowerBound != $1.range.lowerBound ? $0.range.lowerBound < $1.range.lowerBound : $0.range.upperBound < $1.range.upperBound }
         for marker in verdict.markers { spans.marker.append(.init(range: marker.span, score: 1)) }
+        if let style = verdict.style {
+            let whole = 0..<document.textRange.count
+            spans.style.append((style.modelWritten.map { .init(range: whole, score: $0) },
+                                style.vendorProbabilities.map { .init(range: whole, score: $0) }))
+        }
         return spans
     }
 
@@ -87,8 +107,16 @@ struct ScanRecordWriter: Sendable {
         json.beginObject()
         json.key("id"); json.optionalString(id)
         json.key("attributes"); json.beginObject()
-        for (name, list) in [("echoscan__near_duplicate", spans.nearDuplicate), ("echoscan__containment", spans.containment),
-                             ("echoscan__marker", spans.marker)] {
+        var lists = [("echoscan__near_duplicate", spans.nearDuplicate), ("echoscan__containment", spans.containment),
+                     ("echoscan__marker", spans.marker)]
+        // The style scores as whole-segment spans: model-written, then one attribute per vendor.
+        if let model = style?.header {
+            if model.scoresModelWritten { lists.append(("echoscan__style_model_written", spans.style.compactMap(\.modelWritten))) }
+            for (number, vendor) in model.vendors.enumerated() {
+                lists.append(("echoscan__style_" + vendor, spans.style.map { $0.vendors[number] }))
+            }
+        }
+        for (name, list) in lists {
             json.key(name); json.beginArray()
             for span in list {
                 json.beginArray(); json.integer(span.range.lowerBound); json.integer(span.range.upperBound); json.number(span.score); json.endArray()
@@ -111,10 +139,13 @@ struct AttributeSpans: Sendable {
     var nearDuplicate: [Span] = []
     var containment: [Span] = []
     var marker: [Span] = []
+    /// Per segment with a style verdict: its model-written score and each vendor's probability.
+    var style: [(modelWritten: Span?, vendors: [Span])] = []
 
     mutating func append(_ other: AttributeSpans) {
         nearDuplicate += other.nearDuplicate
         containment += other.containment
         marker += other.marker
+        style += other.style
     }
 }

@@ -24,10 +24,12 @@ public struct ScanSummary: Codable, Sendable {
         public var byModel: [String: Int] = [:]
         public var byVendor: [String: Int] = [:]
         public var markersByVendor: [String: Int] = [:]
+        /// The style detector's counts, when the index has a style model.
+        public var style: StyleCounts?
 
         enum CodingKeys: String, CodingKey {
             case documents, flagged, bytes, badLines = "bad_lines", byDetector = "by_detector"
-            case byModel = "by_model", byVendor = "by_vendor", markersByVendor = "markers_by_vendor"
+            case byModel = "by_model", byVendor = "by_vendor", markersByVendor = "markers_by_vendor", style
         }
 
         mutating func add(_ other: Counts) {
@@ -39,6 +41,11 @@ public struct ScanSummary: Codable, Sendable {
             byModel.merge(other.byModel, uniquingKeysWith: +)
             byVendor.merge(other.byVendor, uniquingKeysWith: +)
             markersByVendor.merge(other.markersByVendor, uniquingKeysWith: +)
+            if let theirs = other.style {
+                var mine = style ?? StyleCounts()
+                mine.add(theirs)
+                style = mine
+            }
         }
     }
 
@@ -58,6 +65,18 @@ public struct ScanSummary: Codable, Sendable {
     public var inputErrors: [String]
     /// Present when deduplication ran before the scan: contamination per unique document.
     public var deduplication: Deduplication?
+    /// The style profile of the scan and of each shard, when the index has a style model.
+    public var style: Style?
+
+    public struct Style: Codable, Sendable {
+        /// Texts shorter than this got no style verdict.
+        public var minimumWords: Int
+        public var totals: StyleProfile
+        /// By shard path.
+        public var shards: [String: StyleProfile]
+
+        enum CodingKeys: String, CodingKey { case minimumWords = "minimum_words", totals, shards }
+    }
 
     public struct Deduplication: Codable, Sendable {
         public var uniqueDocuments: Int
@@ -71,7 +90,7 @@ public struct ScanSummary: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case echoscanVersion = "echoscan_version", index, pipeline, startedAt = "started_at", finishedAt = "finished_at"
-        case host, threads, status, totals, shards, inputErrors = "input_errors", deduplication
+        case host, threads, status, totals, shards, inputErrors = "input_errors", deduplication, style
     }
 }
 

@@ -1,0 +1,196 @@
+import Foundation
+
+/// The style detector's model, trained at index build (`StyleTrainer`) and kept in the index:
+/// one-vs-rest logistic regression over `StyleFeatures` (log(1 + count) × idf per bucket,
+/// L2-normalised), one class per vendor with enough references and one for the human and
+/// background text given to the build, with its calibration on references held out by model.
+///
+/// Style evidence is a likelihood that a text reads like a vendor's model wrote it, not evidence
+/// of a copy: it matches no known output.
+/// The weights lie in the index's read-only memory map, which the model keeps alive (`mapping`)
+/// however long it outlives the `ReferenceIndex`: shared by all threads without locks.
+public struct StyleModel: @unchecked Sendable {
+    /// What the index's `styleModel` section holds (JSON); the weights are the `styleWeights`
+    /// section, `StyleModel.classStride` f32 per feature bucket: the classes' weights, then the
+    /// bucket's idf in the last lane.
+    public struct Header: Codable, Sendable, Equatable {
+        public var version: Int
+        public var featureBits: Int
+        /// The vendor classes, in weight order; `human` follows them when the build had human text.
+        public var vendors: [String]
+        public var hasHumanClass: Bool
+        /// Per class (vendors, then human), the intercept of its decision function.
+        public var biases: [Double]
+        /// Vendor probabilities are softmax(decision × `vendorScale`).
+        public var vendorScale: Double
+        /// model_written = σ(`modelWrittenSlope` · z + `modelWrittenOffset`), z = the best vendor's
+        /// decision less the human class's.
+        public var modelWrittenSlope: Double
+        public var modelWrittenOffset: Double
+        /// The z that held-out human texts reach at most `humanFalsePositiveRate` of the time: the
+        /// default threshold for calling a text model-written.
+        public var humanThreshold: Double
+        public var humanFalsePositiveRate: Double
+        /// Texts with fewer words get no style verdict: below it, the held-out vendor accuracy falls
+        /// under the build's `minimumAccuracy`.
+        public var minimumWords: Int
+        public var calibration: StyleCalibrationReport
+        /// The features most over-represented in model-written text against the human text, with
+        /// the words they stand for, for the profile's phrases.
+        public var phrases: [Phrase]
+
+        /// Whether texts get a model-written score: the build had human text, and held-out
+        /// references read as more model-written than held-out human texts (a positive slope).
+        public var scoresModelWritten: Bool { hasHumanClass && modelWrittenSlope > 0 }
+
+        enum CodingKeys: String, CodingKey {
+            case version, featureBits = "feature_bits", vendors, hasHumanClass = "has_human_class", biases, vendorScale = "vendor_scale"
+            case modelWrittenSlope = "model_written_slope", modelWrittenOffset = "model_written_offset"
+            case humanThreshold = "human_threshold", humanFalsePositiveRate = "human_false_positive_rate"
+            case minimumWords = "minimum_words", calibration, phrases
+        }
+    }
+
+    public struct Phrase: Codable, Sendable, Equatable {
+        public var text: String
+        public var bucket: UInt32
+        /// Share of the human texts of the build in which the feature occurs.
+        public var humanRate: Double
+
+        enum CodingKeys: String, CodingKey { case text, bucket, humanRate = "human_rate" }
+    }
+
+    public static let version = 1
+    /// Lanes per feature bucket in the weights: the vendors and human, padded, and the idf last.
+    public static let classStride = 8
+    static let maximumVendors = classStride - 2
+
+    public let header: Header
+    /// `classStride` f32 per bucket. Sections are 8-byte aligned, not 32: rows are loaded
+    /// unaligned.
+    let weights: UnsafeRawBufferPointer
+    private let mapping: MappedFile
+    /// Bucket → index in `header.phrases` + 1 (0: not a phrase).
+    let phraseNumbers: [UInt32: Int]
+
+    init(header: Header, weights: UnsafeRawBufferPointer, mapping: MappedFile) {
+        self.header = header
+        self.weights = weights
+        self.mapping = mapping
+        var numbers: [UInt32: Int] = [:]
+        for (number, phrase) in header.phrases.enumerated() where numbers[phrase.bucket] == nil { numbers[phrase.bucket] = number + 1 }
+        phraseNumbers = numbers
+    }
+
+    /// Reads the two sections, checking what the scan will index with.
+    static func decode(header bytes: UnsafeRawBufferPointer, weights: UnsafeRawBufferPointer, in mapping: MappedFile) throws -> StyleModel {
+        let path = mapping.path
+        let header: Header
+        do {
+            header = try JSONDecoder().decode(Header.self, from: Data(bytes))
+        } catch {
+            throw IndexError(path: path, reason: "section styleModel does not decode: \(error)")
+        }
+        guard header.version == version else {
+            throw IndexError(path: path, reason: "style model version \(header.version) is not \(version) (rebuild the index)")
+        }
+        guard header.featureBits == StyleFeatures.bits, !header.vendors.isEmpty, header.vendors.count <= maximumVendors,
+              header.biases.count == header.vendors.count + (header.hasHumanClass ? 1 : 0),
+              header.biases.allSatisfy(\.isFinite), header.vendorScale.isFinite, header.modelWrittenSlope.isFinite, header.modelWrittenOffset.isFinite else {
+            throw IndexError(path: path, reason: "section styleModel has \(header.vendors.count) vendors, \(header.biases.count) biases and \(header.featureBits) feature bits, or a number that is not finite")
+        }
+        guard weights.count == StyleFeatures.bucketCount * MemoryLayout<SIMD8<Float>>.stride else {
+            throw IndexError(path: path, reason: "section styleWeights has \(weights.count) bytes, expected \(StyleFeatures.bucketCount * 32)")
+        }
+        guard header.phrases.allSatisfy({ Int($0.bucket) < StyleFeatures.bucketCount }) else {
+            throw IndexError(path: path, reason: "section styleModel names a phrase outside the feature buckets")
+        }
+        guard let base = mapping.bytes.baseAddress, let start = weights.baseAddress,
+              start >= base, start + weights.count <= base + mapping.bytes.count else {
+            throw IndexError(path: path, reason: "section styleWeights lies outside the index's mapping")
+        }
+        return StyleModel(header: header, weights: weights, mapping: mapping)
+    }
+
+    /// Per-worker buffers: a count per bucket, zeroed again after each text.
+    public struct Scratch {
+        var features = StyleFeatures()
+        var counts: [UInt16]
+        public init() { counts = Array(repeating: 0, count: StyleFeatures.bucketCount) }
+    }
+
+    /// The classes' decisions (without the biases) for features already read into
+    /// `scratch.features`: Σ w·x over the text's buckets, x = log(1 + count) × idf / ‖x‖.
+    func decisions(scratch: inout Scratch, phrases: inout [Int]) -> SIMD8<Float> {
+        var sum = SIMD8<Float>(repeating: 0)
+        var norm: Float = 0
+        let features = scratch.features.features
+        scratch.counts.withUnsafeMutableBufferPointer { counts in
+            for feature in features where counts[Int(feature)] < .max { counts[Int(feature)] += 1 }
+            // Each bucket is weighed once, at its first occurrence.
+            for feature in features where counts[Int(feature)] != 0 {
+                let row = weights.loadUnaligned(fromByteOffset: Int(feature) * MemoryLayout<SIMD8<Float>>.stride, as: SIMD8<Float>.self)
+                let value = Float(Self.logOnePlus(Int(counts[Int(feature)]))) * row[Self.classStride - 1]
+                counts[Int(feature)] = 0
+                sum += value * row
+                norm += value * value
+                if let number = phraseNumbers[feature] { phrases.append(number - 1) }
+            }
+        }
+        return norm > 0 ? sum / norm.squareRoot() : sum
+    }
+
+    /// log(1 + n) for small n from a table.
+    static func logOnePlus(_ count: Int) -> Double { count < logTable.count ? logTable[count] : log1p(Double(count)) }
+    private static let logTable: [Double] = (0..<64).map { log1p(Double($0)) }
+
+    /// Style scores of one text; nil when it is shorter than the calibration supports.
+    public func score(_ text: UnsafeBufferPointer<UInt8>, scratch: inout Scratch) -> StyleVerdict? {
+        scratch.features.read(text)
+        guard scratch.features.wordCount >= header.minimumWords else { return nil }
+        var phrases: [Int] = []
+        let sums = decisions(scratch: &scratch, phrases: &phrases)
+        let decisions = header.biases.indices.map { Double(sums[$0]) + header.biases[$0] }
+        return verdict(decisions: decisions, words: scratch.features.wordCount, phrases: phrases)
+    }
+
+    func verdict(decisions: [Double], words: Int, phrases: [Int]) -> StyleVerdict {
+        let vendorCount = header.vendors.count
+        let vendorDecisions = decisions.prefix(vendorCount)
+        let best = vendorDecisions.max() ?? 0
+        var probabilities = vendorDecisions.map { exp(($0 - best) * header.vendorScale) }
+        let sum = probabilities.reduce(0, +)
+        probabilities = probabilities.map { $0 / sum }
+        var modelWritten: Double? = nil
+        var z: Double? = nil
+        if header.scoresModelWritten {
+            let value = best - decisions[vendorCount]
+            z = value
+            modelWritten = 1 / (1 + exp(-(header.modelWrittenSlope * value + header.modelWrittenOffset)))
+        }
+        return StyleVerdict(words: words, vendorProbabilities: probabilities, modelWritten: modelWritten, z: z,
+                            phrases: phrases.sorted())
+    }
+
+    /// The vendor a verdict names (the most probable).
+    func vendor(of verdict: StyleVerdict) -> String {
+        var best = 0
+        for (index, probability) in verdict.vendorProbabilities.enumerated() where probability > verdict.vendorProbabilities[best] { best = index }
+        return header.vendors[best]
+    }
+}
+
+/// The style detector's scores for one text.
+public struct StyleVerdict: Sendable, Equatable {
+    /// Words read (at most `StyleFeatures.maximumWords`).
+    public var words: Int
+    /// Calibrated probability of each of the model's vendors, given that a model wrote the text.
+    public var vendorProbabilities: [Double]
+    /// Calibrated probability that a model rather than a person wrote the text (equal priors);
+    /// nil when the index was built without human text.
+    public var modelWritten: Double?
+    /// The statistic behind `modelWritten`, compared with the model's human threshold.
+    public var z: Double?
+    /// Numbers of the model's phrases the text holds.
+    public var phrases: [Int]
+}

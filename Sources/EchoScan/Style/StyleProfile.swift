@@ -1,0 +1,96 @@
+import Foundation
+
+/// What the style detector adds to a shard's counts: how many documents got a verdict, how many
+/// read as model-written, by the most probable vendor, and in how many documents each of the
+/// model's phrases occurs. Added up over units and shards (`summary.json`'s `counts.style`).
+public struct StyleCounts: Codable, Sendable, Equatable {
+    /// Documents with a style verdict (long enough).
+    public var documents = 0
+    /// Of those, documents at or above the model's model-written threshold.
+    public var modelWritten = 0
+    /// Model-written documents by their most probable vendor (every document with a verdict when
+    /// the model gives no model-written score).
+    public var byVendor: [String: Int] = [:]
+    /// Documents with a verdict holding each phrase.
+    public var phrases: [String: Int] = [:]
+
+    enum CodingKeys: String, CodingKey { case documents, modelWritten = "model_written", byVendor = "by_vendor", phrases }
+
+    public init() {}
+
+    mutating func add(_ other: StyleCounts) {
+        documents += other.documents
+        modelWritten += other.modelWritten
+        byVendor.merge(other.byVendor, uniquingKeysWith: +)
+        phrases.merge(other.phrases, uniquingKeysWith: +)
+    }
+
+    mutating func count(_ verdict: StyleVerdict, model: StyleModel) {
+        documents += 1
+        let isModelWritten = verdict.z.map { $0 >= model.header.humanThreshold } ?? true
+        if isModelWritten {
+            if verdict.z != nil { modelWritten += 1 }
+            byVendor[model.vendor(of: verdict), default: 0] += 1
+        }
+        for number in verdict.phrases { phrases[model.header.phrases[number].text, default: 0] += 1 }
+    }
+}
+
+/// The style profile of a shard or a scan, as summary.json, the report and `echoscan diff` show
+/// it: the share of documents per vendor style, with 95% Wilson intervals, and the phrases most
+/// over-represented against the build's human text.
+public struct StyleProfile: Codable, Sendable, Equatable {
+    public struct Share: Codable, Sendable, Equatable {
+        public var style: String
+        public var documents: Int
+        public var share: Double
+        public var low: Double
+        public var high: Double
+    }
+
+    public struct Phrase: Codable, Sendable, Equatable {
+        public var phrase: String
+        public var documents: Int
+        /// The phrase's document rate here over its rate in the build's human text.
+        public var lift: Double
+    }
+
+    public var documents: Int
+    /// `human` (when the model scores model-written text) and each vendor, in the model's order.
+    public var shares: [Share]
+    public var phrases: [Phrase]
+
+    public static let phrasesShown = 15
+
+    public init(counts: StyleCounts, header: StyleModel.Header) {
+        documents = counts.documents
+        var styles: [(String, Int)] = header.vendors.map { ($0, counts.byVendor[$0, default: 0]) }
+        if header.scoresModelWritten { styles.insert(("human", counts.documents - counts.modelWritten), at: 0) }
+        shares = styles.map { style, count in
+            let (low, high) = Self.wilson(count, counts.documents)
+            return Share(style: style, documents: count, share: counts.documents > 0 ? Double(count) / Double(counts.documents) : 0,
+                         low: low, high: high)
+        }
+        let total = Double(max(1, counts.documents))
+        let humanRates = Dictionary(header.phrases.map { ($0.text, $0.humanRate) }, uniquingKeysWith: { first, _ in first })
+        phrases = counts.phrases.map { phrase, count in
+            Phrase(phrase: phrase, documents: count, lift: (Double(count) / total) / max(humanRates[phrase] ?? 0, 1 / total))
+        }
+        .sorted { $0.lift != $1.lift ? $0.lift > $1.lift : $0.phrase < $1.phrase }
+        .prefix(Self.phrasesShown).map { $0 }
+    }
+
+    /// The 95% Wilson score interval of `successes` in `trials`.
+    static func wilson(_ successes: Int, _ trials: Int) -> (Double, Double) {
+        guard trials > 0 else { return (0, 1) }
+        let n = Double(trials), p = Double(successes) / n, z = 1.959964
+        let centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        let half = z * (p * (1 - p) / n + z * z / (4 * n * n)).squareRoot() / (1 + z * z / n)
+        return (max(0, centre - half), min(1, centre + half))
+    }
+
+    /// The vendor whose style most documents have (nil when none reads as model-written).
+    public var leadingVendor: String? {
+        shares.filter { $0.style != "human" && $0.documents > 0 }.max { $0.documents != $1.documents ? $0.documents < $1.documents : $0.style > $1.style }?.style
+    }
+}

@@ -1,0 +1,258 @@
+@testable import EchoScan
+import Foundation
+import XCTest
+
+/// The style detector: its features, its training and calibration at index build, and what a scan
+/// writes of it, on the bundled samples (GPT-4 and the GPT-3 fine-tune for openai, Bard for
+/// google, human GSM8K solutions).
+final class StyleTests: XCTestCase {
+    static let references = ["arena-hard__gpt-4-0314.jsonl", "fastchat__bard.jsonl", "gsm8k__175b_finetuning.jsonl"]
+        .map { TestSupport.samples + "/references/" + $0 }
+    static let background = TestSupport.samples + "/background/human.jsonl"
+
+    func features(_ text: String) -> StyleFeatures {
+        var features = StyleFeatures()
+        var copy = text
+        copy.withUTF8 { features.read($0) }
+        return features
+    }
+
+    func testFeaturesCountWordsPunctuationAndLineShapes() {
+        let text = "Certainly! Here's a plan:\n\n1. Rest — then work.\n- Eat\n**Note:** done"
+        let read = features(text)
+        // Words: certainly here s a plan 1 rest then work eat note done (punctuation is not a word).
+        XCTAssertEqual(read.wordCount, 12)
+        // Lowercasing and spacing do not change the features; a changed line shape does.
+        XCTAssertEqual(features("CERTAINLY!   here's A plan:\n\n1. Rest — then work.\n- Eat\n**Note:** done").features, read.features)
+        XCTAssertNotEqual(features("Certainly! Here's a plan:\n\n1) Rest — then work.\n* Eat\nNote: done").features.sorted(),
+                          read.features.sorted())
+        let lines = text.split(separator: "\n").map(String.init)
+        let shapes = lines.map { line -> LineShape in
+            var copy = line
+            return copy.withUTF8 { LineShape($0, at: 0) }
+        }
+        XCTAssertEqual(shapes, [.text, .number, .bullet, .boldLeadIn])
+        // The em dash is a mark of its own, not part of a word.
+        XCTAssertEqual(features("a — b").wordCount, 2)
+        XCTAssertEqual(features("a—b").wordCount, 2)
+    }
+
+    func testPromptWordsAreNoEvidence() {
+        let prompt = "Explain photosynthesis in plants"
+        var copy = prompt
+        let excluded = copy.withUTF8 { StyleFeatures.words(of: $0) }
+        var text = "Photosynthesis in plants is how light becomes sugar."
+        var withPrompt = StyleFeatures()
+        text.withUTF8 { withPrompt.read($0, excludedWords: excluded) }
+        let without = features(text)
+        // "photosynthesis", "in", "plants" and the pairs of them are dropped; the rest stays.
+        XCTAssertEqual(without.features.count - withPrompt.features.count, 3 + 2)
+        XCTAssertEqual(withPrompt.wordCount, without.wordCount)
+    }
+
+    func testBuildTrainsCalibratesAndIsDeterministic() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        var options = IndexBuildOptions()
+        options.threads = 1
+        _ = try IndexBuilder(options: options).build(references: Self.references, background: [Self.background], output: dir + "/one.idx")
+        options.threads = 2
+        _ = try IndexBuilder(options: options).build(references: Self.references, background: [Self.background], output: dir + "/two.idx")
+        XCTAssertEqual(FileManager.default.contents(atPath: dir + "/one.idx"), FileManager.default.contents(atPath: dir + "/two.idx"))
+        let index = try ReferenceIndex(path: dir + "/one.idx")
+        let style = try XCTUnwrap(index.style)
+        XCTAssertEqual(style.header.vendors, ["openai", "google"])
+        XCTAssertTrue(style.header.hasHumanClass)
+        XCTAssertEqual(style.header.version, StyleModel.version)
+        // Calibrated on held-out texts, all in the sample.
+        // Bard, google's only model, cannot be held out without google: 240 of the 320 references.
+        XCTAssertEqual(style.header.calibration.references, 240)
+        XCTAssertEqual(style.header.calibration.humans, 55)
+        XCTAssertTrue(StyleTrainer.lengthBounds.contains(style.header.minimumWords))
+        XCTAssertGreaterThan(style.header.vendorScale, 0)
+        // The phrases are words of the references, more frequent there than in the human text.
+        XCTAssertFalse(style.header.phrases.isEmpty)
+        let corpus = try Self.references.map { try String(contentsOfFile: $0, encoding: .utf8).lowercased() }.joined()
+        for phrase in style.header.phrases.prefix(20) {
+            XCTAssertTrue(corpus.contains(phrase.text.split(separator: " ").first.map(String.init) ?? "?"), phrase.text)
+            XCTAssertLessThan(phrase.humanRate, 0.5, phrase.text)
+        }
+        XCTAssertTrue(index.verify().isEmpty)
+
+        // Without human text: vendors only, no model-written score.
+        _ = try IndexBuilder().build(references: Self.references, background: [], output: dir + "/no-human.idx")
+        let vendorsOnly = try XCTUnwrap(try ReferenceIndex(path: dir + "/no-human.idx").style)
+        XCTAssertFalse(vendorsOnly.header.hasHumanClass)
+        // One vendor only: no style model.
+        _ = try IndexBuilder().build(references: [Self.references[0], Self.references[2]], background: [Self.background],
+                                     output: dir + "/one-vendor.idx")
+        XCTAssertNil(try ReferenceIndex(path: dir + "/one-vendor.idx").style)
+    }
+
+    /// Held out by text: trained on the even lines of each sample file, the odd lines' vendors are
+    /// found, and the model texts read as more model-written than the human ones.
+    func testHeldOutTextsGetTheirVendor() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        var train: [String] = []
+        var test: [(text: String, vendor: String?)] = []
+        for file in Self.references + [Self.background] {
+            let lines = try TestSupport.lines(file)
+            let even = lines.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+            let path = dir + "/train-" + URL(fileURLWithPath: file).lastPathComponent
+            try TestSupport.write(Array((even.joined(separator: "\n") + "\n").utf8), to: path)
+            train.append(path)
+            for line in lines.enumerated().filter({ $0.offset % 2 == 1 }).map(\.element) {
+                let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                test.append((try XCTUnwrap(object["text"] as? String), object["vendor"] as? String))
+            }
+        }
+        var options = IndexBuildOptions()
+        options.style.minimumReferences = 30
+        _ = try IndexBuilder(options: options).build(references: Array(train.dropLast()), background: [train.last!], output: dir + "/half.idx")
+        let model = try XCTUnwrap(try ReferenceIndex(path: dir + "/half.idx").style)
+        var scratch = StyleModel.Scratch()
+        var right = 0, scored = 0
+        var modelScores: [Double] = [], humanScores: [Double] = []
+        for (text, vendor) in test {
+            var copy = text
+            guard let verdict = copy.withUTF8({ model.score($0, scratch: &scratch) }) else { continue }
+            XCTAssertEqual(verdict.vendorProbabilities.reduce(0, +), 1, accuracy: 1e-9)
+            let written = try XCTUnwrap(verdict.modelWritten)
+            if let vendor {
+                scored += 1
+                if model.vendor(of: verdict) == vendor { right += 1 }
+                modelScores.append(written)
+            } else {
+                humanScores.append(written)
+            }
+        }
+        XCTAssertGreaterThan(scored, 100)
+        XCTAssertGreaterThan(Double(right) / Double(scored), 0.8, "\(right) of \(scored)")
+        XCTAssertGreaterThan(StyleTrainer.auroc(positives: modelScores, negatives: humanScores), 0.8)
+        // The same text, the same verdict: the scratch is left clean between texts.
+        var first = test[0].text, again = test[0].text
+        XCTAssertEqual(first.withUTF8 { model.score($0, scratch: &scratch) }, again.withUTF8 { model.score($0, scratch: &scratch) })
+    }
+
+    func testScanWritesStyleToAttributesManifestSummaryAndReport() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        _ = try IndexBuilder().build(references: Self.references, background: [Self.background], output: dir + "/reference.idx")
+        let minimumWords = try XCTUnwrap(try ReferenceIndex(path: dir + "/reference.idx").style).header.minimumWords
+        var configuration = PipelineConfiguration()
+        configuration.match.style.flag = true
+        var request = ScanRequest(inputs: [TestSupport.samples + "/corpus/shard-003.jsonl"], indexPath: dir + "/reference.idx",
+                                  outputDirectory: dir + "/out", configuration: configuration)
+        request.writeReport = true
+        let summary = try ContaminationScanner(request: request).run()
+        let style = try XCTUnwrap(summary.style)
+        XCTAssertEqual(style.minimumWords, minimumWords)
+        let header = try XCTUnwrap(try ReferenceIndex(path: dir + "/reference.idx").style).header
+        XCTAssertEqual(style.totals.shares.map(\.style), (header.scoresModelWritten ? ["human"] : []) + ["openai", "google"])
+        XCTAssertEqual(style.totals.shares.map(\.documents).reduce(0, +), style.totals.documents)
+        for share in style.totals.shares { XCTAssertTrue(share.low <= share.share && share.share <= share.high) }
+
+        // Every record of the shard has an attribute line; those of long enough texts carry the
+        // style scores, as many as the summary counts.
+        let texts = try TestSupport.lines(TestSupport.samples + "/corpus/shard-003.jsonl").map { line -> String in
+            let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            return try XCTUnwrap(object["text"] as? String)
+        }
+        let attributes = try TestSupport.lines(dir + "/out/attributes/echoscan/shard-003.jsonl")
+        XCTAssertEqual(attributes.count, texts.count)
+        var withVerdict = 0
+        for (line, text) in zip(attributes, texts) {
+            let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let spans = try XCTUnwrap(object["attributes"] as? [String: [[Double]]])
+            let openai = try XCTUnwrap(spans["echoscan__style_openai"])
+            let google = try XCTUnwrap(spans["echoscan__style_google"])
+            XCTAssertEqual(openai.count, google.count)
+            guard let span = openai.first else { continue }
+            withVerdict += 1
+            XCTAssertEqual(span[0], 0)
+            XCTAssertEqual(Int(span[1]), text.utf8.count)
+            XCTAssertEqual(span[2] + (google.first?[2] ?? 0), 1, accuracy: 1e-5)
+            XCTAssertEqual(spans["echoscan__style_model_written"]?.count, header.scoresModelWritten ? 1 : nil)
+        }
+        XCTAssertEqual(withVerdict, style.totals.documents)
+        XCTAssertGreaterThan(withVerdict, 0)
+
+        // With `style.flag`, documents past the model-written threshold are flagged by "style",
+        // and every manifest line of a long enough text has its style.
+        let modelWritten = summary.totals.style?.modelWritten ?? 0
+        XCTAssertEqual(summary.totals.byDetector["style"] ?? 0, modelWritten)
+        for line in try TestSupport.lines(dir + "/out/manifest.jsonl") {
+            let record = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let detectors = try XCTUnwrap(record["detectors"] as? [String])
+            if detectors.contains("style") {
+                let style = try XCTUnwrap(record["style"] as? [String: Any])
+                XCTAssertGreaterThanOrEqual(try XCTUnwrap(style["words"] as? Int), minimumWords)
+                XCTAssertTrue(header.scoresModelWritten)
+                XCTAssertNotNil(style["model_written"] as? Double)
+                XCTAssertEqual(Set((try XCTUnwrap(style["vendors"] as? [String: Double])).keys), ["openai", "google"])
+            }
+        }
+        let html = try String(contentsOfFile: dir + "/out/report.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("<h2>Style profile</h2>"))
+        XCTAssertTrue(html.contains("<svg id=\"style\""))
+        let first = style.totals.shares[0]
+        XCTAssertTrue(try String(contentsOfFile: dir + "/out/report.md", encoding: .utf8).contains("| \(first.style) | \(first.documents) |"))
+
+        // Style off: no style in the attributes or the summary, and nothing flagged by it.
+        configuration.match.style.enabled = false
+        let off = try ContaminationScanner(request: ScanRequest(inputs: request.inputs, indexPath: request.indexPath,
+                                                                outputDirectory: dir + "/off", configuration: configuration)).run()
+        XCTAssertNil(off.style)
+        XCTAssertNil(off.totals.byDetector["style"])
+        XCTAssertFalse(try TestSupport.lines(dir + "/off/attributes/echoscan/shard-003.jsonl").joined().contains("style"))
+    }
+
+    func testCraftedStyleSectionsAreRefused() throws {
+        let header = StyleModel.Header(version: StyleModel.version, featureBits: StyleFeatures.bits, vendors: ["a", "b"], hasHumanClass: false,
+                                       biases: [0, 0], vendorScale: 1, modelWrittenSlope: 0, modelWrittenOffset: 0, humanThreshold: 0,
+                                       humanFalsePositiveRate: 0.01, minimumWords: 50,
+                                       calibration: .init(folds: 5, references: 0, humans: 0, buckets: [], modelWrittenAUROC: nil), phrases: [])
+        let weights = [UInt8](repeating: 0, count: StyleFeatures.bucketCount * 32)
+        let dir = try TestSupport.temporaryDirectory()
+        func decode(_ header: StyleModel.Header, weights: [UInt8] = weights, edit: (String) -> String = { $0 }) throws -> StyleModel {
+            // Both sections in one mapped file, as in an index: the weights, then the header.
+            let json = Array(edit(String(decoding: try JSONEncoder().encode(header), as: UTF8.self)).utf8)
+            try TestSupport.write(weights + json, to: dir + "/x.idx")
+            let file = try MappedFile(path: dir + "/x.idx")
+            return try StyleModel.decode(header: UnsafeRawBufferPointer(rebasing: file.bytes[weights.count...]),
+                                         weights: UnsafeRawBufferPointer(rebasing: file.bytes[..<weights.count]), in: file)
+        }
+        XCTAssertNoThrow(try decode(header))
+        var wrongVersion = header
+        wrongVersion.version = 99
+        XCTAssertThrowsError(try decode(wrongVersion)) { XCTAssertTrue("\($0)".contains("style model version 99")) }
+        var tooMany = header
+        tooMany.vendors = (0..<7).map { "v\($0)" }
+        tooMany.biases = Array(repeating: 0, count: 7)
+        XCTAssertThrowsError(try decode(tooMany)) { XCTAssertTrue("\($0)".contains("7 vendors")) }
+        var huge = header
+        huge.biases = [0, 12345]
+        XCTAssertNoThrow(try decode(huge))
+        XCTAssertThrowsError(try decode(huge) { $0.replacingOccurrences(of: "12345", with: "1e400") })
+        var outside = header
+        outside.phrases = [.init(text: "x", bucket: UInt32(StyleFeatures.bucketCount), humanRate: 0)]
+        XCTAssertThrowsError(try decode(outside)) { XCTAssertTrue("\($0)".contains("outside the feature buckets")) }
+        XCTAssertThrowsError(try decode(header, weights: Array(weights.dropLast(4)))) { XCTAssertTrue("\($0)".contains("styleWeights")) }
+    }
+
+    func testCalibrationArithmetic() {
+        // Wilson intervals, as published tables give them.
+        let (low, high) = StyleProfile.wilson(5, 10)
+        XCTAssertEqual(low, 0.2366, accuracy: 1e-4)
+        XCTAssertEqual(high, 0.7634, accuracy: 1e-4)
+        XCTAssertEqual(StyleProfile.wilson(0, 10).1, 0.2775, accuracy: 1e-4)
+        XCTAssertEqual(StyleTrainer.auroc(positives: [3, 4], negatives: [1, 2]), 1)
+        XCTAssertEqual(StyleTrainer.auroc(positives: [1, 2], negatives: [1, 2]), 0.5)
+        // A logistic fit recovers the direction and the midpoint of separable-ish data.
+        let (slope, offset) = StyleTrainer.fitLogistic(positives: [1, 2, 3, 0.5], negatives: [-1, -2, -3, 0.2])
+        XCTAssertGreaterThan(slope, 0)
+        XCTAssertEqual(-offset / slope, 0, accuracy: 0.5)
+        // The scale that fits confident, right predictions is larger than for confident, half-wrong ones.
+        let right = StyleTrainer.fitScale([([0, -10], 0), ([-10, 0], 1), ([0, -5], 0)])
+        let mixed = StyleTrainer.fitScale([([0, -10], 0), ([0, -10], 1), ([0, -5], 0)])
+        XCTAssertGreaterThan(right, mixed)
+    }
+}
