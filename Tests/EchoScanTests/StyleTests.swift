@@ -1,4 +1,5 @@
 @testable import EchoScan
+import CEchoScanShims
 import Foundation
 import XCTest
 
@@ -32,6 +33,19 @@ final class StyleTests: XCTestCase {
             return copy.withUTF8 { LineShape($0, at: 0) }
         }
         XCTAssertEqual(shapes, [.text, .number, .bullet, .boldLeadIn])
+        // The C tokenizer's class table says what its comment says, for every byte.
+        for byte in 0...255 {
+            let expected: Int
+            switch UInt8(byte) {
+            case 0x20, 0x09, 0x0D: expected = ECHOSCAN_STYLE_SPACE
+            case 0x0A: expected = ECHOSCAN_STYLE_NEWLINE
+            case 0xE2: expected = ECHOSCAN_STYLE_E2
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "_"), 0x80...0xFF:
+                expected = ECHOSCAN_STYLE_WORD
+            default: expected = ECHOSCAN_STYLE_MARK
+            }
+            XCTAssertEqual(Int(echoscan_style_class(UInt8(byte))), expected, "byte \(byte)")
+        }
         // The em dash is a mark of its own, not part of a word.
         XCTAssertEqual(features("a — b").wordCount, 2)
         XCTAssertEqual(features("a—b").wordCount, 2)

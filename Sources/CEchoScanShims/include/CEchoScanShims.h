@@ -6,3 +6,4 @@
 #include "byte_classes.h"
 #include "file_system_sync.h"
 #include "prefetch.h"
+#include "style_tokens.h"

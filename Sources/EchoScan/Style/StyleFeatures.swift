@@ -1,3 +1,5 @@
+import CEchoScanShims
+
 /// The features the style detector reads in a text: hashed word unigrams and bigrams (punctuation
 /// marks are words of their own, so that ": " and "—" rates and "Certainly!" count), the shape of
 /// each line's start (heading, bullet, number, bold lead-in, quote, table, code fence, text), and
@@ -29,8 +31,8 @@ struct StyleFeatures {
         wordCount = 0
         var previous: UInt64 = 0
         var previousExcluded = true
-        var first: [UInt64] = []
-        var last = [UInt64](repeating: 0, count: 3)
+        var first: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var last: (UInt64, UInt64, UInt64) = (0, 0, 0)
         var tokens = 0
         var atLineStart = true
         var position = 0
@@ -42,7 +44,7 @@ struct StyleFeatures {
                 position += 1
                 continue
             }
-            if byte == 0x20 || byte == 0x09 || byte == 0x0D {
+            if Self.isSpace(byte) {
                 position += 1
                 continue
             }
@@ -58,16 +60,22 @@ struct StyleFeatures {
             if tokens > 0 && !(excluded && previousExcluded) {
                 features.append(Self.pairBucket(previous, hash))
             }
-            if first.count < 3 { first.append(hash) }
-            last[tokens % 3] = hash
+            switch tokens {
+            case 0: first.0 = hash
+            case 1: first.1 = hash
+            case 2: first.2 = hash
+            default: break
+            }
+            last = (last.1, last.2, hash)
             previous = hash
             previousExcluded = excluded
             tokens += 1
         }
         guard tokens > 0 else { return }
-        features.append(Self.bucket(StableHash.sequence(first) ^ 0x4F50_454E))
-        let closer = tokens < 3 ? Array(last.prefix(tokens)) : (0..<3).map { last[(tokens + $0) % 3] }
-        features.append(Self.bucket(StableHash.sequence(closer) ^ 0x434C_4F53))
+        let opener = [first.0, first.1, first.2].prefix(tokens)
+        features.append(Self.bucket(StableHash.sequence(Array(opener)) ^ 0x4F50_454E))
+        let closer = [last.0, last.1, last.2].suffix(min(3, tokens))
+        features.append(Self.bucket(StableHash.sequence(Array(closer)) ^ 0x434C_4F53))
     }
 
     /// Counts, for each wanted bucket, the words and pairs of words of `text` that fall in it
@@ -82,7 +90,7 @@ struct StyleFeatures {
         }
         while position < text.count {
             let byte = text[position]
-            if byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0D { position += 1; continue }
+            if isSpace(byte) { position += 1; continue }
             let (hash, end, _) = token(text, at: position)
             record(wordBucket(hash), position..<end)
             if let previous { record(pairBucket(previous.hash, hash), previous.start..<end) }
@@ -97,7 +105,7 @@ struct StyleFeatures {
         var position = 0
         while position < text.count {
             let byte = text[position]
-            if byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0D { position += 1; continue }
+            if isSpace(byte) { position += 1; continue }
             let (hash, end, isWord) = token(text, at: position)
             if isWord { words.insert(hash) }
             position = end
@@ -106,23 +114,21 @@ struct StyleFeatures {
     }
 
     /// The token at `position` (not a space): its hash (FNV-1a of its lowercased bytes), where it
-    /// ends, and whether it is a word rather than a punctuation mark.
+    /// ends, and whether it is a word rather than a punctuation mark (`echoscan_style_token`).
     @inline(__always)
     static func token(_ text: UnsafeBufferPointer<UInt8>, at start: Int) -> (hash: UInt64, end: Int, isWord: Bool) {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        if let length = punctuationLength(text, at: start) {
-            for offset in 0..<length { hash = (hash ^ UInt64(text[start + offset])) &* 0x100_0000_01b3 }
-            return (hash, start + length, false)
-        }
-        var position = start
-        while position < text.count {
-            var unit = text[position]
-            if unit == 0x20 || unit == 0x0A || unit == 0x09 || unit == 0x0D || punctuationLength(text, at: position) != nil { break }
-            if unit >= 0x41 && unit <= 0x5A { unit |= 0x20 }
-            hash = (hash ^ UInt64(unit)) &* 0x100_0000_01b3
-            position += 1
-        }
-        return (hash, position, true)
+        guard let base = text.baseAddress else { return (0, start + 1, false) }
+        var hash: UInt64 = 0
+        var isWord: Int32 = 0
+        let end = echoscan_style_token(base, text.count, start, &hash, &isWord)
+        return (hash, end, isWord != 0)
+    }
+
+    /// Whether `byte` separates tokens (a space, a tab, a carriage return or a line feed).
+    @inline(__always)
+    static func isSpace(_ byte: UInt8) -> Bool {
+        let c = echoscan_style_class(byte)
+        return c == UInt8(ECHOSCAN_STYLE_SPACE) || c == UInt8(ECHOSCAN_STYLE_NEWLINE)
     }
 
     @inline(__always)
@@ -133,20 +139,6 @@ struct StyleFeatures {
 
     @inline(__always)
     static func bucket(_ hash: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: hash >> UInt64(64 - bits)) }
-
-    /// The length of the punctuation mark at `position`: an ASCII mark, or one of the marks that
-    /// models' formatting uses (dashes, curly quotes, ellipsis, bullet: U+2013-2026); nil for a
-    /// word's byte.
-    @inline(__always)
-    static func punctuationLength(_ text: UnsafeBufferPointer<UInt8>, at position: Int) -> Int? {
-        let byte = text[position]
-        if byte < 0x80 {
-            let isAlphanumeric = (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) || byte == 0x5F
-            return isAlphanumeric ? nil : 1
-        }
-        if byte == 0xE2, position + 2 < text.count, text[position + 1] == 0x80, (0x93...0xA6).contains(text[position + 2]) { return 3 }
-        return nil
-    }
 }
 
 /// How a line of text starts: markdown's and models' layout, one of the style features.

@@ -1,3 +1,4 @@
+import CEchoScanShims
 import Foundation
 
 /// The style detector's model, trained at index build (`StyleTrainer`) and kept in the index:
@@ -70,16 +71,23 @@ public struct StyleModel: @unchecked Sendable {
     /// unaligned.
     let weights: UnsafeRawBufferPointer
     private let mapping: MappedFile
-    /// Bucket → index in `header.phrases` + 1 (0: not a phrase).
+    /// Bucket → index in `header.phrases` + 1 (0: not a phrase), and a bit per bucket that is
+    /// one, tested first (most buckets are not).
     let phraseNumbers: [UInt32: Int]
+    let phraseBits: [UInt64]
 
     init(header: Header, weights: UnsafeRawBufferPointer, mapping: MappedFile) {
         self.header = header
         self.weights = weights
         self.mapping = mapping
         var numbers: [UInt32: Int] = [:]
-        for (number, phrase) in header.phrases.enumerated() where numbers[phrase.bucket] == nil { numbers[phrase.bucket] = number + 1 }
+        var bits = [UInt64](repeating: 0, count: StyleFeatures.bucketCount / 64)
+        for (number, phrase) in header.phrases.enumerated() where numbers[phrase.bucket] == nil {
+            numbers[phrase.bucket] = number + 1
+            bits[Int(phrase.bucket) >> 6] |= 1 << (UInt64(phrase.bucket) & 63)
+        }
         phraseNumbers = numbers
+        phraseBits = bits
     }
 
     /// Reads the two sections, checking what the scan will index with.
@@ -112,10 +120,11 @@ public struct StyleModel: @unchecked Sendable {
         return StyleModel(header: header, weights: weights, mapping: mapping)
     }
 
-    /// Per-worker buffers: a count per bucket, zeroed again after each text.
+    /// Per-worker buffers: a count per bucket (saturating at 255, one byte so that the table stays
+    /// in the core's cache), zeroed again after each text.
     public struct Scratch {
         var features = StyleFeatures()
-        var counts: [UInt16]
+        var counts: [UInt8]
         public init() { counts = Array(repeating: 0, count: StyleFeatures.bucketCount) }
     }
 
@@ -125,16 +134,25 @@ public struct StyleModel: @unchecked Sendable {
         var sum = SIMD8<Float>(repeating: 0)
         var norm: Float = 0
         let features = scratch.features.features
+        let stride = MemoryLayout<SIMD8<Float>>.stride
+        guard let base = weights.baseAddress else { return sum }
         scratch.counts.withUnsafeMutableBufferPointer { counts in
-            for feature in features where counts[Int(feature)] < .max { counts[Int(feature)] += 1 }
+            // The rows (an 8 MB table, most looks-ups missing the cache) are fetched while the
+            // features are counted, so that the misses overlap instead of following each other.
+            for feature in features {
+                echoscan_prefetch(base + Int(feature) * stride)
+                if counts[Int(feature)] < .max { counts[Int(feature)] += 1 }
+            }
             // Each bucket is weighed once, at its first occurrence.
             for feature in features where counts[Int(feature)] != 0 {
-                let row = weights.loadUnaligned(fromByteOffset: Int(feature) * MemoryLayout<SIMD8<Float>>.stride, as: SIMD8<Float>.self)
+                let row = weights.loadUnaligned(fromByteOffset: Int(feature) * stride, as: SIMD8<Float>.self)
                 let value = Float(Self.logOnePlus(Int(counts[Int(feature)]))) * row[Self.classStride - 1]
                 counts[Int(feature)] = 0
                 sum += value * row
                 norm += value * value
-                if let number = phraseNumbers[feature] { phrases.append(number - 1) }
+                if phraseBits[Int(feature) >> 6] & (1 << (UInt64(feature) & 63)) != 0, let number = phraseNumbers[feature] {
+                    phrases.append(number - 1)
+                }
             }
         }
         return norm > 0 ? sum / norm.squareRoot() : sum

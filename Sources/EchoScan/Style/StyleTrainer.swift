@@ -120,10 +120,10 @@ struct StyleTrainer {
 
     static let countBits: UInt32 = 14
 
-    static func pack(_ features: [UInt32], counts: inout [UInt16]) -> [UInt32] {
+    static func pack(_ features: [UInt32], counts: inout [UInt8]) -> [UInt32] {
         var packed: [UInt32] = []
         counts.withUnsafeMutableBufferPointer { counts in
-            for feature in features where counts[Int(feature)] < (1 << countBits) - 1 { counts[Int(feature)] += 1 }
+            for feature in features where counts[Int(feature)] < .max { counts[Int(feature)] += 1 }
             for feature in features where counts[Int(feature)] != 0 {
                 packed.append(feature << countBits | UInt32(counts[Int(feature)]))
                 counts[Int(feature)] = 0
