@@ -8,6 +8,7 @@
 #      and peak RSS for the references and for four times as many (bounded memory)
 #   3. scan: MB of uncompressed text per second, one core (taskset) and two threads on two cores,
 #      in alternating pairs (PAIRS, default 5) so that the speed-up compares runs of the same moment
+#   4. the style detector's share of a one-core scan (style on and off, alternating pairs)
 # Usage: scripts/bench.sh [DATA_DIR] [WORK_DIR] [MEGABYTES]   (ONLY=read stops after section 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -84,3 +85,22 @@ print(f"speed-up: median of pair ratios {statistics.median(a / b for a, b in pai
 PY
 cmp "$WORK/scan1/manifest.jsonl" "$WORK/scan2/manifest.jsonl" && echo "manifests of 1 and 2 threads are byte-identical"
 /usr/bin/time -f "scan peak RSS %M KB" "$BIN" scan --rescan --threads 2 --index "$WORK/reference.idx" -o "$WORK/scan2" "$CORPUS.zst" 2>&1 >/dev/null | tail -1
+
+# The style detector's share of a scan: one-core scans with `detectors.style` on and off, in
+# alternating pairs.
+echo "== style detector cost ($PAIRS alternating pairs of one-core scans, style on and off)"
+printf 'version: 1\ndetectors:\n  style: {enabled: false}\n' > "$WORK/no-style.yaml"
+TIMES=""
+for _ in $(seq "$PAIRS"); do
+  ON=$(seconds taskset -c 0 "$BIN" scan --rescan --threads 1 --index "$WORK/reference.idx" -o "$WORK/style-on" "$CORPUS.zst")
+  OFF=$(seconds taskset -c 0 "$BIN" scan --rescan --threads 1 --pipeline "$WORK/no-style.yaml" --index "$WORK/reference.idx" -o "$WORK/style-off" "$CORPUS.zst")
+  TIMES="$TIMES $ON,$OFF"
+done
+python3 - "$TEXT_MB" $TIMES <<'PY'
+import statistics, sys
+mb = float(sys.argv[1])
+pairs = [tuple(map(float, p.split(","))) for p in sys.argv[2:]]
+on = statistics.median(a for a, _ in pairs); off = statistics.median(b for _, b in pairs)
+print(f"style on: median {on:.2f} s = {mb/on:.1f} MB/s per core; off: {off:.2f} s = {mb/off:.1f} MB/s; "
+      f"style's share of the scan: {statistics.median((a - b) / a for a, b in pairs):.0%} (median of pairs)")
+PY

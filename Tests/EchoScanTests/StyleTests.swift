@@ -221,10 +221,10 @@ final class StyleTests: XCTestCase {
 
     func testCraftedStyleSectionsAreRefused() throws {
         let header = StyleModel.Header(version: StyleModel.version, featureBits: StyleFeatures.bits, vendors: ["a", "b"], hasHumanClass: false,
-                                       biases: [0, 0], vendorScale: 1, modelWrittenSlope: 0, modelWrittenOffset: 0, humanThreshold: 0,
+                                       biases: [0, 0], laneScales: Array(repeating: 0.01, count: StyleModel.classStride), vendorScale: 1, modelWrittenSlope: 0, modelWrittenOffset: 0, humanThreshold: 0,
                                        humanFalsePositiveRate: 0.01, minimumWords: 50,
                                        calibration: .init(folds: 5, references: 0, humans: 0, buckets: [], modelWrittenAUROC: nil), phrases: [])
-        let weights = [UInt8](repeating: 0, count: StyleFeatures.bucketCount * 32)
+        let weights = [UInt8](repeating: 0, count: StyleFeatures.bucketCount * StyleModel.classStride)
         let dir = try TestSupport.temporaryDirectory()
         func decode(_ header: StyleModel.Header, weights: [UInt8] = weights, edit: (String) -> String = { $0 }) throws -> StyleModel {
             // Both sections in one mapped file, as in an index: the weights, then the header.

@@ -23,20 +23,21 @@ struct SparseTexts {
 /// One-vs-rest L2-regularised logistic regression fitted by stochastic gradient descent, as
 /// scikit-learn's `SGDClassifier(loss="log_loss")` fits it (its "optimal" learning-rate schedule,
 /// the intercept's 0.01 decay for sparse input), in a fixed order: the same texts give the same
-/// weights, byte for byte.
+/// weights, byte for byte. The classes' weights of a bucket are one SIMD row (up to 8 classes).
 struct LogisticRegression {
+    typealias Row = SIMD8<Double>
     let classes: Int
     let alpha: Double
     let epochs: Int
-    /// `classes` weights per bucket, then one bias per class.
-    private(set) var weights: [Double]
+    private(set) var weights: [Row]
     private(set) var biases: [Double]
 
     init(classes: Int, alpha: Double = 2e-6, epochs: Int = 5) {
+        precondition(classes <= Row.scalarCount)
         self.classes = classes
         self.alpha = alpha
         self.epochs = epochs
-        weights = Array(repeating: 0, count: StyleFeatures.bucketCount * classes)
+        weights = Array(repeating: Row(repeating: 0), count: StyleFeatures.bucketCount)
         biases = Array(repeating: 0, count: classes)
     }
 
@@ -44,10 +45,12 @@ struct LogisticRegression {
     mutating func fit(_ texts: SparseTexts, members: [Int]) {
         let typicalWeight = (1 / alpha.squareRoot()).squareRoot()
         let start = 1 / (typicalWeight * alpha)
-        var scales = [Double](repeating: 1, count: classes)
+        // The weights are kept divided by a scale per class, so that the L2 decay of a step is
+        // one multiplication of the scale instead of one of every weight.
+        var scales = Row(repeating: 1)
+        var intercepts = Row(repeating: 0)
+        for c in 0..<classes { intercepts[c] = biases[c] }
         var step = 0.0
-        var margins = [Double](repeating: 0, count: classes)
-        var updates = [Double](repeating: 0, count: classes)
         let classes = classes
         for epoch in 0..<epochs {
             let order = members.sorted {
@@ -59,48 +62,36 @@ struct LogisticRegression {
                     let eta = 1 / (alpha * (start + step))
                     step += 1
                     let range = texts.range(text)
-                    for c in 0..<classes { margins[c] = 0 }
-                    for entry in range {
-                        let base = Int(texts.buckets[entry]) * classes
-                        let value = Double(texts.values[entry])
-                        for c in 0..<classes { margins[c] += weights[base + c] * value }
-                    }
+                    var margins = Row(repeating: 0)
+                    for entry in range { margins += weights[Int(texts.buckets[entry])] * Double(texts.values[entry]) }
+                    var updates = Row(repeating: 0)
                     for c in 0..<classes {
                         let y: Double = texts.labels[text] == c ? 1 : -1
-                        let z = (margins[c] * scales[c] + biases[c]) * y
+                        let z = (margins[c] * scales[c] + intercepts[c]) * y
                         let loss = z > 18 ? exp(-z) * -y : (z < -18 ? -y : -y / (exp(z) + 1))
                         updates[c] = -eta * loss
-                        biases[c] += updates[c] * 0.01
                     }
-                    for entry in range {
-                        let base = Int(texts.buckets[entry]) * classes
-                        let value = Double(texts.values[entry])
-                        for c in 0..<classes { weights[base + c] += updates[c] / scales[c] * value }
-                    }
-                    for c in 0..<classes {
-                        scales[c] *= max(0, 1 - eta * alpha)
-                        if scales[c] < 1e-9 {
-                            for bucket in 0..<StyleFeatures.bucketCount { weights[bucket * classes + c] *= scales[c] }
-                            scales[c] = 1
-                        }
+                    intercepts += updates * 0.01
+                    let factors = updates / scales
+                    for entry in range { weights[Int(texts.buckets[entry])] += factors * Double(texts.values[entry]) }
+                    scales *= max(0, 1 - eta * alpha)
+                    if scales.min() < 1e-9 {
+                        for bucket in weights.indices { weights[bucket] *= scales }
+                        scales = Row(repeating: 1)
                     }
                 }
             }
         }
-        for bucket in 0..<StyleFeatures.bucketCount {
-            for c in 0..<classes { weights[bucket * classes + c] *= scales[c] }
-        }
+        for bucket in weights.indices { weights[bucket] *= scales }
+        for c in 0..<classes { biases[c] = intercepts[c] }
     }
 
     /// The decision function of each class for one text.
     func decisions(_ texts: SparseTexts, text: Int) -> [Double] {
-        var result = biases
-        for entry in texts.range(text) {
-            let base = Int(texts.buckets[entry]) * classes
-            for c in 0..<classes { result[c] += weights[base + c] * Double(texts.values[entry]) }
-        }
-        return result
+        var sum = Row(repeating: 0)
+        for entry in texts.range(text) { sum += weights[Int(texts.buckets[entry])] * Double(texts.values[entry]) }
+        return (0..<classes).map { sum[$0] + biases[$0] }
     }
 
-    func weight(bucket: Int, class c: Int) -> Double { weights[bucket * classes + c] }
+    func weight(bucket: Int, class c: Int) -> Double { weights[bucket][c] }
 }

@@ -12,8 +12,9 @@ import Foundation
 /// however long it outlives the `ReferenceIndex`: shared by all threads without locks.
 public struct StyleModel: @unchecked Sendable {
     /// What the index's `styleModel` section holds (JSON); the weights are the `styleWeights`
-    /// section, `StyleModel.classStride` f32 per feature bucket: the classes' weights, then the
-    /// bucket's idf in the last lane.
+    /// section, `StyleModel.classStride` signed bytes per feature bucket: the classes' weights,
+    /// then the bucket's idf in the last lane, each lane in units of its `laneScales` entry (2 MB
+    /// for the table, which stays in a core's cache where 8 MB of f32 did not).
     public struct Header: Codable, Sendable, Equatable {
         public var version: Int
         public var featureBits: Int
@@ -22,6 +23,8 @@ public struct StyleModel: @unchecked Sendable {
         public var hasHumanClass: Bool
         /// Per class (vendors, then human), the intercept of its decision function.
         public var biases: [Double]
+        /// Per lane of the weights, the value of one unit.
+        public var laneScales: [Double]
         /// Vendor probabilities are softmax(decision × `vendorScale`).
         public var vendorScale: Double
         /// model_written = σ(`modelWrittenSlope` · z + `modelWrittenOffset`), z = the best vendor's
@@ -45,7 +48,7 @@ public struct StyleModel: @unchecked Sendable {
         public var scoresModelWritten: Bool { hasHumanClass && modelWrittenSlope > 0 }
 
         enum CodingKeys: String, CodingKey {
-            case version, featureBits = "feature_bits", vendors, hasHumanClass = "has_human_class", biases, vendorScale = "vendor_scale"
+            case version, featureBits = "feature_bits", vendors, hasHumanClass = "has_human_class", biases, laneScales = "lane_scales", vendorScale = "vendor_scale"
             case modelWrittenSlope = "model_written_slope", modelWrittenOffset = "model_written_offset"
             case humanThreshold = "human_threshold", humanFalsePositiveRate = "human_false_positive_rate"
             case minimumWords = "minimum_words", calibration, phrases
@@ -61,15 +64,15 @@ public struct StyleModel: @unchecked Sendable {
         enum CodingKeys: String, CodingKey { case text, bucket, humanRate = "human_rate" }
     }
 
-    public static let version = 1
+    public static let version = 2
     /// Lanes per feature bucket in the weights: the vendors and human, padded, and the idf last.
     public static let classStride = 8
     static let maximumVendors = classStride - 2
 
     public let header: Header
-    /// `classStride` f32 per bucket. Sections are 8-byte aligned, not 32: rows are loaded
-    /// unaligned.
+    /// `classStride` signed bytes per bucket.
     let weights: UnsafeRawBufferPointer
+    let laneScales: SIMD8<Float>
     private let mapping: MappedFile
     /// Bucket → index in `header.phrases` + 1 (0: not a phrase), and a bit per bucket that is
     /// one, tested first (most buckets are not).
@@ -80,6 +83,9 @@ public struct StyleModel: @unchecked Sendable {
         self.header = header
         self.weights = weights
         self.mapping = mapping
+        var scales = SIMD8<Float>(repeating: 0)
+        for (lane, scale) in header.laneScales.enumerated() { scales[lane] = Float(scale) }
+        laneScales = scales
         var numbers: [UInt32: Int] = [:]
         var bits = [UInt64](repeating: 0, count: StyleFeatures.bucketCount / 64)
         for (number, phrase) in header.phrases.enumerated() where numbers[phrase.bucket] == nil {
@@ -104,11 +110,12 @@ public struct StyleModel: @unchecked Sendable {
         }
         guard header.featureBits == StyleFeatures.bits, !header.vendors.isEmpty, header.vendors.count <= maximumVendors,
               header.biases.count == header.vendors.count + (header.hasHumanClass ? 1 : 0),
+              header.laneScales.count == classStride, header.laneScales.allSatisfy({ $0.isFinite && $0 >= 0 }),
               header.biases.allSatisfy(\.isFinite), header.vendorScale.isFinite, header.modelWrittenSlope.isFinite, header.modelWrittenOffset.isFinite else {
             throw IndexError(path: path, reason: "section styleModel has \(header.vendors.count) vendors, \(header.biases.count) biases and \(header.featureBits) feature bits, or a number that is not finite")
         }
-        guard weights.count == StyleFeatures.bucketCount * MemoryLayout<SIMD8<Float>>.stride else {
-            throw IndexError(path: path, reason: "section styleWeights has \(weights.count) bytes, expected \(StyleFeatures.bucketCount * 32)")
+        guard weights.count == StyleFeatures.bucketCount * classStride else {
+            throw IndexError(path: path, reason: "section styleWeights has \(weights.count) bytes, expected \(StyleFeatures.bucketCount * classStride)")
         }
         guard header.phrases.allSatisfy({ Int($0.bucket) < StyleFeatures.bucketCount }) else {
             throw IndexError(path: path, reason: "section styleModel names a phrase outside the feature buckets")
@@ -134,10 +141,11 @@ public struct StyleModel: @unchecked Sendable {
         var sum = SIMD8<Float>(repeating: 0)
         var norm: Float = 0
         let features = scratch.features.features
-        let stride = MemoryLayout<SIMD8<Float>>.stride
+        let stride = Self.classStride
+        let idfScale = laneScales[Self.classStride - 1]
         guard let base = weights.baseAddress else { return sum }
         scratch.counts.withUnsafeMutableBufferPointer { counts in
-            // The rows (an 8 MB table, most looks-ups missing the cache) are fetched while the
+            // The rows (a 2 MB table, many look-ups missing the cache) are fetched while the
             // features are counted, so that the misses overlap instead of following each other.
             for feature in features {
                 echoscan_prefetch(base + Int(feature) * stride)
@@ -145,8 +153,9 @@ public struct StyleModel: @unchecked Sendable {
             }
             // Each bucket is weighed once, at its first occurrence.
             for feature in features where counts[Int(feature)] != 0 {
-                let row = weights.loadUnaligned(fromByteOffset: Int(feature) * stride, as: SIMD8<Float>.self)
-                let value = Float(Self.logOnePlus(Int(counts[Int(feature)]))) * row[Self.classStride - 1]
+                let bytes = weights.loadUnaligned(fromByteOffset: Int(feature) * stride, as: SIMD8<Int8>.self)
+                let row = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: bytes))
+                let value = Float(Self.logOnePlus(Int(counts[Int(feature)]))) * row[Self.classStride - 1] * idfScale
                 counts[Int(feature)] = 0
                 sum += value * row
                 norm += value * value
@@ -155,6 +164,7 @@ public struct StyleModel: @unchecked Sendable {
                 }
             }
         }
+        sum *= laneScales
         return norm > 0 ? sum / norm.squareRoot() : sum
     }
 

@@ -302,21 +302,30 @@ struct StyleTrainer {
                 modelWrittenRecall: hasHuman && !models.isEmpty ? Double(models.filter { z($0) >= humanThreshold }.count) / Double(models.count) : 0))
         }
 
-        // Per bucket: each class's weight, then the bucket's idf in the last lane.
-        var weights = BinaryBuffer()
+        // Per bucket: each class's weight, then the bucket's idf in the last lane, as signed bytes
+        // in units of each lane's largest magnitude / 127.
+        var laneScales = [Double](repeating: 0, count: StyleModel.classStride)
+        for c in 0..<classCount {
+            laneScales[c] = (0..<StyleFeatures.bucketCount).reduce(0.0) { max($0, abs(final.weight(bucket: $1, class: c))) } / 127
+        }
+        laneScales[StyleModel.classStride - 1] = Double(idf.max() ?? 1) / 127
+        var weights = [UInt8](repeating: 0, count: StyleFeatures.bucketCount * StyleModel.classStride)
+        func quantized(_ value: Double, lane: Int) -> UInt8 {
+            let scale = laneScales[lane]
+            return UInt8(bitPattern: scale > 0 ? Int8(max(-127, min(127, (value / scale).rounded()))) : 0)
+        }
         for bucket in 0..<StyleFeatures.bucketCount {
-            var row = [Float](repeating: 0, count: StyleModel.classStride)
-            for c in 0..<classCount { row[c] = Float(final.weight(bucket: bucket, class: c)) }
-            row[StyleModel.classStride - 1] = idf[bucket]
-            for value in row { weights.append(value.bitPattern) }
+            let row = bucket * StyleModel.classStride
+            for c in 0..<classCount { weights[row + c] = quantized(final.weight(bucket: bucket, class: c), lane: c) }
+            weights[row + StyleModel.classStride - 1] = quantized(Double(idf[bucket]), lane: StyleModel.classStride - 1)
         }
         let header = StyleModel.Header(
             version: StyleModel.version, featureBits: StyleFeatures.bits, vendors: classVendors, hasHumanClass: hasHuman,
-            biases: final.biases, vendorScale: vendorScale, modelWrittenSlope: slope, modelWrittenOffset: offset,
+            biases: final.biases, laneScales: laneScales, vendorScale: vendorScale, modelWrittenSlope: slope, modelWrittenOffset: offset,
             humanThreshold: humanThreshold.isFinite ? humanThreshold : .greatestFiniteMagnitude,
             humanFalsePositiveRate: options.humanFalsePositiveRate, minimumWords: minimumWords == .max ? StyleFeatures.maximumWords : minimumWords,
             calibration: report, phrases: [])
-        return (header, weights.bytes, hasHuman ? phraseCandidates() : [])
+        return (header, weights, hasHuman ? phraseCandidates() : [])
     }
 
     /// Buckets found in at least 1% of references and most over-represented there against the
