@@ -71,7 +71,8 @@ public struct StyleCalibrationReport: Codable, Sendable, Equatable {
 /// reach, and the shortest text length with a verdict. Then it fits the model on all of them.
 struct StyleTrainer {
     static let folds = 5
-    static let lengthBounds = [0, 25, 50, 100, 150, 300]
+    /// Length buckets of the calibration report, in words read (at most `StyleFeatures.maximumWords`).
+    static let lengthBounds = [0, 25, 50, 100, 150]
 
     /// A held-out text: packed (bucket << 14 | count) features, its class and fold.
     struct Sample {
