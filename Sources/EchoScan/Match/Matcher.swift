@@ -9,12 +9,15 @@ public struct Matcher: Sendable {
     public let markers: MarkerDetector?
     /// The calibration of the evidence scores, from the index.
     public let nullModel: NullModel
+    /// The style model documents are scored with: the index's, unless the options turn style off.
+    public let style: StyleModel?
 
     public init(index: ReferenceIndex, options: MatchOptions, markers: [MarkerPhrase]) {
         self.index = index
         self.options = options
         fingerprinter = Fingerprinter(parameters: index.parameters)
         nullModel = index.nullModel
+        style = options.style.enabled ? index.style : nil
         self.markers = options.markers.enabled && !markers.isEmpty
             ? MarkerDetector(phrases: markers, tokenizer: fingerprinter.tokenizer) : nil
     }
@@ -39,7 +42,7 @@ public struct Matcher: Sendable {
             verdict.markers = markers.find(in: fingerprint.tokens)
             verdict.flaggedByMarkers = options.markers.flag && !verdict.markers.isEmpty
         }
-        if options.style.enabled, let style = index.style {
+        if let style {
             verdict.style = style.score(text, scratch: &scratch.style)
             verdict.flaggedByStyle = options.style.flag && (verdict.style?.z ?? -.infinity) >= style.header.humanThreshold
         }

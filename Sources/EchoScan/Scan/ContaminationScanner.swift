@@ -73,7 +73,7 @@ public struct ContaminationScanner: Sendable {
             index = try ReferenceIndex(path: request.indexPath)
             let markers = try request.configuration.loadMarkers()
             matcher = Matcher(index: index, options: request.configuration.match, markers: markers)
-            records = ScanRecordWriter(index: index, style: request.configuration.match.style.enabled ? index.style : nil)
+            records = ScanRecordWriter(index: index, style: matcher.style)
             indexSHA256 = index.sha256
             // Keyed on what changes the output (not the pipeline file's bytes: editing `threads`
             // must not rescan), from the file or the command line alike.
@@ -198,7 +198,7 @@ public struct ContaminationScanner: Sendable {
                         counts.count(line.keys)
                     }
                     for vendor in line.keys.markerVendors { counts.markersByVendor[vendor, default: 0] += 1 }
-                    if let verdict = line.keys.style, let model = index.style {
+                    if let verdict = line.keys.style, let model = matcher.style {
                         var style = counts.style ?? StyleCounts()
                         style.count(verdict, model: model)
                         counts.style = style
@@ -273,7 +273,7 @@ public struct ContaminationScanner: Sendable {
             startedAt: Self.timestamp(started.addingTimeInterval(-firstStart)), finishedAt: Self.timestamp(Date()),
             host: ProcessInfo.processInfo.hostName, threads: configuration.effectiveThreads, status: partial ? "partial" : "ok",
             totals: totals, shards: shardSummaries, inputErrors: inputErrors.map(\.description))
-        if let model = index.style?.header, configuration.match.style.enabled {
+        if let model = context.matcher.style?.header {
             summary.style = .init(
                 minimumWords: model.minimumWords, totals: StyleProfile(counts: totals.style ?? StyleCounts(), header: model),
                 shards: Dictionary(shardSummaries.map { ($0.path, StyleProfile(counts: $0.counts.style ?? StyleCounts(), header: model)) },

@@ -82,36 +82,37 @@ struct StyleFeatures {
     /// Counts, for each wanted bucket, the words and pairs of words of `text` that fall in it
     /// (lowercased, joined by a space): a bucket is named by its most frequent one.
     static func countNames(_ wanted: Set<UInt32>, in text: UnsafeBufferPointer<UInt8>, counts: inout [UInt32: [String: Int]]) {
-        var position = 0
         var previous: (hash: UInt64, start: Int)? = nil
         func record(_ bucket: UInt32, _ range: Range<Int>) {
             guard wanted.contains(bucket) else { return }
             let name = String(decoding: text[range], as: UTF8.self).lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
             counts[bucket, default: [:]][name, default: 0] += 1
         }
-        while position < text.count {
-            let byte = text[position]
-            if isSpace(byte) { position += 1; continue }
-            let (hash, end, _) = token(text, at: position)
-            record(wordBucket(hash), position..<end)
-            if let previous { record(pairBucket(previous.hash, hash), previous.start..<end) }
-            previous = (hash, position)
-            position = end
+        forEachToken(of: text) { hash, range, _ in
+            record(wordBucket(hash), range)
+            if let previous { record(pairBucket(previous.hash, hash), previous.start..<range.upperBound) }
+            previous = (hash, range.lowerBound)
         }
     }
 
     /// The hashes of the words of `text`, for `read(_:excludedWords:)`.
     static func words(of text: UnsafeBufferPointer<UInt8>) -> Set<UInt64> {
         var words = Set<UInt64>()
-        var position = 0
-        while position < text.count {
-            let byte = text[position]
-            if isSpace(byte) { position += 1; continue }
-            let (hash, end, isWord) = token(text, at: position)
+        forEachToken(of: text) { hash, _, isWord in
             if isWord { words.insert(hash) }
-            position = end
         }
         return words
+    }
+
+    /// Calls `body` with each token of `text`: its hash, its byte range, whether it is a word.
+    static func forEachToken(of text: UnsafeBufferPointer<UInt8>, _ body: (UInt64, Range<Int>, Bool) -> Void) {
+        var position = 0
+        while position < text.count {
+            if isSpace(text[position]) { position += 1; continue }
+            let (hash, end, isWord) = token(text, at: position)
+            body(hash, position..<end, isWord)
+            position = end
+        }
     }
 
     /// The token at `position` (not a space): its hash (FNV-1a of its lowercased bytes), where it

@@ -345,17 +345,17 @@ struct StyleTrainer {
     /// Share of human texts holding `bucket`.
     func humanRate(of bucket: UInt32) -> Double { Double(humanDocumentFrequency[Int(bucket)]) / Double(max(1, humanTexts)) }
 
-    /// The scale β of softmax(β · log-likelihood) that maximises the likelihood of the true vendors
+    /// The scale β of softmax(β · decision) that maximises the likelihood of the true vendors
     /// (golden-section search over log β; the log-likelihood is concave in β).
-    static func fitScale(_ data: [(likelihoods: [Double], truth: Int)]) -> Double {
+    static func fitScale(_ data: [(decisions: [Double], truth: Int)]) -> Double {
         guard !data.isEmpty else { return 1 }
         func loss(_ logScale: Double) -> Double {
             let scale = exp(logScale)
             var total = 0.0
-            for (likelihoods, truth) in data {
-                let best = likelihoods.filter(\.isFinite).max() ?? 0
-                let sum = likelihoods.reduce(0.0) { $1.isFinite ? $0 + exp(($1 - best) * scale) : $0 }
-                total += log(sum) - (likelihoods[truth] - best) * scale
+            for (decisions, truth) in data {
+                let best = decisions.filter(\.isFinite).max() ?? 0
+                let sum = decisions.reduce(0.0) { $1.isFinite ? $0 + exp(($1 - best) * scale) : $0 }
+                total += log(sum) - (decisions[truth] - best) * scale
             }
             return total
         }
