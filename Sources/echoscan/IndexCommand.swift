@@ -122,7 +122,7 @@ struct IndexCommand: ParsableCommand {
                     : style.hasHumanClass ? " (held-out references read no more model-written than held-out human text: no model-written score)"
                     : " (no human text was given: no model-written score)"
                 print("  style model: vendors \(style.vendors.joined(separator: ", "))\(human)")
-                print("    held out: \(calibration.references) references in \(calibration.folds) folds by model, \(calibration.humans) human texts; verdicts from \(style.minimumWords) words"
+                print("    held out: \(calibration.references) references in \(calibration.folds) folds by model, \(calibration.humans) human texts; verdicts from \(Self.length(style.minimumWords)), vendors from \(Self.length(style.vendorMinimumWords))"
                       + (calibration.modelWrittenAUROC.map { String(format: "; model-written AUROC %.3f", $0) } ?? ""))
                 for bucket in calibration.buckets {
                     print(String(format: "    from %3d words: %5d references, vendor accuracy %.3f, model-written recall %.3f; %4d human texts, %.3f called model-written",
@@ -150,6 +150,9 @@ struct IndexCommand: ParsableCommand {
             for source in metadata.sources { print("    \(source.path) \(source.records) records, \(source.bytes) bytes, sha256 \(source.sha256)") }
             for source in metadata.backgroundSources { print("    background \(source.path) \(source.records) records, sha256 \(source.sha256)") }
         }
+
+        /// A style model's minimum length as `index info` prints it.
+        static func length(_ words: Int) -> String { words >= StyleModel.noLength ? "no length" : "\(words) words" }
     }
 }
 

@@ -160,7 +160,8 @@ final class StyleTests: XCTestCase {
         let style = try XCTUnwrap(summary.style)
         XCTAssertEqual(style.minimumWords, minimumWords)
         let header = try XCTUnwrap(try ReferenceIndex(path: dir + "/reference.idx").style).header
-        XCTAssertEqual(style.totals.shares.map(\.style), (header.scoresModelWritten ? ["human"] : []) + ["openai", "google"])
+        XCTAssertEqual(style.totals.shares.map(\.style), (header.scoresModelWritten ? ["human"] : []) + ["openai", "google"]
+                       + (header.vendorMinimumWords > header.minimumWords ? [StyleProfile.unattributed] : []))
         XCTAssertEqual(style.totals.shares.map(\.documents).reduce(0, +), style.totals.documents)
         for share in style.totals.shares { XCTAssertTrue(share.low <= share.share && share.share <= share.high) }
 
@@ -179,11 +180,11 @@ final class StyleTests: XCTestCase {
             let openai = try XCTUnwrap(spans["echoscan__style_openai"])
             let google = try XCTUnwrap(spans["echoscan__style_google"])
             XCTAssertEqual(openai.count, google.count)
-            guard let span = openai.first else { continue }
+            guard let span = openai.first ?? spans["echoscan__style_model_written"]?.first else { continue }
             withVerdict += 1
             XCTAssertEqual(span[0], 0)
             XCTAssertEqual(Int(span[1]), text.utf8.count)
-            XCTAssertEqual(span[2] + (google.first?[2] ?? 0), 1, accuracy: 1e-5)
+            if let vendorSpan = openai.first { XCTAssertEqual(vendorSpan[2] + (google.first?[2] ?? 0), 1, accuracy: 1e-5) }
             XCTAssertEqual(spans["echoscan__style_model_written"]?.count, header.scoresModelWritten ? 1 : nil)
         }
         XCTAssertEqual(withVerdict, style.totals.documents)
@@ -201,7 +202,9 @@ final class StyleTests: XCTestCase {
                 XCTAssertGreaterThanOrEqual(try XCTUnwrap(style["words"] as? Int), minimumWords)
                 XCTAssertTrue(header.scoresModelWritten)
                 XCTAssertNotNil(style["model_written"] as? Double)
-                XCTAssertEqual(Set((try XCTUnwrap(style["vendors"] as? [String: Double])).keys), ["openai", "google"])
+                if style["words"] as? Int ?? 0 >= header.vendorMinimumWords {
+                    XCTAssertEqual(Set((try XCTUnwrap(style["vendors"] as? [String: Double])).keys), ["openai", "google"])
+                }
             }
         }
         let html = try String(contentsOfFile: dir + "/out/report.html", encoding: .utf8)
@@ -219,10 +222,55 @@ final class StyleTests: XCTestCase {
         XCTAssertFalse(try TestSupport.lines(dir + "/off/attributes/echoscan/shard-003.jsonl").joined().contains("style"))
     }
 
+    /// Vendors that read alike do not silence the model-written score: with a vendor accuracy no
+    /// length reaches, texts still get one, and no vendor; the profile counts them unattributed.
+    func testModelWrittenWithoutVendors() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        var options = IndexBuildOptions()
+        options.style.minimumAccuracy = 1.01
+        _ = try IndexBuilder(options: options).build(references: Self.references, background: [Self.background], output: dir + "/reference.idx")
+        let model = try XCTUnwrap(try ReferenceIndex(path: dir + "/reference.idx").style)
+        XCTAssertEqual(model.header.vendorMinimumWords, StyleModel.noLength)
+        XCTAssertTrue(StyleTrainer.lengthBounds.contains(model.header.minimumWords))
+        XCTAssertTrue(model.header.scoresModelWritten)
+        var scratch = StyleModel.Scratch()
+        var text = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(try TestSupport.lines(Self.references[0])[0].utf8)) as? [String: Any])["text"] as? String ?? ""
+        let verdict = try XCTUnwrap(text.withUTF8 { model.score($0, scratch: &scratch) })
+        XCTAssertNotNil(verdict.modelWritten)
+        XCTAssertEqual(verdict.vendorProbabilities, [])
+        XCTAssertNil(model.vendor(of: verdict))
+
+        let summary = try ContaminationScanner(request: ScanRequest(inputs: [TestSupport.samples + "/corpus/shard-003.jsonl"], indexPath: dir + "/reference.idx",
+                                                                    outputDirectory: dir + "/out", configuration: PipelineConfiguration())).run()
+        let style = try XCTUnwrap(summary.style)
+        XCTAssertEqual(style.totals.shares.map(\.style), ["human", "openai", "google", StyleProfile.unattributed])
+        XCTAssertEqual(style.totals.shares.last?.documents, summary.totals.style?.modelWritten)
+        XCTAssertGreaterThan(summary.totals.style?.modelWritten ?? 0, 0)
+        var withStyle = 0
+        for line in try TestSupport.lines(dir + "/out/manifest.jsonl") {
+            let record = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            guard let style = record["style"] as? [String: Any] else { continue }
+            withStyle += 1
+            XCTAssertNotNil(style["model_written"] as? Double)
+            XCTAssertNil(style["vendor"])
+            XCTAssertNil(style["vendors"])
+        }
+        XCTAssertGreaterThan(withStyle, 0)
+        var modelWritten = 0
+        for line in try TestSupport.lines(dir + "/out/attributes/echoscan/shard-003.jsonl") {
+            let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let spans = try XCTUnwrap(object["attributes"] as? [String: [[Double]]])
+            XCTAssertEqual(spans["echoscan__style_openai"]?.count, 0)
+            XCTAssertEqual(spans["echoscan__style_google"]?.count, 0)
+            modelWritten += spans["echoscan__style_model_written"]?.count ?? 0
+        }
+        XCTAssertEqual(modelWritten, style.totals.documents)
+    }
+
     func testCraftedStyleSectionsAreRefused() throws {
         let header = StyleModel.Header(version: StyleModel.version, featureBits: StyleFeatures.bits, vendors: ["a", "b"], hasHumanClass: false,
                                        biases: [0, 0], laneScales: Array(repeating: 0.01, count: StyleModel.classStride), vendorScale: 1, modelWrittenSlope: 0, modelWrittenOffset: 0, humanThreshold: 0,
-                                       humanFalsePositiveRate: 0.01, minimumWords: 50,
+                                       humanFalsePositiveRate: 0.01, minimumWords: 50, vendorMinimumWords: 100,
                                        calibration: .init(folds: 5, references: 0, humans: 0, buckets: [], modelWrittenAUROC: nil), phrases: [])
         let weights = [UInt8](repeating: 0, count: StyleFeatures.bucketCount * StyleModel.classStride)
         let dir = try TestSupport.temporaryDirectory()
@@ -250,6 +298,9 @@ final class StyleTests: XCTestCase {
         outside.phrases = [.init(text: "x", bucket: UInt32(StyleFeatures.bucketCount), humanRate: 0)]
         XCTAssertThrowsError(try decode(outside)) { XCTAssertTrue("\($0)".contains("outside the feature buckets")) }
         XCTAssertThrowsError(try decode(header, weights: Array(weights.dropLast(4)))) { XCTAssertTrue("\($0)".contains("styleWeights")) }
+        var vendorsFirst = header
+        vendorsFirst.vendorMinimumWords = 25
+        XCTAssertThrowsError(try decode(vendorsFirst)) { XCTAssertTrue("\($0)".contains("before its verdicts")) }
     }
 
     func testCalibrationArithmetic() {

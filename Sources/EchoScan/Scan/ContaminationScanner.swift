@@ -275,7 +275,7 @@ public struct ContaminationScanner: Sendable {
             totals: totals, shards: shardSummaries, inputErrors: inputErrors.map(\.description))
         if let model = context.matcher.style?.header {
             summary.style = .init(
-                minimumWords: model.minimumWords, totals: StyleProfile(counts: totals.style ?? StyleCounts(), header: model),
+                minimumWords: model.minimumWords, vendorMinimumWords: model.vendorMinimumWords, totals: StyleProfile(counts: totals.style ?? StyleCounts(), header: model),
                 shards: Dictionary(shardSummaries.map { ($0.path, StyleProfile(counts: $0.counts.style ?? StyleCounts(), header: model)) },
                                    uniquingKeysWith: { first, _ in first }))
         }

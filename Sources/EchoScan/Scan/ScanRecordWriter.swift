@@ -69,15 +69,18 @@ struct ScanRecordWriter: Sendable {
         return json.bytes
     }
 
-    /// `"style": {"words", "model_written", "vendor", "vendors": {name: probability}}`.
+    /// `"style": {"words", "model_written", "vendor", "vendors": {name: probability}}`; no vendor
+    /// below the model's `vendorMinimumWords`.
     func writeStyle(_ style: StyleVerdict, model: StyleModel, to json: inout JSONWriter) {
         json.key("style"); json.beginObject()
         json.key("words"); json.integer(style.words)
         if let written = style.modelWritten { json.key("model_written"); json.probability(written) }
-        json.key("vendor"); json.string(model.vendor(of: style))
-        json.key("vendors"); json.beginObject()
-        for (vendor, probability) in zip(model.header.vendors, style.vendorProbabilities) { json.key(vendor); json.probability(probability) }
-        json.endObject()
+        if let vendor = model.vendor(of: style) {
+            json.key("vendor"); json.string(vendor)
+            json.key("vendors"); json.beginObject()
+            for (vendor, probability) in zip(model.header.vendors, style.vendorProbabilities) { json.key(vendor); json.probability(probability) }
+            json.endObject()
+        }
         json.endObject()
     }
 
@@ -113,7 +116,7 @@ struct ScanRecordWriter: Sendable {
         if let model = style?.header {
             if model.scoresModelWritten { lists.append(("echoscan__style_model_written", spans.style.compactMap(\.modelWritten))) }
             for (number, vendor) in model.vendors.enumerated() {
-                lists.append(("echoscan__style_" + vendor, spans.style.map { $0.vendors[number] }))
+                lists.append(("echoscan__style_" + vendor, spans.style.compactMap { $0.vendors.isEmpty ? nil : $0.vendors[number] }))
             }
         }
         for (name, list) in lists {

@@ -71,11 +71,13 @@ public struct ScanSummary: Codable, Sendable {
     public struct Style: Codable, Sendable {
         /// Texts shorter than this got no style verdict.
         public var minimumWords: Int
+        /// Texts shorter than this got no vendor.
+        public var vendorMinimumWords: Int
         public var totals: StyleProfile
         /// By shard path.
         public var shards: [String: StyleProfile]
 
-        enum CodingKeys: String, CodingKey { case minimumWords = "minimum_words", totals, shards }
+        enum CodingKeys: String, CodingKey { case minimumWords = "minimum_words", vendorMinimumWords = "vendor_minimum_words", totals, shards }
     }
 
     public struct Deduplication: Codable, Sendable {

@@ -35,9 +35,13 @@ public struct StyleModel: @unchecked Sendable {
         /// default threshold for calling a text model-written.
         public var humanThreshold: Double
         public var humanFalsePositiveRate: Double
-        /// Texts with fewer words get no style verdict: below it, the held-out vendor accuracy falls
-        /// under the build's `minimumAccuracy`.
+        /// Texts with fewer words get no style verdict: below it, more held-out human texts than
+        /// the rate allows read as model-written (without human text: as `vendorMinimumWords`).
+        /// `StyleModel.noLength` when no length is supported.
         public var minimumWords: Int
+        /// Texts with fewer words get no vendor: below it, the held-out vendor accuracy falls under
+        /// the build's `minimumAccuracy`. At least `minimumWords`.
+        public var vendorMinimumWords: Int
         public var calibration: StyleCalibrationReport
         /// The features most over-represented in model-written text against the human text, with
         /// the words they stand for, for the profile's phrases.
@@ -51,7 +55,7 @@ public struct StyleModel: @unchecked Sendable {
             case version, featureBits = "feature_bits", vendors, hasHumanClass = "has_human_class", biases, laneScales = "lane_scales", vendorScale = "vendor_scale"
             case modelWrittenSlope = "model_written_slope", modelWrittenOffset = "model_written_offset"
             case humanThreshold = "human_threshold", humanFalsePositiveRate = "human_false_positive_rate"
-            case minimumWords = "minimum_words", calibration, phrases
+            case minimumWords = "minimum_words", vendorMinimumWords = "vendor_minimum_words", calibration, phrases
         }
     }
 
@@ -64,7 +68,10 @@ public struct StyleModel: @unchecked Sendable {
         enum CodingKeys: String, CodingKey { case text, bucket, humanRate = "human_rate" }
     }
 
-    public static let version = 2
+    public static let version = 3
+    /// A minimum length no text reaches (texts are read up to `StyleFeatures.maximumWords`): the
+    /// calibration supports no verdict at any length.
+    public static let noLength = StyleFeatures.maximumWords + 1
     /// Lanes per feature bucket in the weights: the vendors and human, padded, and the idf last.
     public static let classStride = 8
     static let maximumVendors = classStride - 2
@@ -113,6 +120,9 @@ public struct StyleModel: @unchecked Sendable {
               header.laneScales.count == classStride, header.laneScales.allSatisfy({ $0.isFinite && $0 >= 0 }),
               header.biases.allSatisfy(\.isFinite), header.vendorScale.isFinite, header.modelWrittenSlope.isFinite, header.modelWrittenOffset.isFinite else {
             throw IndexError(path: path, reason: "section styleModel has \(header.vendors.count) vendors, \(header.biases.count) biases and \(header.featureBits) feature bits, or a number that is not finite")
+        }
+        guard header.minimumWords >= 0, header.vendorMinimumWords >= header.minimumWords else {
+            throw IndexError(path: path, reason: "section styleModel names vendors from \(header.vendorMinimumWords) words, before its verdicts (\(header.minimumWords) words)")
         }
         guard weights.count == StyleFeatures.bucketCount * classStride else {
             throw IndexError(path: path, reason: "section styleWeights has \(weights.count) bytes, expected \(StyleFeatures.bucketCount * classStride)")
@@ -186,9 +196,12 @@ public struct StyleModel: @unchecked Sendable {
         let vendorCount = header.vendors.count
         let vendorDecisions = decisions.prefix(vendorCount)
         let best = vendorDecisions.max() ?? 0
-        var probabilities = vendorDecisions.map { exp(($0 - best) * header.vendorScale) }
-        let sum = probabilities.reduce(0, +)
-        probabilities = probabilities.map { $0 / sum }
+        var probabilities: [Double] = []
+        if words >= header.vendorMinimumWords {
+            probabilities = vendorDecisions.map { exp(($0 - best) * header.vendorScale) }
+            let sum = probabilities.reduce(0, +)
+            probabilities = probabilities.map { $0 / sum }
+        }
         var modelWritten: Double? = nil
         var z: Double? = nil
         if header.scoresModelWritten {
@@ -200,8 +213,9 @@ public struct StyleModel: @unchecked Sendable {
                             phrases: phrases.sorted())
     }
 
-    /// The vendor a verdict names (the most probable).
-    func vendor(of verdict: StyleVerdict) -> String {
+    /// The vendor a verdict names (the most probable); nil when the text is too short for one.
+    func vendor(of verdict: StyleVerdict) -> String? {
+        guard !verdict.vendorProbabilities.isEmpty else { return nil }
         var best = 0
         for (index, probability) in verdict.vendorProbabilities.enumerated() where probability > verdict.vendorProbabilities[best] { best = index }
         return header.vendors[best]
@@ -212,7 +226,8 @@ public struct StyleModel: @unchecked Sendable {
 public struct StyleVerdict: Sendable, Equatable {
     /// Words read (at most `StyleFeatures.maximumWords`).
     public var words: Int
-    /// Calibrated probability of each of the model's vendors, given that a model wrote the text.
+    /// Calibrated probability of each of the model's vendors, given that a model wrote the text;
+    /// empty below the model's `vendorMinimumWords`.
     public var vendorProbabilities: [Double]
     /// Calibrated probability that a model rather than a person wrote the text (equal priors);
     /// nil when the index was built without human text.

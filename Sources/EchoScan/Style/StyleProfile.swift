@@ -9,7 +9,7 @@ public struct StyleCounts: Codable, Sendable, Equatable {
     /// Of those, documents at or above the model's model-written threshold.
     public var modelWritten = 0
     /// Model-written documents by their most probable vendor (every document with a verdict when
-    /// the model gives no model-written score).
+    /// the model gives no model-written score), `unattributed` when too short to name one.
     public var byVendor: [String: Int] = [:]
     /// Documents with a verdict holding each phrase.
     public var phrases: [String: Int] = [:]
@@ -30,7 +30,7 @@ public struct StyleCounts: Codable, Sendable, Equatable {
         let isModelWritten = verdict.z.map { $0 >= model.header.humanThreshold } ?? true
         if isModelWritten {
             if verdict.z != nil { modelWritten += 1 }
-            byVendor[model.vendor(of: verdict), default: 0] += 1
+            byVendor[model.vendor(of: verdict) ?? StyleProfile.unattributed, default: 0] += 1
         }
         for number in verdict.phrases { phrases[model.header.phrases[number].text, default: 0] += 1 }
     }
@@ -56,16 +56,20 @@ public struct StyleProfile: Codable, Sendable, Equatable {
     }
 
     public var documents: Int
-    /// `human` (when the model scores model-written text) and each vendor, in the model's order.
+    /// `human` (when the model scores model-written text), each vendor in the model's order, then
+    /// `unattributed` (when the model names vendors only in longer texts than it gives verdicts).
     public var shares: [Share]
     public var phrases: [Phrase]
 
     public static let phrasesShown = 15
+    /// The style of model-written documents too short for a vendor.
+    public static let unattributed = "unattributed"
 
     public init(counts: StyleCounts, header: StyleModel.Header) {
         documents = counts.documents
         var styles: [(String, Int)] = header.vendors.map { ($0, counts.byVendor[$0, default: 0]) }
         if header.scoresModelWritten { styles.insert(("human", counts.documents - counts.modelWritten), at: 0) }
+        if header.vendorMinimumWords > header.minimumWords { styles.append((Self.unattributed, counts.byVendor[Self.unattributed, default: 0])) }
         shares = styles.map { style, count in
             let (low, high) = Self.wilson(count, counts.documents)
             return Share(style: style, documents: count, share: counts.documents > 0 ? Double(count) / Double(counts.documents) : 0,

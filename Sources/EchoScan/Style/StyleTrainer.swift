@@ -11,7 +11,7 @@ public struct StyleTrainingOptions: Sendable, Equatable {
     public var epochs = 5
     /// The share of held-out human texts the default model-written threshold lets through.
     public var humanFalsePositiveRate = 0.01
-    /// Texts of a length whose held-out vendor accuracy is below this get no style verdict.
+    /// Texts of a length whose held-out vendor accuracy is below this get no vendor.
     public var minimumAccuracy = 0.6
     /// Texts the model is trained and calibrated on (references and human texts, a hash-chosen
     /// sample; about 5 KB of memory each).
@@ -265,24 +265,32 @@ struct StyleTrainer {
             return allowed == 0 ? negatives[negatives.count - 1].nextUp : negatives[negatives.count - allowed]
         }
         // The shortest length whose bucket holds 20 held-out references or more and from which
-        // every bucket with enough held-out texts has the vendor
-        // accuracy asked for and, at the threshold set on those texts, at most twice the rate of
-        // human texts called model-written (a bucket of short human texts can exceed it when
-        // the longer ones are below it).
-        var minimumWords = Int.max
-        for (start, bound) in Self.lengthBounds.enumerated() where referenceCount[start] >= 20 {
-            let limit = hasHuman ? threshold(from: bound) : .infinity
-            let holds = (start..<Self.lengthBounds.count).allSatisfy { b in
-                let humans = hasHuman ? scored.filter { $0.isHuman && bucketOf($0.words) == b } : []
-                let falsePositives = Double(humans.filter { z($0) >= limit }.count) / Double(max(1, humans.count))
-                return (referenceCount[b] < 20 || accuracy[b] >= options.minimumAccuracy)
-                    && (humans.count < 50 || falsePositives <= 2 * options.humanFalsePositiveRate)
+        // every bucket with enough held-out texts passes `holds(bucket, length)`.
+        func shortestLength(where holds: (Int, Int) -> Bool) -> Int {
+            for (start, bound) in Self.lengthBounds.enumerated() where referenceCount[start] >= 20 {
+                if (start..<Self.lengthBounds.count).allSatisfy({ holds($0, bound) }) { return bound }
             }
-            if holds { minimumWords = bound; break }
+            return StyleModel.noLength
         }
+        // Vendors are named from the length with the vendor accuracy asked for; texts are called
+        // model-written from the length where, at the threshold set on the human texts of that
+        // length or more, each bucket has at most twice the rate of human texts called
+        // model-written (a bucket of short human texts can exceed it when the longer ones are
+        // below it). The two are apart: an index whose vendors read alike can still tell model
+        // text from human text.
+        let vendorMinimum = shortestLength { b, _ in referenceCount[b] < 20 || accuracy[b] >= options.minimumAccuracy }
+        var limits: [Int: Double] = [:]
+        let minimumWords = !hasHuman ? vendorMinimum : shortestLength { b, bound in
+            let limit = limits[bound] ?? threshold(from: bound)
+            limits[bound] = limit
+            let humans = scored.filter { $0.isHuman && bucketOf($0.words) == b }
+            let falsePositives = Double(humans.filter { z($0) >= limit }.count) / Double(max(1, humans.count))
+            return humans.count < 50 || falsePositives <= 2 * options.humanFalsePositiveRate
+        }
+        let vendorMinimumWords = max(vendorMinimum, minimumWords)
         let eligible = scored.filter { $0.words >= minimumWords }
 
-        let vendorScale = Self.fitScale(eligible.filter { !$0.isHuman }.map { s in (Array(s.decisions.prefix(vendorCount)), s.truth ?? 0) })
+        let vendorScale = Self.fitScale(scored.filter { !$0.isHuman && $0.words >= vendorMinimumWords }.map { s in (Array(s.decisions.prefix(vendorCount)), s.truth ?? 0) })
         var slope = 0.0, offset = 0.0, humanThreshold = Double.infinity, auroc: Double? = nil
         if hasHuman {
             let positives = eligible.filter { !$0.isHuman }.map(z)
@@ -324,7 +332,7 @@ struct StyleTrainer {
             version: StyleModel.version, featureBits: StyleFeatures.bits, vendors: classVendors, hasHumanClass: hasHuman,
             biases: final.biases, laneScales: laneScales, vendorScale: vendorScale, modelWrittenSlope: slope, modelWrittenOffset: offset,
             humanThreshold: humanThreshold.isFinite ? humanThreshold : .greatestFiniteMagnitude,
-            humanFalsePositiveRate: options.humanFalsePositiveRate, minimumWords: minimumWords == .max ? StyleFeatures.maximumWords : minimumWords,
+            humanFalsePositiveRate: options.humanFalsePositiveRate, minimumWords: minimumWords, vendorMinimumWords: vendorMinimumWords,
             calibration: report, phrases: [])
         return (header, weights, hasHuman ? phraseCandidates() : [])
     }
