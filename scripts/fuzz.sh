@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes the shard reader, the JSON extractor and the tokenizer with libFuzzer and AddressSanitizer (an
+# Fuzzes the shard reader, the JSON extractor, the tokenizer and the reference index's open,
+# verify and matching (crafted files: checksums set right) with libFuzzer and AddressSanitizer (an
 # out-of-bounds write is a crash even where it changes no output) for a bounded time.
 # Seeds: the bundled sample shards (plain, zstd, gzip, lz4, chat JSONL and Parquet) and
 # Tests/FuzzCorpus (Parquet of pyarrow, DuckDB and polars, damaged Parquet, malformed lines).

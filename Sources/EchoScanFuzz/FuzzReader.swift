@@ -51,7 +51,9 @@ enum FuzzReader {
 #if FUZZING
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
-    FuzzReader.run(UnsafeRawBufferPointer(start: data, count: size))
+    let bytes = UnsafeRawBufferPointer(start: data, count: size)
+    FuzzReader.run(bytes)
+    FuzzIndex.run(bytes)
     return 0
 }
 #else
@@ -61,7 +63,10 @@ struct Replay {
     static func main() {
         for path in CommandLine.arguments.dropFirst() {
             guard let data = FileManager.default.contents(atPath: path) else { continue }
-            data.withUnsafeBytes { FuzzReader.run($0) }
+            data.withUnsafeBytes {
+                FuzzReader.run($0)
+                FuzzIndex.run($0)
+            }
         }
         print("replayed \(CommandLine.arguments.count - 1) inputs")
     }

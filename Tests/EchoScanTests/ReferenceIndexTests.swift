@@ -126,19 +126,21 @@ final class ReferenceIndexTests: XCTestCase {
                 let kind = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at, as: UInt32.self) }
                 guard kind == wanted else { continue }
                 let offset = Int(bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self) })
-                let length = Int(bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at + 16, as: UInt64.self) })
                 edit(&crafted, offset)
-                let crc = crafted[offset..<(offset + length)].withUnsafeBytes {
-                    UInt32(crc32_z(0, $0.baseAddress?.assumingMemoryBound(to: Bytef.self), $0.count))
-                }
-                for index in 0..<4 { crafted[at + 4 + index] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(index))) }
             }
+            ReferenceIndex.setChecksums(of: &crafted)
             return crafted
         }
         // A reference whose id lies past the strings: refused at open.
         try TestSupport.write(crafted(section: 2) { bytes, offset in for index in 8..<12 { bytes[offset + index] = 0xFF } }, to: dir + "/record.idx")
         XCTAssertThrowsError(try ReferenceIndex(path: dir + "/record.idx")) { error in
             XCTAssertTrue("\(error)".contains("reference record 0 points outside"), "\(error)")
+        }
+        // A band entry naming a group the index does not have: refused at open (found by the fuzzer,
+        // where the matcher read outside the group records).
+        try TestSupport.write(crafted(section: 9) { bytes, offset in for index in 8..<16 { bytes[offset + index] = 0xFF } }, to: dir + "/band.idx")
+        XCTAssertThrowsError(try ReferenceIndex(path: dir + "/band.idx")) { error in
+            XCTAssertTrue("\(error)".contains("section bands names group"), "\(error)")
         }
         // A posting naming a group the index does not have: the open does not read postings; the
         // matcher skips it and `verify` names it.

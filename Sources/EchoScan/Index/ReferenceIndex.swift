@@ -163,7 +163,8 @@ public final class ReferenceIndex: @unchecked Sendable {
         try validateRecords()
     }
 
-    /// The reference and group records' offsets and numbers lie within their sections.
+    /// The reference and group records' offsets and numbers, and the bands' group numbers, lie
+    /// within their sections.
     func validateRecords() throws {
         let references = referenceCount
         for number in 0..<references {
@@ -180,6 +181,10 @@ public final class ReferenceIndex: @unchecked Sendable {
                   Int(record.tokenStart) + Int(record.tokenCount) <= tokenTable.count, record.evidenceTokenCount <= record.tokenCount else {
                 throw IndexError(path: path, reason: "group record \(group) points outside its sections")
             }
+        }
+        // The band table is read whole at open anyway (its directory and filters).
+        for entry in stride(from: 1, to: bandTable.count, by: 2) where bandTable[entry] >= UInt64(groupCount) {
+            throw IndexError(path: path, reason: "section bands names group \(bandTable[entry]) of \(groupCount)")
         }
         if let bad = members.first(where: { Int($0) >= references }) {
             throw IndexError(path: path, reason: "section members names reference \(bad) of \(references)")
@@ -209,6 +214,23 @@ public final class ReferenceIndex: @unchecked Sendable {
             problems.append("section posting groups names group \(bad & unmarked) of \(groupCount)")
         }
         return problems
+    }
+
+    /// Sets each section's CRC-32 in the table to that of its bytes, as a crafted file has them:
+    /// for the tests and the fuzz target, which must reach what the checksums would refuse first.
+    /// A file whose table does not read is left as it is.
+    package static func setChecksums(of file: inout [UInt8]) {
+        guard let sections = file.withUnsafeBytes({ try? readTable($0, path: "") }) else { return }
+        let crcs = sections.mapValues { crc($0.bytes) }
+        file.withUnsafeMutableBytes { bytes in
+            let count = Int(bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self).littleEndian)
+            for entry in 0..<count {
+                let at = IndexFormat.headerBytes + entry * IndexFormat.tableEntryBytes
+                guard let kind = IndexFormat.Section(rawValue: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self).littleEndian),
+                      let crc = crcs[kind] else { continue }
+                bytes.storeBytes(of: crc.littleEndian, toByteOffset: at + 4, as: UInt32.self)
+            }
+        }
     }
 
     static func readTable(_ file: UnsafeRawBufferPointer, path: String) throws -> [IndexFormat.Section: (bytes: UnsafeRawBufferPointer, crc: UInt32)] {

@@ -138,13 +138,18 @@ public struct PipelineRunner: Sendable {
     /// Documents that are not duplicates, and how many of them were flagged.
     static func uniqueCounts(scan: ScanSummary, dedup: DedupSummary, dedupDirectory: String, scanDirectory: String) throws -> ScanSummary.Deduplication {
         let layout = DedupLayout(directory: dedupDirectory, shards: dedup.shards.map(\.path))
+        // The line number of each removed duplicate (`DecisionStage` writes the lines).
+        struct Removed: Decodable { var line: Int }
+        let decoder = JSONDecoder()
         var removed = Set<String>()
         for shard in dedup.shards.indices {
-            guard let data = FileManager.default.contents(atPath: layout.removePath(shard)) else { continue }
-            for line in data.split(separator: 0x0A) {
-                if let object = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any], let number = object["line"] as? Int {
-                    removed.insert("\(dedup.shards[shard].path)\u{0}\(number)")
+            let path = layout.removePath(shard)
+            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            for (number, line) in data.split(separator: 0x0A).enumerated() {
+                guard let record = try? decoder.decode(Removed.self, from: Data(line)) else {
+                    throw AtomicFile.Error(path: path, reason: "line \(number + 1) names no removed document")
                 }
+                removed.insert("\(dedup.shards[shard].path)\u{0}\(record.line)")
             }
         }
         let flagged = try ManifestDigest(path: scanDirectory + "/manifest.jsonl").entries

@@ -18,18 +18,43 @@ public struct ManifestDigest: Sendable {
 
     public var entries: [Entry] = []
 
+    /// The fields of a manifest line that the digest reads (the writer is `ScanRecordWriter`;
+    /// docs/DESIGN.md lists them all).
+    struct Line: Decodable {
+        struct Match: Decodable {
+            var refID: String?
+            var model: String?
+            var vendor: String?
+            var containment: Double?
+            var spans: [[Int]]?
+
+            enum CodingKeys: String, CodingKey { case refID = "ref_id", model, vendor, containment, spans }
+        }
+
+        var shard: String
+        var line: Int
+        var id: String?
+        var field: String?
+        var detectors: [String]
+        var matches: [Match]
+    }
+
     public init(path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw AtomicFile.Error(path: path, reason: "cannot read the manifest")
         }
-        for line in data.split(separator: 0x0A) {
-            guard let object = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { continue }
-            let best = (object["matches"] as? [[String: Any]])?.first
-            entries.append(Entry(shard: object["shard"] as? String ?? "", line: object["line"] as? Int ?? 0,
-                                 id: object["id"] as? String, field: object["field"] as? String, detectors: object["detectors"] as? [String] ?? [],
-                                 refID: best?["ref_id"] as? String, model: best?["model"] as? String, vendor: best?["vendor"] as? String,
-                                 containment: (best?["containment"] as? NSNumber)?.doubleValue,
-                                 spans: best?["spans"] as? [[Int]] ?? []))
+        let decoder = JSONDecoder()
+        for (number, line) in data.split(separator: 0x0A).enumerated() {
+            let record: Line
+            do {
+                record = try decoder.decode(Line.self, from: Data(line))
+            } catch {
+                throw AtomicFile.Error(path: path, reason: "line \(number + 1) is not a manifest record: \(error)")
+            }
+            let best = record.matches.first
+            entries.append(Entry(shard: record.shard, line: record.line, id: record.id, field: record.field, detectors: record.detectors,
+                                 refID: best?.refID, model: best?.model, vendor: best?.vendor, containment: best?.containment,
+                                 spans: best?.spans ?? []))
         }
     }
 
