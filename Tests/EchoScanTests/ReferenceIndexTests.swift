@@ -15,6 +15,19 @@ final class ReferenceIndexTests: XCTestCase {
         return (report, path)
     }
 
+    /// A stored text decodes only to the length its zstd frame declares, and a length its bytes
+    /// cannot hold is refused before anything is allocated for it.
+    func testStoredTextDecodesOnlyToItsDeclaredLength() {
+        let text = Array(repeating: Array("Here is a short answer. ".utf8), count: 40).flatMap { $0 }
+        let compressed = TextCodec.compress(text[...])
+        compressed.withUnsafeBytes { bytes in
+            XCTAssertEqual(TextCodec.decompress(bytes, length: text.count), text)
+            XCTAssertNil(TextCodec.decompress(bytes, length: text.count - 1))
+            XCTAssertNil(TextCodec.decompress(bytes, length: 1 << 32))
+            XCTAssertNil(TextCodec.decompress(UnsafeRawBufferPointer(rebasing: bytes.dropLast(3)), length: text.count))
+        }
+    }
+
     func testBuildCountsAttributionAndRoundTrip() throws {
         let dir = try TestSupport.temporaryDirectory()
         let (report, path) = try buildIndex(in: dir)
