@@ -240,8 +240,11 @@ final class StyleTests: XCTestCase {
         XCTAssertEqual(verdict.vendorProbabilities, [])
         XCTAssertNil(model.vendor(of: verdict))
 
-        let summary = try ContaminationScanner(request: ScanRequest(inputs: [TestSupport.samples + "/corpus/shard-003.jsonl"], indexPath: dir + "/reference.idx",
-                                                                    outputDirectory: dir + "/out", configuration: PipelineConfiguration())).run()
+        var request = ScanRequest(inputs: [TestSupport.samples + "/corpus/shard-003.jsonl"], indexPath: dir + "/reference.idx",
+                                  outputDirectory: dir + "/out", configuration: PipelineConfiguration())
+        request.writeReport = true
+        let summary = try ContaminationScanner(request: request).run()
+        XCTAssertTrue(try String(contentsOfFile: dir + "/out/report.md", encoding: .utf8).contains("model-written documents are unattributed"))
         let style = try XCTUnwrap(summary.style)
         XCTAssertEqual(style.totals.shares.map(\.style), ["human", "openai", "google", StyleProfile.unattributed])
         XCTAssertEqual(style.totals.shares.last?.documents, summary.totals.style?.modelWritten)

@@ -56,7 +56,7 @@ public struct ScanReport {
         if let style = summary.style {
             lines += ["", "## Style profile", "",
                       "Documents of \(style.minimumWords) words or more: \(style.totals.documents). The style detector's likelihood that a "
-                      + "model of each vendor wrote them (not evidence of a copy).", "",
+                      + "model of each vendor wrote them (not evidence of a copy).\(Self.vendorLength(style))", "",
                       "| style | documents | share | 95% interval |", "|---|---|---|---|"]
             lines += style.totals.shares.map { "| \($0.style) | \($0.documents) | \(percent($0.share)) | \(percent($0.low)) – \(percent($0.high)) |" }
             lines += ["", "| phrase | documents | over-represented against human text |", "|---|---|---|"]
@@ -109,6 +109,14 @@ public struct ScanReport {
     }
 
     /// A horizontal bar chart as inline SVG.
+    /// Where vendors are named from a greater length than verdicts: which documents are unattributed.
+    static func vendorLength(_ style: ScanSummary.Style) -> String {
+        guard style.vendorMinimumWords > style.minimumWords else { return "" }
+        return style.vendorMinimumWords > StyleFeatures.maximumWords
+            ? " The index's vendors read too much alike to name one: model-written documents are unattributed."
+            : " Vendors are named from \(style.vendorMinimumWords) words; shorter model-written documents are unattributed."
+    }
+
     static func barChart(_ rows: [(String, Double, String)], id: String, colour: String = "#3b6ea5") -> String {
         let height = 22
         let labelWidth = 260
@@ -139,7 +147,7 @@ public struct ScanReport {
         body += "<h2>Containment of best matches</h2>" + Self.barChart(histogram, id: "containment", colour: "#7d5ba6")
         if let style = summary.style {
             body += "<h2>Style profile</h2><p>Documents of \(style.minimumWords) words or more: \(style.totals.documents), by the vendor whose "
-                + "models' style they read like (a likelihood, not evidence of a copy; 95% intervals).</p>"
+                + "models' style they read like (a likelihood, not evidence of a copy; 95% intervals).\(Self.vendorLength(style))</p>"
             body += Self.barChart(style.totals.shares.map { ($0.style, $0.share, "\(percent($0.share)) (\(percent($0.low)) – \(percent($0.high)))") },
                                   id: "style", colour: "#2e8b57")
             body += "<table><tr><th>phrase</th><th>documents</th><th>over-represented against human text</th></tr>"
