@@ -268,6 +268,12 @@ final class StyleTests: XCTestCase {
             modelWritten += spans["echoscan__style_model_written"]?.count ?? 0
         }
         XCTAssertEqual(modelWritten, style.totals.documents)
+        // A summary without `vendor_minimum_words` (written by an earlier echoscan) still reads.
+        var json = try XCTUnwrap(try JSONSerialization.jsonObject(with: try JSONEncoder().encode(style)) as? [String: Any])
+        json["vendor_minimum_words"] = nil
+        let earlier = try JSONDecoder().decode(ScanSummary.Style.self, from: try JSONSerialization.data(withJSONObject: json))
+        XCTAssertEqual(earlier.vendorMinimumWords, style.minimumWords)
+        XCTAssertEqual(earlier.totals, style.totals)
     }
 
     func testCraftedStyleSectionsAreRefused() throws {

@@ -78,6 +78,23 @@ public struct ScanSummary: Codable, Sendable {
         public var shards: [String: StyleProfile]
 
         enum CodingKeys: String, CodingKey { case minimumWords = "minimum_words", vendorMinimumWords = "vendor_minimum_words", totals, shards }
+
+        init(minimumWords: Int, vendorMinimumWords: Int, totals: StyleProfile, shards: [String: StyleProfile]) {
+            self.minimumWords = minimumWords
+            self.vendorMinimumWords = vendorMinimumWords
+            self.totals = totals
+            self.shards = shards
+        }
+
+        /// A summary written before vendors had a length of their own named them from
+        /// `minimum_words`: `echoscan diff` still reads it.
+        public init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            minimumWords = try container.decode(Int.self, forKey: .minimumWords)
+            vendorMinimumWords = try container.decodeIfPresent(Int.self, forKey: .vendorMinimumWords) ?? minimumWords
+            totals = try container.decode(StyleProfile.self, forKey: .totals)
+            shards = try container.decode([String: StyleProfile].self, forKey: .shards)
+        }
     }
 
     public struct Deduplication: Codable, Sendable {
