@@ -1,21 +1,18 @@
 import EchoScan
 import Foundation
 
-/// One fuzz input as a reference index: bytes that start with the index magic get every section's
-/// CRC-32 set to match its bytes (a crafted file, not only a damaged one, which the checksums
-/// would refuse before the fuzzer got further), then are opened, verified and matched against:
+/// One fuzz input as a reference index: bytes whose index header and section table read get every
+/// section's CRC-32 set to match its bytes (a crafted file, not only a damaged one, which the
+/// checksums would refuse before the fuzzer got further), then are opened, verified and matched against:
 /// each reference's own text and a fixed paragraph go through the matcher with every detector on.
 /// Any crash is a bug; refusals are fine.
 enum FuzzIndex {
     static let path = NSTemporaryDirectory() + "echoscan-fuzz-\(getpid()).idx"
-    static let magic = Array("ECHOSIDX".utf8)
     static let paragraph = "Certainly! Here is a short answer. Photosynthesis turns light, water and carbon dioxide into sugar and oxygen; I hope this helps."
 
     static func run(_ bytes: UnsafeRawBufferPointer) {
-        guard bytes.starts(with: magic) else { return }
         var file = [UInt8](bytes)
-        ReferenceIndex.setChecksums(of: &file)
-        guard FileManager.default.createFile(atPath: path, contents: Data(file)),
+        guard ReferenceIndex.setChecksums(of: &file), FileManager.default.createFile(atPath: path, contents: Data(file)),
               let index = try? ReferenceIndex(path: path) else { return }
         _ = index.verify()
         var options = MatchOptions()

@@ -218,9 +218,10 @@ public final class ReferenceIndex: @unchecked Sendable {
 
     /// Sets each section's CRC-32 in the table to that of its bytes, as a crafted file has them:
     /// for the tests and the fuzz target, which must reach what the checksums would refuse first.
-    /// A file whose table does not read is left as it is.
-    package static func setChecksums(of file: inout [UInt8]) {
-        guard let sections = file.withUnsafeBytes({ try? readTable($0, path: "") }) else { return }
+    /// A file whose table does not read is left as it is; returns whether the table read.
+    @discardableResult
+    package static func setChecksums(of file: inout [UInt8]) -> Bool {
+        guard let sections = file.withUnsafeBytes({ try? readTable($0, path: "") }) else { return false }
         let crcs = sections.mapValues { crc($0.bytes) }
         file.withUnsafeMutableBytes { bytes in
             let count = Int(bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self).littleEndian)
@@ -231,6 +232,7 @@ public final class ReferenceIndex: @unchecked Sendable {
                 bytes.storeBytes(of: crc.littleEndian, toByteOffset: at + 4, as: UInt32.self)
             }
         }
+        return true
     }
 
     static func readTable(_ file: UnsafeRawBufferPointer, path: String) throws -> [IndexFormat.Section: (bytes: UnsafeRawBufferPointer, crc: UInt32)] {

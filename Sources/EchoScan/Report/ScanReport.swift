@@ -108,15 +108,15 @@ public struct ScanReport {
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 
-    /// A horizontal bar chart as inline SVG.
     /// Where vendors are named from a greater length than verdicts: which documents are unattributed.
     static func vendorLength(_ style: ScanSummary.Style) -> String {
         guard style.vendorMinimumWords > style.minimumWords else { return "" }
-        return style.vendorMinimumWords > StyleFeatures.maximumWords
+        return style.vendorMinimumWords >= StyleModel.noLength
             ? " The index's vendors read too much alike to name one: model-written documents are unattributed."
             : " Vendors are named from \(style.vendorMinimumWords) words; shorter model-written documents are unattributed."
     }
 
+    /// A horizontal bar chart as inline SVG.
     static func barChart(_ rows: [(String, Double, String)], id: String, colour: String = "#3b6ea5") -> String {
         let height = 22
         let labelWidth = 260

@@ -78,7 +78,7 @@ struct ScanRecordWriter: Sendable {
         if let vendor = model.vendor(of: style) {
             json.key("vendor"); json.string(vendor)
             json.key("vendors"); json.beginObject()
-            for (vendor, probability) in zip(model.header.vendors, style.vendorProbabilities) { json.key(vendor); json.probability(probability) }
+            for (name, probability) in zip(model.header.vendors, style.vendorProbabilities) { json.key(name); json.probability(probability) }
             json.endObject()
         }
         json.endObject()

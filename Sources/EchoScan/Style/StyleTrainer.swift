@@ -279,10 +279,9 @@ struct StyleTrainer {
         // below it). The two are apart: an index whose vendors read alike can still tell model
         // text from human text.
         let vendorMinimum = shortestLength { b, _ in referenceCount[b] < 20 || accuracy[b] >= options.minimumAccuracy }
-        var limits: [Int: Double] = [:]
+        let limits = hasHuman ? Dictionary(uniqueKeysWithValues: Self.lengthBounds.map { ($0, threshold(from: $0)) }) : [:]
         let minimumWords = !hasHuman ? vendorMinimum : shortestLength { b, bound in
-            let limit = limits[bound] ?? threshold(from: bound)
-            limits[bound] = limit
+            let limit = limits[bound] ?? .infinity
             let humans = scored.filter { $0.isHuman && bucketOf($0.words) == b }
             let falsePositives = Double(humans.filter { z($0) >= limit }.count) / Double(max(1, humans.count))
             return humans.count < 50 || falsePositives <= 2 * options.humanFalsePositiveRate
