@@ -16,11 +16,14 @@ struct Dedup: ParsableCommand {
     var inputs: [String]
 
     func run() throws {
-        let configuration = try pipeline.load()
-        let deduplicator = Deduplicator(request: DedupRequest(inputs: inputs, outputDirectory: output, configuration: configuration))
-        let summary = try deduplicator.run(executor: LocalExecutor(threads: configuration.effectiveThreads, log: { log($0) }))
+        // The pipeline file's dedup parameters; its inputs and stages are the command's.
+        var configuration = try pipeline.load()
+        configuration.inputs = inputs
+        configuration.stages = [.dedup]
+        let result = try PipelineRunner(configuration: configuration, output: output, log: { log($0) }).run()
+        guard let summary = result.dedup else { throw CommandError("\(output)/summary.json is missing after dedup") }
         report(summary)
-        if summary.status != "ok" { throw Status.partial }
+        if summary.status != .ok { throw Status.partial }
     }
 }
 

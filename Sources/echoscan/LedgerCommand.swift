@@ -27,7 +27,7 @@ struct LedgerCommand: ParsableCommand {
         print(cell("finished", 24) + cell("status", 8) + cell("docs", 8) + cell("flagged", 8) + cell("seconds", 8)
               + cell("index", 12) + cell("pipeline", 12) + cell("sha256", 12) + "shard")
         for entry in entries {
-            print(cell(entry.finishedAt, 24) + cell(entry.status, 8) + cell("\(entry.documents)", 8) + cell("\(entry.flagged)", 8)
+            print(cell(entry.finishedAt, 24) + cell(entry.status.rawValue, 8) + cell("\(entry.documents)", 8) + cell("\(entry.flagged)", 8)
                   + cell(String(format: "%.2f", entry.seconds), 8) + cell(String(entry.indexSHA256.prefix(12)), 12)
                   + cell(String(entry.pipelineSHA256.prefix(12)), 12) + cell(String((entry.sha256 ?? "-").prefix(12)), 12) + entry.path)
             if let error = entry.error { print("    error: \(error)") }

@@ -77,7 +77,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let (_, result) = try arguments.execute()
-        if result.scan?.status == "partial" || result.dedup?.status == "partial" { throw Status.partial }
+        if result.scan?.status == .partial || result.dedup?.status == .partial { throw Status.partial }
     }
 }
 
@@ -94,7 +94,7 @@ struct Audit: ParsableCommand {
         let violations = AuditGate.violations(summary, configuration: configuration)
         if violations.isEmpty {
             print("audit passed")
-            if summary.status == "partial" { throw Status.partial }
+            if summary.status == .partial { throw Status.partial }
         } else {
             violations.forEach { print("audit FAILED: \($0)") }
             throw ExitCode.failure
@@ -137,5 +137,5 @@ func printScan(_ summary: ScanSummary, output: String) {
     }
     print("manifest: \(output)/manifest.jsonl")
     print("summary:  \(output)/summary.json")
-    if summary.status != "ok" { log("partial: some shards or lines could not be read (exit 3)") }
+    if summary.status != .ok { log("partial: some shards or lines could not be read (exit 3)") }
 }

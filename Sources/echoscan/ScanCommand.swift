@@ -27,17 +27,22 @@ struct Scan: ParsableCommand {
     var inputs: [String]
 
     func run() throws {
-        let configuration = try pipeline.load()
+        // The pipeline file's detectors and outputs; its inputs, index and stages are the command's.
+        var configuration = try pipeline.load()
+        configuration.inputs = inputs
+        configuration.indexPath = index
+        configuration.indexReferences = []
+        configuration.stages = report ? [.scan, .report] : [.scan]
         let progress = ProgressLine()
         // Errors (a damaged index, a busy or unwritable output directory, a bad pipeline file)
         // reach ArgumentParser, which prints their description and exits with status 1.
-        var request = ScanRequest(inputs: inputs, indexPath: index, outputDirectory: output, configuration: configuration)
-        request.rescan = rescan
-        request.writeReport = report
-        let summary = try ContaminationScanner(request: request).run(progress: progress.update, log: { log($0) })
+        var runner = try PipelineRunner(configuration: configuration, output: output, log: { log($0) })
+        runner.rescan = rescan
+        let result = try runner.run(progress: progress.update)
         progress.finish()
+        guard let summary = result.scan else { throw CommandError("\(output)/summary.json is missing after the scan") }
         printScan(summary, output: output)
-        if summary.status != "ok" { throw Status.partial }
+        if summary.status != .ok { throw Status.partial }
     }
 }
 

@@ -11,8 +11,8 @@ struct TaskCommand: ParsableCommand {
             SLURM_ARRAY_TASK_ID, then JOB_COMPLETION_INDEX; N to SLURM_ARRAY_TASK_COUNT, then 1 task per index.
             """)
 
-    @Option(help: "Stage: signatures, buckets, clusters, decisions, scan, merge or finish.")
-    var stage: String
+    @Option(help: "The stage.")
+    var stage: Stage.Name
 
     @Option(help: "This worker's index I (default: $SLURM_ARRAY_TASK_ID or $JOB_COMPLETION_INDEX).")
     var task: Int?
@@ -33,7 +33,7 @@ struct TaskCommand: ParsableCommand {
         }
         let configuration = try loadPipeline(pipeline)
         let runner = try PipelineRunner(configuration: configuration, output: output, log: { log($0) })
-        guard let found = try runner.stages().first(where: { $0.name == stage }) else {
+        guard let found = try runner.stages(only: stage).first else {
             throw ValidationError("the pipeline has no stage \(stage)")
         }
         let workers = of ?? environment["SLURM_ARRAY_TASK_COUNT"].flatMap(Int.init) ?? 0
@@ -44,3 +44,5 @@ struct TaskCommand: ParsableCommand {
         }
     }
 }
+
+extension Stage.Name: ExpressibleByArgument {}

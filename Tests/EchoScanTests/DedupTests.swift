@@ -58,10 +58,10 @@ final class DedupTests: XCTestCase {
     func testPlantedDuplicatesAreClusteredAndTheFirstIsKept() throws {
         let dir = try TestSupport.temporaryDirectory()
         let planted = try plant(in: dir)
-        let deduplicator = Deduplicator(request: DedupRequest(inputs: planted.shards, outputDirectory: dir + "/out",
-                                                              configuration: PipelineConfiguration()))
-        let summary = try deduplicator.run(executor: LocalExecutor(threads: 2))
-        XCTAssertEqual(summary.status, "ok")
+        var configuration = PipelineConfiguration()
+        configuration.threads = 2
+        let summary = try TestSupport.dedup(planted.shards, output: dir + "/out", configuration: configuration)
+        XCTAssertEqual(summary.status, .ok)
         XCTAssertEqual(summary.totals.duplicates, planted.duplicates.count)
         XCTAssertEqual(summary.totals.exactDuplicates, planted.exact)
         XCTAssertEqual(summary.shards[0].counts.duplicates, 0, "the originals come first and are kept")
@@ -79,8 +79,10 @@ final class DedupTests: XCTestCase {
     func testRerunSkipsFinishedTasksAndRedoesUnfinishedOnes() throws {
         let dir = try TestSupport.temporaryDirectory()
         let planted = try plant(in: dir)
-        let request = DedupRequest(inputs: planted.shards, outputDirectory: dir + "/out", configuration: PipelineConfiguration())
-        _ = try Deduplicator(request: request).run(executor: LocalExecutor(threads: 2))
+        var configuration = PipelineConfiguration()
+        configuration.threads = 2
+        let request = DedupRequest(inputs: planted.shards, outputDirectory: dir + "/out", configuration: configuration)
+        _ = try TestSupport.dedup(planted.shards, output: dir + "/out", configuration: configuration)
         let first = try Data(contentsOf: URL(fileURLWithPath: dir + "/out/clusters.jsonl"))
 
         // An interrupted run: one band's pairs and marker are gone, and the later stages' too.
@@ -93,7 +95,7 @@ final class DedupTests: XCTestCase {
         XCTAssertTrue(stages[1].isDone(2))
 
         let log = LockedLines()
-        _ = try Deduplicator(request: request).run(executor: LocalExecutor(threads: 2, log: { log.append($0) }))
+        _ = try TestSupport.dedup(planted.shards, output: dir + "/out", configuration: configuration, log: { log.append($0) })
         XCTAssertTrue(log.lines.contains("signatures: 2 of 2 tasks already done, skipped"), "\(log.lines)")
         XCTAssertTrue(log.lines.contains { $0.hasPrefix("buckets: \(stages[1].taskCount - 1) of") }, "\(log.lines)")
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/out/buckets/000003.pairs"))
@@ -111,11 +113,11 @@ final class DedupTests: XCTestCase {
         let planted = try plant(in: dir)
         var tiny = PipelineConfiguration()
         tiny.dedup.sortRunEntries = 16  // several runs on disk per band
-        let spilled = try Deduplicator(request: DedupRequest(inputs: planted.shards, outputDirectory: dir + "/spilled", configuration: tiny))
-            .run(executor: LocalExecutor(threads: 1))
-        let inMemory = try Deduplicator(request: DedupRequest(inputs: planted.shards, outputDirectory: dir + "/memory",
-                                                              configuration: PipelineConfiguration()))
-            .run(executor: LocalExecutor(threads: 2))
+        tiny.threads = 1
+        let spilled = try TestSupport.dedup(planted.shards, output: dir + "/spilled", configuration: tiny)
+        var twoThreads = PipelineConfiguration()
+        twoThreads.threads = 2
+        let inMemory = try TestSupport.dedup(planted.shards, output: dir + "/memory", configuration: twoThreads)
         XCTAssertEqual(spilled.totals, inMemory.totals)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/spilled/clusters.jsonl")),
                        try Data(contentsOf: URL(fileURLWithPath: dir + "/memory/clusters.jsonl")))

@@ -92,9 +92,8 @@ final class ParquetTests: XCTestCase {
         configuration.reader.use(.chat)
         func scan(_ input: String, _ name: String) throws -> (manifest: [String], attributes: [String]) {
             let out = dir + "/" + name
-            let summary = try ContaminationScanner(request: ScanRequest(inputs: [input], indexPath: dir + "/ref.idx", outputDirectory: out,
-                                                                        configuration: configuration)).run()
-            XCTAssertEqual(summary.status, "ok", name)
+            let summary = try TestSupport.scan([input], index: dir + "/ref.idx", output: out, configuration: configuration)
+            XCTAssertEqual(summary.status, .ok, name)
             // The shard's name and the offset (a byte offset in JSONL, the row group in Parquet) differ.
             let manifest = try TestSupport.lines(out + "/manifest.jsonl").map {
                 $0.replacingOccurrences(of: #""shard":"[^"]*","line":([0-9]+),"offset":[0-9]+"#, with: "$1", options: .regularExpression)

@@ -21,8 +21,7 @@ final class ScanTests: XCTestCase {
     func scan(threads: Int, into output: String, inputs: [String] = [TestSupport.samples + "/corpus"]) throws -> ScanSummary {
         var configuration = try PipelineConfiguration.load(path: TestSupport.repositoryRoot.path + "/pipelines/default.yaml")
         configuration.threads = threads
-        return try ContaminationScanner(request: ScanRequest(inputs: inputs, indexPath: try index(), outputDirectory: output,
-                                                             configuration: configuration)).run()
+        return try TestSupport.scan(inputs, index: try index(), output: output, configuration: configuration)
     }
 
     struct Label: Decodable {
@@ -35,7 +34,7 @@ final class ScanTests: XCTestCase {
     func testPlantedCopiesAreFoundAndNegativesAreNot() throws {
         let output = try TestSupport.temporaryDirectory()
         let summary = try scan(threads: 2, into: output)
-        XCTAssertEqual(summary.status, "ok")
+        XCTAssertEqual(summary.status, .ok)
         XCTAssertEqual(summary.totals.documents, 181)
         let labels = try TestSupport.lines(TestSupport.samples + "/labels.jsonl").map {
             try JSONDecoder().decode(Label.self, from: Data($0.utf8))
@@ -137,8 +136,7 @@ final class ScanTests: XCTestCase {
             var configuration = try PipelineConfiguration.load(path: TestSupport.repositoryRoot.path + "/pipelines/default.yaml")
             configuration.match.maximumFalseMatchRate = maximumFalseMatchRate
             let output = dir + "/out-\(maximumFalseMatchRate)"
-            _ = try ContaminationScanner(request: ScanRequest(inputs: [dir + "/corpus.jsonl"], indexPath: dir + "/reference.idx",
-                                                              outputDirectory: output, configuration: configuration)).run()
+            _ = try TestSupport.scan([dir + "/corpus.jsonl"], index: dir + "/reference.idx", output: output, configuration: configuration)
             var result: [String: ([String], Double)] = [:]
             for record in try TestSupport.lines(output + "/manifest.jsonl") {
                 let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(record.utf8)) as? [String: Any])
@@ -186,8 +184,8 @@ final class ScanTests: XCTestCase {
         try good.prefix(good.count / 2).write(to: URL(fileURLWithPath: dir + "/broken.jsonl.zst"))
         let output = dir + "/out"
         let summary = try scan(threads: 2, into: output, inputs: [corpus + "/shard-003.jsonl", dir + "/broken.jsonl.zst"])
-        XCTAssertEqual(summary.status, "partial")
-        XCTAssertEqual(summary.shards.map(\.status), ["ok", "failed"])
+        XCTAssertEqual(summary.status, .partial)
+        XCTAssertEqual(summary.shards.map(\.status), [.ok, .failed])
         XCTAssertTrue(summary.shards[1].error?.contains("truncated_stream") ?? false)
         XCTAssertGreaterThan(summary.shards[0].counts.flagged, 0)
         XCTAssertEqual(summary.shards[0].sha256?.count, 64)

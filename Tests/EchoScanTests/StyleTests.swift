@@ -153,10 +153,8 @@ final class StyleTests: XCTestCase {
         let minimumWords = try XCTUnwrap(try ReferenceIndex(path: dir + "/reference.idx").style).header.minimumWords
         var configuration = PipelineConfiguration()
         configuration.match.style.flag = true
-        var request = ScanRequest(inputs: [TestSupport.samples + "/corpus/shard-003.jsonl"], indexPath: dir + "/reference.idx",
-                                  outputDirectory: dir + "/out", configuration: configuration)
-        request.writeReport = true
-        let summary = try ContaminationScanner(request: request).run()
+        let shard = TestSupport.samples + "/corpus/shard-003.jsonl"
+        let summary = try TestSupport.scan([shard], index: dir + "/reference.idx", output: dir + "/out", configuration: configuration, report: true)
         let style = try XCTUnwrap(summary.style)
         XCTAssertEqual(style.minimumWords, minimumWords)
         let header = try XCTUnwrap(try ReferenceIndex(path: dir + "/reference.idx").style).header
@@ -215,8 +213,7 @@ final class StyleTests: XCTestCase {
 
         // Style off: no style in the attributes or the summary, and nothing flagged by it.
         configuration.match.style.enabled = false
-        let off = try ContaminationScanner(request: ScanRequest(inputs: request.inputs, indexPath: request.indexPath,
-                                                                outputDirectory: dir + "/off", configuration: configuration)).run()
+        let off = try TestSupport.scan([shard], index: dir + "/reference.idx", output: dir + "/off", configuration: configuration)
         XCTAssertNil(off.style)
         XCTAssertNil(off.totals.byDetector["style"])
         XCTAssertFalse(try TestSupport.lines(dir + "/off/attributes/echoscan/shard-003.jsonl").joined().contains("style"))
@@ -240,10 +237,8 @@ final class StyleTests: XCTestCase {
         XCTAssertEqual(verdict.vendorProbabilities, [])
         XCTAssertNil(model.vendor(of: verdict))
 
-        var request = ScanRequest(inputs: [TestSupport.samples + "/corpus/shard-003.jsonl"], indexPath: dir + "/reference.idx",
-                                  outputDirectory: dir + "/out", configuration: PipelineConfiguration())
-        request.writeReport = true
-        let summary = try ContaminationScanner(request: request).run()
+        let summary = try TestSupport.scan([TestSupport.samples + "/corpus/shard-003.jsonl"], index: dir + "/reference.idx",
+                                           output: dir + "/out", report: true)
         XCTAssertTrue(try String(contentsOfFile: dir + "/out/report.md", encoding: .utf8).contains("model-written documents are unattributed"))
         let style = try XCTUnwrap(summary.style)
         XCTAssertEqual(style.totals.shares.map(\.style), ["human", "openai", "google", StyleProfile.unattributed])

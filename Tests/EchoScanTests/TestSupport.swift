@@ -1,6 +1,7 @@
 import CLZ4
 import CZlib
 import CZstd
+@testable import EchoScan
 import Foundation
 import XCTest
 
@@ -42,6 +43,25 @@ enum TestSupport {
     /// The Python with the real Parquet writers (pyarrow, duckdb, polars): `ECHOSCAN_PYTHON`
     /// (scripts/test.sh sets it; a broken one fails the test), else the repository's .venv; without
     /// either the test is skipped with the command that sets them up.
+    /// Scans `inputs` into `output` through the pipeline runner, as `echoscan scan` does.
+    static func scan(_ inputs: [String], index: String, output: String, configuration: PipelineConfiguration = PipelineConfiguration(),
+                     report: Bool = false) throws -> ScanSummary {
+        var configuration = configuration
+        configuration.inputs = inputs
+        configuration.indexPath = index
+        configuration.stages = report ? [.scan, .report] : [.scan]
+        return try XCTUnwrap(try PipelineRunner(configuration: configuration, output: output).run().scan)
+    }
+
+    /// Deduplicates `inputs` into `output` through the pipeline runner, as `echoscan dedup` does.
+    static func dedup(_ inputs: [String], output: String, configuration: PipelineConfiguration = PipelineConfiguration(),
+                      log: @escaping @Sendable (String) -> Void = { _ in }) throws -> DedupSummary {
+        var configuration = configuration
+        configuration.inputs = inputs
+        configuration.stages = [.dedup]
+        return try XCTUnwrap(try PipelineRunner(configuration: configuration, output: output, log: log).run().dedup)
+    }
+
     static func python() throws -> String {
         let configured = ProcessInfo.processInfo.environment["ECHOSCAN_PYTHON"]
         let candidate = configured ?? repositoryRoot.appendingPathComponent(".venv/bin/python").path

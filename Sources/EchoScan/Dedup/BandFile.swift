@@ -26,7 +26,7 @@ final class BandFile: Sendable {
         keysPerDocument = Int(header.littleEndian(UInt32.self, at: 8))
         count = Int(header.littleEndian(UInt64.self, at: 16))
         guard file.size == Self.headerBytes + (4 * count + 7) / 8 * 8 + 8 * keysPerDocument * count else {
-            throw StageError(stage: "dedup", task: -1, reason: "\(path): truncated band file")
+            throw StageFileError(path: path, reason: "truncated band file")
         }
     }
 
@@ -34,7 +34,7 @@ final class BandFile: Sendable {
     /// `keysPerDocument - 1` for the exact-content hash), in order, reading 512 KiB at a time.
     func forEachKey(_ key: Int, _ body: (_ record: Int, _ tokens: Int, _ key: UInt64) throws -> Void) throws {
         guard key < keysPerDocument else {
-            throw StageError(stage: "dedup", task: -1, reason: "\(file.path): no key \(key) (\(keysPerDocument) per document)")
+            throw StageFileError(path: file.path, reason: "no key \(key) (\(keysPerDocument) per document)")
         }
         // No bigger than the file needs: 17 bucket tasks read every shard's file.
         let perChunk = min(1 << 16, count)

@@ -138,7 +138,7 @@ struct ClusterStage {
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         var candidates = ExternalSorter(directory: scratch, runEntries: options.sortRunEntries)
         for band in 0..<bucketTasks {
-            let pairs = try MappedFile.forStage(layout.pairsPath(band), stage: "clusters", task: 0)
+            let pairs = try MappedFile.forStage(layout.pairsPath(band))
             var offset = 0
             while offset + 20 <= pairs.bytes.count {
                 let a = pairs.bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian

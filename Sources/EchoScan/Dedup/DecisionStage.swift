@@ -17,7 +17,7 @@ struct DecisionStage {
     }
 
     func run(shard: Int) throws {
-        let membership = try MappedFile.forStage(layout.membershipPath(shard), stage: "decisions", task: shard)
+        let membership = try MappedFile.forStage(layout.membershipPath(shard))
         let documents = try DocumentTable(path: layout.documentsPath(shard))
         var keptDocuments: [Int: DocumentTable] = [shard: documents]
         var counts = ShardCounts(documents: documents.count, duplicates: 0, exactDuplicates: 0, keptClusterHeads: 0)

@@ -50,30 +50,22 @@ public struct Deduplicator: Sendable {
         let fingerprint = self.fingerprint
         let buckets = BucketStage(layout: layout, options: options)
         let threads = request.configuration.effectiveThreads
-        var clusters = Stage(name: "clusters", taskCount: 1, markerDirectory: layout.clusterFolder, fingerprint: fingerprint) { _ in
+        var clusters = Stage(name: .clusters, taskCount: 1, markerDirectory: layout.clusterFolder, fingerprint: fingerprint) { _ in
             try ClusterStage(layout: layout, bucketTasks: buckets.taskCount, options: options, threads: threads).run()
         }
         clusters.runsTasksConcurrently = false
         return [
-            Stage(name: "signatures", taskCount: shards.count, markerDirectory: layout.signatures, fingerprint: fingerprint) {
+            Stage(name: .signatures, taskCount: shards.count, markerDirectory: layout.signatures, fingerprint: fingerprint) {
                 try SignatureStage(layout: layout, options: options, reader: reader).run(shard: $0)
             },
-            Stage(name: "buckets", taskCount: buckets.taskCount, markerDirectory: layout.buckets, fingerprint: fingerprint) {
+            Stage(name: .buckets, taskCount: buckets.taskCount, markerDirectory: layout.buckets, fingerprint: fingerprint) {
                 try buckets.run(band: $0)
             },
             clusters,
-            Stage(name: "decisions", taskCount: shards.count, markerDirectory: layout.decisions, fingerprint: fingerprint) {
+            Stage(name: .decisions, taskCount: shards.count, markerDirectory: layout.decisions, fingerprint: fingerprint) {
                 try DecisionStage(layout: layout).run(shard: $0)
             },
         ]
-    }
-
-    /// Runs the stages with `executor` and writes summary.json.
-    public func run(executor: StageExecutor) throws -> DedupSummary {
-        let started = Date()
-        try FileManager.default.createDirectory(atPath: request.outputDirectory, withIntermediateDirectories: true)
-        try executor.run(stages())
-        return try writeSummary(started: started, threads: (executor as? LocalExecutor)?.threads)
     }
 
     /// Assembles summary.json from the stages' per-shard files.
@@ -89,7 +81,7 @@ public struct Deduplicator: Sendable {
                                              duplicates: decided.duplicates, exactDuplicates: decided.exactDuplicates,
                                              unique: info.documents - decided.duplicates)
             totals.add(counts)
-            let status = info.error != nil ? "failed" : (info.badLines > 0 ? "partial" : "ok")
+            let status = RunStatus(failed: info.error != nil, badLines: info.badLines)
             shardsSummary.append(.init(path: info.path, format: info.format, size: info.size, sha256: info.sha256, status: status,
                                        counts: counts, error: info.error, lineErrors: info.lineErrors, seconds: nil))
         }
@@ -102,7 +94,7 @@ public struct Deduplicator: Sendable {
             pipeline: .init(path: configuration.source, sha256: configuration.sha256),
             startedAt: ContaminationScanner.timestamp(started), finishedAt: ContaminationScanner.timestamp(Date()),
             host: ProcessInfo.processInfo.hostName, threads: threads,
-            status: inputErrors.isEmpty && shardsSummary.allSatisfy { $0.status == "ok" } ? "ok" : "partial",
+            status: inputErrors.isEmpty && shardsSummary.allSatisfy { $0.status == .ok } ? .ok : .partial,
             clusters: clusters, totals: totals, shards: shardsSummary, inputErrors: inputErrors.map(\.description))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
@@ -146,7 +138,7 @@ public struct DedupSummary: Codable, Sendable {
     public var finishedAt: String
     public var host: String
     public var threads: Int?
-    public var status: String
+    public var status: RunStatus
     public var clusters: Int
     public var totals: Counts
     public var shards: [Shard]

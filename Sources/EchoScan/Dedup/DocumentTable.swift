@@ -15,15 +15,15 @@ struct DocumentTable {
     private let recordsStart: Int
 
     init(path: String) throws {
-        file = try MappedFile.forStage(path, stage: "dedup", task: -1)
+        file = try MappedFile.forStage(path)
         let bytes = file.bytes
         guard bytes.count >= Self.headerBytes, Array(bytes[0..<8]) == Self.magic else {
-            throw StageError(stage: "dedup", task: -1, reason: "\(path): not a document table (did the signature stage finish?)")
+            throw StageFileError(path: path, reason: "not a document table (did the signature stage finish?)")
         }
         count = Int(bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian)
         recordsStart = bytes.count - count * Self.recordBytes
         guard recordsStart >= Self.headerBytes else {
-            throw StageError(stage: "dedup", task: -1, reason: "\(path): truncated document table")
+            throw StageFileError(path: path, reason: "truncated document table")
         }
     }
 

@@ -25,13 +25,13 @@ final class KGramFile: Sendable {
         let count = Int(header.littleEndian(UInt64.self, at: 8))
         let offsetsStart = file.size - 8 * (count + 1)
         guard count >= 0, offsetsStart >= Self.headerBytes, (offsetsStart - Self.headerBytes) % 4 == 0 else {
-            throw StageError(stage: "dedup", task: -1, reason: "\(path): truncated k-gram file")
+            throw StageFileError(path: path, reason: "truncated k-gram file")
         }
         offsets = try file.read(8 * (count + 1), at: offsetsStart).withUnsafeBytes { raw in
             (0...count).map { raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self).littleEndian }
         }
         guard offsets.last == UInt64((offsetsStart - Self.headerBytes) / 4) else {
-            throw StageError(stage: "dedup", task: -1, reason: "\(path): truncated k-gram file")
+            throw StageFileError(path: path, reason: "truncated k-gram file")
         }
     }
 

@@ -15,7 +15,7 @@ final class PositionalFile: Sendable {
     init(path: String) throws {
         self.path = path
         descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw StageError(stage: "dedup", task: -1, reason: "\(path): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw StageFileError(path: path, reason: String(cString: strerror(errno))) }
         var status = stat()
         size = fstat(descriptor, &status) == 0 ? Int(status.st_size) : 0
     }
@@ -31,7 +31,7 @@ final class PositionalFile: Sendable {
             let got = pread(descriptor, base + done, buffer.count - done, off_t(offset + done))
             if got < 0 && errno == EINTR { continue }
             guard got > 0 else {
-                throw StageError(stage: "dedup", task: -1, reason: "\(path): cannot read \(buffer.count) bytes at \(offset)")
+                throw StageFileError(path: path, reason: "cannot read \(buffer.count) bytes at \(offset)")
             }
             done += got
         }
@@ -50,7 +50,7 @@ extension PositionalFile {
     func header(_ length: Int, magic: [UInt8], kind: String) throws -> [UInt8] {
         let header = try read(min(size, length), at: 0)
         guard header.count == length, Array(header.prefix(magic.count)) == magic else {
-            throw StageError(stage: "dedup", task: -1, reason: "\(path): not a \(kind)")
+            throw StageFileError(path: path, reason: "not a \(kind)")
         }
         return header
     }

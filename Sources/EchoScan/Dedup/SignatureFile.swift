@@ -34,7 +34,7 @@ final class SignatureFile: Sendable {
         permutations = Int(header.littleEndian(UInt32.self, at: 8))
         count = Int(header.littleEndian(UInt64.self, at: 16))
         guard file.size == Self.headerBytes + count * (16 + 4 * permutations) else {
-            throw StageError(stage: "dedup", task: -1, reason: "\(path): truncated signature file")
+            throw StageFileError(path: path, reason: "truncated signature file")
         }
     }
 

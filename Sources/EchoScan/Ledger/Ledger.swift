@@ -11,7 +11,7 @@ public struct LedgerEntry: Codable, Sendable, FetchableRecord, PersistableRecord
     public var sha256: String?
     public var indexSHA256: String
     public var pipelineSHA256: String
-    public var status: String
+    public var status: RunStatus
     public var documents: Int
     public var flagged: Int
     public var badLines: Int

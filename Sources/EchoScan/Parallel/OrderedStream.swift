@@ -7,6 +7,10 @@ import Foundation
 /// runs out of work in one batch takes chunks of the next while the others finish, and the
 /// caller's in-order consumption (writing output) overlaps the workers' mapping. At most
 /// `batchesAhead` batches past the one being consumed are in flight, which bounds memory.
+///
+/// Streams that run at once (a scan's shards) may share one `WorkerBudget`: their workers then
+/// map at most as many chunks at a time as it allows, so that the machine's cores are never
+/// oversubscribed however many streams run.
 final class OrderedStream<Batch, Result>: @unchecked Sendable {
     private struct Pending {
         let batch: Batch
@@ -27,11 +31,13 @@ final class OrderedStream<Batch, Result>: @unchecked Sendable {
     private let threads: Int
     private let chunkSize: Int
     private let batchesAhead: Int
+    private let budget: WorkerBudget?
 
-    init(threads: Int, chunkSize: Int = 8, batchesAhead: Int = 2) {
+    init(threads: Int, chunkSize: Int = 8, batchesAhead: Int = 2, budget: WorkerBudget? = nil) {
         self.threads = max(1, threads)
         self.chunkSize = max(1, chunkSize)
         self.batchesAhead = max(1, batchesAhead)
+        self.budget = budget
     }
 
     /// Runs the stream to its end. `next` returns the next batch or nil at the end (called by
@@ -50,7 +56,10 @@ final class OrderedStream<Batch, Result>: @unchecked Sendable {
             let thread = Thread { [self] in
                 var state = makeState()
                 while let chunk = take(next: next, count: count) {
+                    // The permit is held while mapping only, never while waiting for a batch.
+                    budget?.acquire()
                     let results = chunk.range.map { transform(&state, chunk.batch, $0) }
+                    budget?.release()
                     deliver(results, sequence: chunk.sequence, at: chunk.range.lowerBound)
                 }
                 workers.leave()
@@ -121,4 +130,15 @@ final class OrderedStream<Batch, Result>: @unchecked Sendable {
             condition.wait()
         }
     }
+}
+
+/// How many workers of all the streams that share it map at once: one per thread the run was
+/// given.
+final class WorkerBudget: Sendable {
+    private let permits: DispatchSemaphore
+
+    init(threads: Int) { permits = DispatchSemaphore(value: max(1, threads)) }
+
+    func acquire() { permits.wait() }
+    func release() { permits.signal() }
 }

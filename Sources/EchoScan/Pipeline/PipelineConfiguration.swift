@@ -12,8 +12,6 @@ public struct PipelineConfiguration: Sendable {
     public var threads = 0
     /// Corpus deduplication (`echoscan dedup`, and the scan's `dedup` stage).
     public var dedup = DedupOptions()
-    /// Run deduplication before the scan so that its summary also counts unique documents.
-    public var dedupBeforeScan = false
     /// Write Dolma-style attribute files beside the manifest.
     public var writeAttributes = true
     /// `echoscan run` and `audit`: a name for metrics, inputs, the index (built from
@@ -26,7 +24,7 @@ public struct PipelineConfiguration: Sendable {
     /// How the index is built when it is missing (`index.max_document_frequency`, `index.sort_memory_mb`).
     public var indexBuild = IndexBuildOptions()
     public var output: String?
-    public var stages: [String] = ["scan", "report"]
+    public var stages: [PipelineStage] = [.scan, .report]
     /// The audit gate: more flagged documents, or a higher flagged rate, fails the audit.
     public var auditMaximumFlagged: Int?
     public var auditMaximumRate: Double?
@@ -61,6 +59,7 @@ public struct PipelineConfiguration: Sendable {
         var configuration = PipelineConfiguration()
         var reader = YAMLReader(path: path)
         try reader.apply(root, to: &configuration)
+        if reader.dedupBeforeScan && !configuration.stages.contains(.dedup) { configuration.stages.insert(.dedup, at: 0) }
         configuration.source = path
         configuration.sha256 = SHA256.hash(data: data).hexString
         if let file = configuration.markerFile, !file.hasPrefix("/") {
@@ -94,6 +93,8 @@ public struct PipelineConfiguration: Sendable {
 /// Applies a YAML tree to a configuration, naming the offending key on any error.
 struct YAMLReader {
     let path: String
+    /// `dedup.before_scan`.
+    var dedupBeforeScan = false
 
     func fail(_ key: String, _ reason: String) -> PipelineConfiguration.Error {
         PipelineConfiguration.Error(path: path, reason: "\(key): \(reason)")
@@ -202,9 +203,11 @@ struct YAMLReader {
             case "output":
                 configuration.output = try string(value, key)
             case "stages":
-                configuration.stages = try strings(value, key)
-                for stage in configuration.stages where !["dedup", "scan", "report"].contains(stage) {
-                    throw fail(key, "unknown stage \(stage) (stages are dedup, scan, report)")
+                configuration.stages = try strings(value, key).map { name in
+                    guard let stage = PipelineStage(rawValue: name) else {
+                        throw fail(key, "unknown stage \(name) (stages are \(PipelineStage.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    }
+                    return stage
                 }
             case "index":
                 let allowed: Set<String> = ["path", "references", "background", "max_document_frequency", "sort_memory_mb",
@@ -264,13 +267,15 @@ struct YAMLReader {
         }
     }
 
-    func applyDedup(_ node: Node, to configuration: inout PipelineConfiguration) throws {
+    mutating func applyDedup(_ node: Node, to configuration: inout PipelineConfiguration) throws {
         let keys: Set<String> = ["before_scan", "threshold", "permutations", "shingle_size", "minhash_scheme", "min_tokens", "sort_run_entries"]
         var dedup = configuration.dedup
         for (name, item) in try mapping(node, "dedup", allowed: keys) {
             let path = "dedup.\(name)"
             switch name {
-            case "before_scan": configuration.dedupBeforeScan = try bool(item, path)
+            // Dedup before the scan, so that its summary also counts unique documents: the
+            // dedup stage, whatever `stages:` says (keys are read in any order).
+            case "before_scan": dedupBeforeScan = try bool(item, path)
             case "threshold": dedup.parameters.nearDuplicateThreshold = try share(item, path)
             case "permutations": dedup.parameters.permutations = try positive(item, path)
             case "shingle_size": dedup.parameters.shingleSize = try positive(item, path)

@@ -1,12 +1,17 @@
 import Foundation
 
-/// Runs a whole pipeline file (`echoscan run`, `echoscan audit`, `echoscan task`): builds the
-/// index when it is missing, then the stages it names as one list of `Stage`s — dedup
-/// (signatures, buckets, clusters, decisions into OUTPUT/dedup), scan (per shard), merge, and
-/// finish (unique counts, report, metrics.prom) — on any `StageExecutor`.
+/// The one orchestrator: every command that deduplicates or scans (`scan`, `dedup`, `run`,
+/// `audit`, `task`) describes its work as a `PipelineConfiguration` (a pipeline file, or flags
+/// over the built-in defaults) and runs it here. The runner builds the index when it is missing,
+/// then the stages the pipeline names as one list of `Stage`s — dedup (signatures, buckets,
+/// clusters, decisions), scan (per shard), merge, and finish (dedup's summary, unique counts,
+/// report, metrics.prom) — on any `StageExecutor`.
 public struct PipelineRunner: Sendable {
     public let configuration: PipelineConfiguration
     public let output: String
+    /// Scan shards already scanned with the same index and pipeline again (`scan --rescan`);
+    /// their markers are written as usual, so that the next ordinary run skips them.
+    public var rescan = false
     public let log: @Sendable (String) -> Void
 
     public struct Result {
@@ -29,32 +34,43 @@ public struct PipelineRunner: Sendable {
         guard !configuration.inputs.isEmpty else { throw Error(description: "the pipeline names no inputs") }
     }
 
-    var wantsDedup: Bool { configuration.stages.contains("dedup") || configuration.dedupBeforeScan }
-    var wantsScan: Bool { configuration.stages.contains("scan") }
+    var wantsDedup: Bool { configuration.stages.contains(.dedup) }
+    var wantsScan: Bool { configuration.stages.contains(.scan) }
+    /// Dedup's files: OUTPUT/dedup beside a scan's, OUTPUT itself when the pipeline only deduplicates.
+    var dedupDirectory: String { wantsScan ? output + "/dedup" : output }
 
     var deduplicator: Deduplicator {
-        Deduplicator(request: DedupRequest(inputs: configuration.inputs, outputDirectory: output + "/dedup", configuration: configuration))
+        Deduplicator(request: DedupRequest(inputs: configuration.inputs, outputDirectory: dedupDirectory, configuration: configuration))
     }
 
     var scanner: ContaminationScanner {
-        ContaminationScanner(request: ScanRequest(inputs: configuration.inputs, indexPath: configuration.indexPath ?? "",
-                                                  outputDirectory: output, configuration: configuration))
+        var request = ScanRequest(inputs: configuration.inputs, indexPath: configuration.indexPath ?? "",
+                                  outputDirectory: output, configuration: configuration)
+        request.rescan = rescan
+        return ContaminationScanner(request: request)
     }
 
-    /// Every stage of the pipeline, in order. Opens the index when the pipeline scans.
-    public func stages(progress: ((ContaminationScanner.Progress) -> Void)? = nil) throws -> [Stage] {
+    /// The stages of the pipeline, in order; only the one named `only` when it is given (a Slurm
+    /// task, which then opens nothing another stage needs: the dedup stages never open the index).
+    public func stages(only: Stage.Name? = nil, progress: ((ContaminationScanner.Progress) -> Void)? = nil) throws -> [Stage] {
+        let dedupStages: Set<Stage.Name> = [.signatures, .buckets, .clusters, .decisions]
         var stages: [Stage] = []
-        if wantsDedup { stages += deduplicator.stages() }
+        if wantsDedup { stages += deduplicator.stages().filter { only == nil || $0.name == only } }
+        if let only, dedupStages.contains(only) { return stages }
+        var finishKey = deduplicator.fingerprint
         if wantsScan {
             let scanner = self.scanner
             let context = try scanner.makeContext()
             try scanner.layout.prepare()
-            stages += scanner.stages(context: context, progress: progress)
-            let runner = self
-            stages.append(Stage(name: "finish", taskCount: 1, markerDirectory: output + "/finished", fingerprint: context.fingerprint) { _ in
-                try runner.finish()
-            })
+            stages += scanner.stages(context: context, progress: progress).filter { only == nil || $0.name == only }
+            finishKey = context.fingerprint
         }
+        let runner = self
+        let started = Date()
+        let finish = Stage(name: .finish, taskCount: 1, markerDirectory: output + "/finished", fingerprint: finishKey) { _ in
+            try runner.finish(started: started)
+        }
+        if only == nil || only == .finish { stages.append(finish) }
         return stages
     }
 
@@ -62,15 +78,17 @@ public struct PipelineRunner: Sendable {
     /// every time: new shards change them), and reads the results back.
     public func run(executor: StageExecutor? = nil, progress: ((ContaminationScanner.Progress) -> Void)? = nil) throws -> Result {
         let started = Date()
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        try OutputLayout.createDirectory(output)
         let lock = try DirectoryLock(directory: output)
         defer { withExtendedLifetime(lock) {} }
         if wantsScan {
             _ = try prepareIndex()
+            let scanner = self.scanner
+            for file in scanner.skippedFiles { log("skipped \(file): not a shard name (.jsonl, .jsonl.zst, .jsonl.lz4, .jsonl.gz, .parquet, ...)") }
             scanner.layout.removeStaleTemporaryFiles()
         }
         let stages = try self.stages(progress: progress)
-        for stage in stages where stage.name == "merge" || stage.name == "finish" {
+        for stage in stages where stage.name == .merge || stage.name == .finish {
             try? FileManager.default.removeItem(atPath: stage.markerPath(0))
         }
         let executor = executor ?? LocalExecutor(threads: configuration.effectiveThreads, log: log)
@@ -82,7 +100,7 @@ public struct PipelineRunner: Sendable {
     public func results(seconds: Double) throws -> Result {
         let decoder = JSONDecoder()
         var result = Result(seconds: seconds)
-        if wantsDedup, let data = FileManager.default.contents(atPath: output + "/dedup/summary.json") {
+        if wantsDedup, let data = FileManager.default.contents(atPath: dedupDirectory + "/summary.json") {
             result.dedup = try decoder.decode(DedupSummary.self, from: data)
         }
         if wantsScan, let data = FileManager.default.contents(atPath: output + "/summary.json") {
@@ -92,20 +110,21 @@ public struct PipelineRunner: Sendable {
     }
 
     /// After the merge: dedup's summary and unique counts, the report, metrics.prom.
-    func finish() throws {
+    func finish(started: Date) throws {
+        let dedup = wantsDedup ? try deduplicator.writeSummary(started: started, threads: configuration.effectiveThreads) : nil
+        guard wantsScan else { return }
         let decoder = JSONDecoder()
         guard let data = FileManager.default.contents(atPath: output + "/summary.json") else {
             throw Error(description: "\(output)/summary.json is missing: the merge did not run")
         }
         var summary = try decoder.decode(ScanSummary.self, from: data)
-        if wantsDedup {
-            let dedup = try deduplicator.writeSummary(started: Date(), threads: nil)
-            summary.deduplication = try Self.uniqueCounts(scan: summary, dedup: dedup, dedupDirectory: output + "/dedup", scanDirectory: output)
+        if let dedup {
+            summary.deduplication = try Self.uniqueCounts(scan: summary, dedup: dedup, dedupDirectory: dedupDirectory, scanDirectory: output)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
             try AtomicFile.write(Array(try encoder.encode(summary)) + [0x0A], to: output + "/summary.json")
         }
-        if configuration.stages.contains("report") {
+        if configuration.stages.contains(.report) {
             try ScanReport(summary: summary, manifest: try ManifestDigest(path: output + "/manifest.jsonl"),
                            reader: configuration.reader).write(to: output)
         }

@@ -31,7 +31,7 @@ public enum RunMetrics {
                [("", Double(summary.shards.filter { $0.error != nil }.count + summary.inputErrors.count))])
         metric("echoscan_run_duration_seconds", "Wall-clock duration of the last run.", "gauge", [("", seconds)])
         metric("echoscan_last_run_timestamp_seconds", "When the last run finished.", "gauge", [("", finished.timeIntervalSince1970.rounded())])
-        if summary.status == "ok" {
+        if summary.status == .ok {
             metric("echoscan_last_success_timestamp_seconds", "When the last fully successful run finished.", "gauge",
                    [("", finished.timeIntervalSince1970.rounded())])
         }
@@ -43,7 +43,7 @@ public enum RunMetrics {
         var text = text(job: job, summary: summary, seconds: seconds)
         // Keep the last success time across partial runs, as alerting on staleness needs it.
         let path = directory + "/metrics.prom"
-        if summary.status != "ok", let previous = try? String(contentsOfFile: path, encoding: .utf8) {
+        if summary.status != .ok, let previous = try? String(contentsOfFile: path, encoding: .utf8) {
             let kept = previous.split(separator: "\n").filter { $0.contains("echoscan_last_success_timestamp_seconds") }
             if !kept.isEmpty { text += kept.joined(separator: "\n") + "\n" }
         }

@@ -41,7 +41,7 @@ public struct ScanReport {
     public func markdown() -> String {
         let totals = summary.totals
         var lines = ["# echoscan report", "",
-                     "Scanned \(summary.shards.count) shards, \(totals.documents) documents: **\(totals.flagged) flagged (\(percent(rate(totals))))**; status \(summary.status).",
+                     "Scanned \(summary.shards.count) shards, \(totals.documents) documents: **\(totals.flagged) flagged (\(percent(rate(totals))))**; status \(summary.status.rawValue).",
                      "Index `\(summary.index.path)` (sha256 \(summary.index.sha256.prefix(16))…, \(summary.index.references) references); pipeline \(summary.pipeline.path ?? "defaults"); \(summary.startedAt) – \(summary.finishedAt) on \(summary.host).",
                      "", "## By vendor", "", "| vendor | flagged documents |", "|---|---|"]
         lines += Self.sorted(totals.byVendor).map { "| \($0.0) | \($0.1) |" }
@@ -51,7 +51,7 @@ public struct ScanReport {
         lines += Self.sorted(totals.byDetector).map { "| \($0.0) | \($0.1) |" }
         lines += ["", "## Shards", "", "| shard | documents | flagged | rate | status |", "|---|---|---|---|---|"]
         for shard in summary.shards.sorted(by: { rate($0.counts) > rate($1.counts) }) {
-            lines.append("| \(shard.path) | \(shard.counts.documents) | \(shard.counts.flagged) | \(percent(rate(shard.counts))) | \(shard.status)\(shard.error.map { ": " + $0 } ?? "") |")
+            lines.append("| \(shard.path) | \(shard.counts.documents) | \(shard.counts.flagged) | \(percent(rate(shard.counts))) | \(shard.status.rawValue)\(shard.error.map { ": " + $0 } ?? "") |")
         }
         if let style = summary.style {
             lines += ["", "## Style profile", "",
@@ -136,7 +136,7 @@ public struct ScanReport {
     public func html() -> String {
         let totals = summary.totals
         var body = "<h1>echoscan report</h1>"
-        body += "<p>Scanned \(summary.shards.count) shards, \(totals.documents) documents: <b>\(totals.flagged) flagged (\(percent(rate(totals))))</b>; status \(Self.escapeHTML(summary.status)).<br>"
+        body += "<p>Scanned \(summary.shards.count) shards, \(totals.documents) documents: <b>\(totals.flagged) flagged (\(percent(rate(totals))))</b>; status \(Self.escapeHTML(summary.status.rawValue)).<br>"
         body += "Index <code>\(Self.escapeHTML(summary.index.path))</code> (sha256 \(summary.index.sha256.prefix(16))…, \(summary.index.references) references); pipeline \(Self.escapeHTML(summary.pipeline.path ?? "defaults")); \(summary.startedAt) – \(summary.finishedAt) on \(Self.escapeHTML(summary.host)).</p>"
         body += "<h2>Flagged rate per shard</h2>" + Self.barChart(summary.shards.map { ($0.path, rate($0.counts), percent(rate($0.counts))) }, id: "shards", colour: "#c0392b")
         body += "<h2>Flagged documents by vendor</h2>" + Self.barChart(Self.sorted(totals.byVendor).map { ($0.0, Double($0.1), String($0.1)) }, id: "vendors")

@@ -8,8 +8,6 @@ public struct ScanRequest: Sendable {
     public var configuration: PipelineConfiguration
     /// Scan shards already scanned with the same index and pipeline again.
     public var rescan = false
-    /// Write report.md and report.html beside the manifest.
-    public var writeReport = false
 
     public init(inputs: [String], indexPath: String, outputDirectory: String, configuration: PipelineConfiguration) {
         self.inputs = inputs
@@ -23,7 +21,8 @@ public struct ScanRequest: Sendable {
 ///
 /// **scan**, one task per unit (a shard, or a run of row groups of a large Parquet shard),
 /// `threads` units at a time: a reader thread streams the unit
-/// into a queue of at most a few batches; `threads` workers match its documents (`OrderedStream`)
+/// into a queue of at most a few batches; `threads` workers match its documents (`OrderedStream`,
+/// at most `threads` matching at once over all units)
 /// and the task's thread writes their lines in document order. Memory is the index plus a
 /// constant per unit in flight, and the output is the same for every thread count and split. The
 /// unit's manifest part, attribute part and counts are written under temporary names and renamed
@@ -68,6 +67,8 @@ public struct ContaminationScanner: Sendable {
         let records: ScanRecordWriter
         let indexSHA256: String
         let fingerprint: String
+        /// Shared by the shards this process scans at once.
+        let workers: WorkerBudget
 
         init(request: ScanRequest) throws {
             index = try ReferenceIndex(path: request.indexPath)
@@ -79,6 +80,7 @@ public struct ContaminationScanner: Sendable {
             // must not rescan), from the file or the command line alike.
             let text = "echoscan-scan \(EchoScanVersion.current) index \(indexSHA256) \(request.configuration.scanKey(markers: markers))"
             fingerprint = SHA256.hash(data: Data(text.utf8)).hexString
+            workers = WorkerBudget(threads: request.configuration.effectiveThreads)
         }
     }
 
@@ -97,8 +99,9 @@ public struct ContaminationScanner: Sendable {
         }
         // Shards are scanned `threads` at a time, each on its own worker threads: one shard's
         // start (its reader filling the first batch) and end (the last batch draining, the files
-        // committed) leave its workers idle, and another shard fills those gaps.
-        var scan = Stage(name: "scan", taskCount: units.count, markerDirectory: layout.directory + "/parts", fingerprint: shardFingerprint) { task in
+        // committed) leave its workers idle, and another shard fills those gaps. The workers of
+        // all of them share one budget of `threads` (`Context.workers`): no more match at once.
+        var scan = Stage(name: .scan, taskCount: units.count, markerDirectory: layout.directory + "/parts", fingerprint: shardFingerprint) { task in
             try scanner.scan(shard: task, context: context, progress: reportProgress.value)
         }
         // --rescan runs finished units again and leaves the usual markers, so that the next
@@ -106,35 +109,10 @@ public struct ContaminationScanner: Sendable {
         scan.rerunsDoneTasks = request.rescan
         return [
             scan,
-            Stage(name: "merge", taskCount: 1, markerDirectory: layout.directory + "/merged", fingerprint: context.fingerprint) { _ in
+            Stage(name: .merge, taskCount: 1, markerDirectory: layout.directory + "/merged", fingerprint: context.fingerprint) { _ in
                 _ = try scanner.merge(context: context)
             },
         ]
-    }
-
-    /// Scans every unfinished shard in this process with the local executor (`threads` shards at
-    /// a time, each on `threads` workers), then merges. Returns the summary. `progress` may be
-    /// called from several threads at once.
-    public func run(progress: ((Progress) -> Void)? = nil, log: (@Sendable (String) -> Void)? = nil) throws -> ScanSummary {
-        // The index and pipeline are checked before anything is created or locked.
-        let context = try makeContext()
-        for file in skippedFiles { log?("skipped \(file): not a shard name (.jsonl, .jsonl.zst, .jsonl.lz4, .jsonl.gz, .parquet, ...)") }
-        try layout.prepare()
-        let lock = try DirectoryLock(directory: layout.directory)
-        defer { withExtendedLifetime(lock) {} }
-        layout.removeStaleTemporaryFiles()
-        let scan = stages(context: context, progress: progress)[0]
-        try LocalExecutor(threads: request.configuration.effectiveThreads, log: log).run([scan])
-        // The merge always runs: its inputs may have changed since a marker was left.
-        let summary = try merge(context: context)
-        // As `echoscan run` does: metrics for cron's alerts, and the report when asked for.
-        if request.writeReport {
-            try ScanReport(summary: summary, manifest: try ManifestDigest(path: layout.manifestPath),
-                           reader: request.configuration.reader).write(to: layout.directory)
-        }
-        try RunMetrics.write(job: request.configuration.job, summary: summary, seconds: summary.shards.compactMap(\.seconds).reduce(0, +),
-                             to: layout.directory)
-        return summary
     }
 
     enum ReaderEvent: Sendable {
@@ -168,7 +146,7 @@ public struct ContaminationScanner: Sendable {
         var counts = ScanSummary.Counts()
         var textBytes = 0
         let shardEnd = HandOff<ShardReadResult>()
-        OrderedStream<DocumentBatch, ScanLine>(threads: threads).run(
+        OrderedStream<DocumentBatch, ScanLine>(threads: threads, budget: context.workers).run(
             next: {
                 switch queue.pop() {
                 case .batch(let batch): return batch
@@ -216,11 +194,11 @@ public struct ContaminationScanner: Sendable {
             })
         // The reader's last event ends the stream, so its result is there once the stream is done.
         guard let result = shardEnd.value else {
-            throw StageError(stage: "scan", task: task, reason: "\(path): the reader ended without a result")
+            throw StageError(stage: .scan, task: task, reason: "\(path): the reader ended without a result")
         }
         counts.bytes = result.uncompressedBytes
         counts.badLines = result.badLines
-        let status = result.fatalError != nil ? "failed" : (result.badLines > 0 ? "partial" : "ok")
+        let status = RunStatus(failed: result.fatalError != nil, badLines: result.badLines)
         let shard = ScanSummary.Shard(
             path: result.path, format: result.format?.rawValue, size: result.compressedBytes, sha256: result.sha256,
             status: status, counts: counts, error: result.fatalError?.description,
@@ -248,7 +226,7 @@ public struct ContaminationScanner: Sendable {
         var totals = ScanSummary.Counts()
         for (task, unit) in units.enumerated() {
             guard let data = FileManager.default.contents(atPath: layout.unitSummaryPath(task)) else {
-                throw StageError(stage: "merge", task: 0,
+                throw StageError(stage: .merge, task: 0,
                                  reason: "shard \(shards[unit.shard])\(unit.description) has not been scanned (no \(layout.unitSummaryPath(task)))")
             }
             let part = try decoder.decode(ScanSummary.Shard.self, from: data)
@@ -264,14 +242,14 @@ public struct ContaminationScanner: Sendable {
         let shardSummaries = merged.compactMap { $0 }
         let configuration = request.configuration
         let index = context.index
-        let partial = !inputErrors.isEmpty || shardSummaries.contains { $0.status != "ok" }
+        let partial = !inputErrors.isEmpty || shardSummaries.contains { $0.status != .ok }
         let firstStart = shardSummaries.compactMap(\.seconds).reduce(0, +)
         var summary = ScanSummary(
             index: .init(path: request.indexPath, sha256: context.indexSHA256, parameters: index.parameters,
                          bands: index.metadata.bands, rows: index.metadata.rows, references: index.referenceCount, groups: index.groupCount),
             pipeline: .init(path: configuration.source, sha256: configuration.sha256),
             startedAt: Self.timestamp(started.addingTimeInterval(-firstStart)), finishedAt: Self.timestamp(Date()),
-            host: ProcessInfo.processInfo.hostName, threads: configuration.effectiveThreads, status: partial ? "partial" : "ok",
+            host: ProcessInfo.processInfo.hostName, threads: configuration.effectiveThreads, status: partial ? .partial : .ok,
             totals: totals, shards: shardSummaries, inputErrors: inputErrors.map(\.description))
         if let model = context.matcher.style?.header {
             summary.style = .init(

@@ -22,15 +22,18 @@ struct OutputLayout: Sendable {
 
     /// Creates the directory and its folders, and checks that it can be written.
     func prepare() throws {
-        for folder in [directory, directory + "/parts", directory + "/attributes"] {
-            do {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            } catch {
-                throw AtomicFile.Error(path: folder, reason: "cannot create the output directory: \(error.localizedDescription)")
-            }
+        for folder in [directory, directory + "/parts", directory + "/attributes"] { try Self.createDirectory(folder) }
+    }
+
+    /// Creates an output folder (and its parents), failing with an error that says so.
+    static func createDirectory(_ folder: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw AtomicFile.Error(path: folder, reason: "cannot create the output directory: \(error.localizedDescription)")
         }
-        guard access(directory, W_OK) == 0 else {
-            throw AtomicFile.Error(path: directory, reason: "the output directory is not writable")
+        guard access(folder, W_OK) == 0 else {
+            throw AtomicFile.Error(path: folder, reason: "the output directory is not writable")
         }
     }
 

@@ -58,8 +58,8 @@ public struct ScanSummary: Codable, Sendable {
     public var finishedAt: String
     public var host: String
     public var threads: Int
-    /// "ok" when every shard was read whole, "partial" otherwise.
-    public var status: String
+    /// `.ok` when every shard was read whole, `.partial` otherwise.
+    public var status: RunStatus
     public var totals: Counts
     public var shards: [Shard]
     public var inputErrors: [String]
@@ -120,8 +120,7 @@ public struct ShardReport<Counts: Codable & Sendable>: Codable, Sendable {
     public var format: String?
     public var size: Int
     public var sha256: String?
-    /// "ok", "partial" (lines skipped) or "failed" (the shard could not be read to its end).
-    public var status: String
+    public var status: RunStatus
     public var counts: Counts
     public var error: String?
     public var lineErrors: [String]
@@ -139,8 +138,7 @@ extension ShardReport where Counts == ScanSummary.Counts {
     func merged(with other: Self) -> Self {
         var merged = self
         merged.counts.add(other.counts)
-        let rank = ["ok": 0, "partial": 1, "failed": 2]
-        if rank[other.status, default: 2] > rank[merged.status, default: 2] { merged.status = other.status }
+        merged.status = max(merged.status, other.status)
         merged.error = merged.error ?? other.error
         merged.lineErrors = Array((merged.lineErrors + other.lineErrors).prefix(ShardReadResult.keptLineErrors))
         merged.sha256 = merged.sha256 ?? other.sha256

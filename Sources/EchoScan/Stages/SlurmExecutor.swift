@@ -35,7 +35,7 @@ public struct SlurmExecutor: StageExecutor {
     public func run(_ stages: [Stage]) throws {
         let folder = output + "/slurm"
         try FileManager.default.createDirectory(atPath: folder + "/logs", withIntermediateDirectories: true)
-        var submitted: [(stage: String, job: String)] = []
+        var submitted: [(stage: Stage.Name, job: String)] = []
         var previous: String? = nil
         for stage in stages {
             let pending = stage.pendingTasks
@@ -81,7 +81,7 @@ public struct SlurmExecutor: StageExecutor {
     }
 
     /// Polls until the array has left the queue, then checks every task's final state.
-    func waitFor(job: String, stage: String, logs: String) throws {
+    func waitFor(job: String, stage: Stage.Name, logs: String) throws {
         while true {
             let queued = (try? Self.command("squeue", ["-h", "-j", job, "-o", "%i %T"])) ?? ""
             if queued.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { break }

@@ -6,7 +6,27 @@ import Foundation
 /// worker pool, a Slurm array task), because they communicate only through files. A task whose
 /// marker exists with the same configuration fingerprint is skipped on a rerun.
 public struct Stage: Sendable {
-    public let name: String
+    /// The stages a pipeline is made of, in the order they run (`echoscan task --stage`).
+    public enum Name: String, CaseIterable, Sendable, CustomStringConvertible {
+        /// Dedup: each shard's MinHash signatures and band keys.
+        case signatures
+        /// Dedup: candidate pairs, one task per group of LSH bands.
+        case buckets
+        /// Dedup: verified pairs joined into clusters.
+        case clusters
+        /// Dedup: each shard's removed duplicates.
+        case decisions
+        /// Scan: one task per shard (or run of Parquet row groups).
+        case scan
+        /// Scan: manifest.jsonl, attribute files and summary.json from the shards' parts.
+        case merge
+        /// Dedup's summary, unique counts, report and metrics.
+        case finish
+
+        public var description: String { rawValue }
+    }
+
+    public let name: Name
     public let taskCount: Int
     /// Where the stage's completion markers live.
     public let markerDirectory: String
@@ -21,7 +41,7 @@ public struct Stage: Sendable {
     public var rerunsDoneTasks = false
     let body: @Sendable (Int) throws -> Void
 
-    public init(name: String, taskCount: Int, markerDirectory: String, fingerprint: @escaping @Sendable (Int) -> String,
+    public init(name: Name, taskCount: Int, markerDirectory: String, fingerprint: @escaping @Sendable (Int) -> String,
                 body: @escaping @Sendable (Int) throws -> Void) {
         self.name = name
         self.taskCount = taskCount
@@ -31,7 +51,7 @@ public struct Stage: Sendable {
     }
 
     /// A stage whose tasks all share one fingerprint.
-    public init(name: String, taskCount: Int, markerDirectory: String, fingerprint: String, body: @escaping @Sendable (Int) throws -> Void) {
+    public init(name: Name, taskCount: Int, markerDirectory: String, fingerprint: String, body: @escaping @Sendable (Int) throws -> Void) {
         self.init(name: name, taskCount: taskCount, markerDirectory: markerDirectory, fingerprint: { _ in fingerprint }, body: body)
     }
 
@@ -71,6 +91,7 @@ public struct Stage: Sendable {
         } catch let error as StageError {
             throw error
         } catch {
+            // A `StageFileError` names the file; the stage and task are added here.
             throw StageError(stage: name, task: task, reason: "\(error)")
         }
         return true
@@ -83,7 +104,7 @@ public struct Stage: Sendable {
 }
 
 public struct StageError: Error, CustomStringConvertible {
-    public var stage: String
+    public var stage: Stage.Name
     public var task: Int
     public var reason: String
     public var description: String { "stage \(stage), task \(task): \(reason)" }
@@ -146,13 +167,20 @@ public struct LocalExecutor: StageExecutor {
     }
 }
 
+/// A file that one stage writes and a later one reads is missing, truncated or not of its kind.
+struct StageFileError: Error, CustomStringConvertible {
+    var path: String
+    var reason: String
+    var description: String { "\(path): \(reason)" }
+}
+
 extension MappedFile {
-    /// Maps a file that a stage task reads, failing with a `StageError` that names it.
-    static func forStage(_ path: String, stage: String, task: Int) throws -> MappedFile {
+    /// Maps a file that a stage task reads, failing with a `StageFileError` that names it.
+    static func forStage(_ path: String) throws -> MappedFile {
         do {
             return try MappedFile(path: path)
         } catch {
-            throw StageError(stage: stage, task: task, reason: "\(path): \(error.reason)")
+            throw StageFileError(path: path, reason: error.reason)
         }
     }
 }
