@@ -47,9 +47,23 @@ let package = Package(
             path: "Sources/EchoScanFuzz",
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
+        // What both test targets share: sample paths, real compressors, the pipeline runner and
+        // the built CLI.
+        .target(
+            name: "EchoScanTestSupport",
+            dependencies: ["EchoScan", "CZstd", "CLZ4", "CZlib"],
+            path: "Tests/EchoScanTestSupport"
+        ),
+        // One component at a time, in this process: fingerprints, normalization, evidence, the
+        // index, the readers, style training.
         .testTarget(
-            name: "EchoScanTests",
-            dependencies: ["EchoScan", "echoscan", "CZstd", "CLZ4", "CZlib"]
+            name: "EchoScanUnitTests",
+            dependencies: ["EchoScan", "EchoScanTestSupport", "CEchoScanShims", "CZlib"]
+        ),
+        // Whole pipelines, the CLI, real writers (pyarrow, DuckDB, polars), Chromium, Slurm.
+        .testTarget(
+            name: "EchoScanIntegrationTests",
+            dependencies: ["EchoScan", "echoscan", "EchoScanTestSupport", "CZlib"]
         ),
     ]
 )

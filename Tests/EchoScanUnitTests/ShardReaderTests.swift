@@ -1,6 +1,7 @@
 import EchoScan
 import Foundation
 import XCTest
+import EchoScanTestSupport
 
 /// The reader on real bytes made by the real compressors, good and bad.
 final class ShardReaderTests: XCTestCase {

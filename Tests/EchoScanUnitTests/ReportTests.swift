@@ -1,5 +1,6 @@
 @testable import EchoScan
 import XCTest
+import EchoScanTestSupport
 
 /// The report's highlighted samples cut long passages and their context at word boundaries.
 final class ReportTests: XCTestCase {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import EchoScanTestSupport
 
 /// The CLI's exit statuses and messages, on real files.
 final class CommandLineTests: XCTestCase {
@@ -84,6 +85,7 @@ final class CommandLineTests: XCTestCase {
         let verify = try TestSupport.run(["index", "verify", dir + "/tail.idx"])
         XCTAssertEqual(verify.status, 1)
         XCTAssertTrue(verify.error.contains("fails its checksum"), verify.error)
+        XCTAssertEqual(try TestSupport.run(["index", "verify", dir + "/ref.idx"]).status, 0)
     }
 
     /// A directory is walked for shard names only: a summary.json or notes beside the shards are

@@ -1,6 +1,7 @@
 @testable import EchoScan
 import Foundation
 import XCTest
+import EchoScanTestSupport
 
 /// The evidence model: alignment scores of copies against their references, and the null
 /// model that turns a score into a false-match probability.

@@ -1,20 +1,13 @@
 import EchoScan
 import Foundation
 import XCTest
+import EchoScanTestSupport
 
 /// The Slurm executor against a real one-node cluster (scripts/slurm-single-node.sh, started by
 /// .ci/run). Set ECHOSCAN_SKIP_SLURM=1 to skip on a machine without Slurm.
 final class SlurmTests: XCTestCase {
     override func setUpWithError() throws {
-        if ProcessInfo.processInfo.environment["ECHOSCAN_SKIP_SLURM"] == "1" { throw XCTSkip("ECHOSCAN_SKIP_SLURM=1") }
-        let sinfo = Process()
-        sinfo.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        sinfo.arguments = ["sinfo", "-h"]
-        sinfo.standardOutput = FileHandle.nullDevice
-        sinfo.standardError = FileHandle.nullDevice
-        try sinfo.run()
-        sinfo.waitUntilExit()
-        XCTAssertEqual(sinfo.terminationStatus, 0, "a Slurm cluster must be up: scripts/slurm-single-node.sh start")
+        try TestSupport.requireSlurm()
     }
 
     /// summary.json without the fields that name the time, the host or the thread count.

@@ -1,6 +1,7 @@
 import EchoScan
 import Foundation
 import XCTest
+import EchoScanTestSupport
 
 /// Deduplication on real text with planted duplicates of known kinds.
 final class DedupTests: XCTestCase {
@@ -122,12 +123,4 @@ final class DedupTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/spilled/clusters.jsonl")),
                        try Data(contentsOf: URL(fileURLWithPath: dir + "/memory/clusters.jsonl")))
     }
-}
-
-/// Lines collected from concurrent callers.
-final class LockedLines: @unchecked Sendable {
-    private var storage: [String] = []
-    private let lock = NSLock()
-    func append(_ line: String) { lock.lock(); storage.append(line); lock.unlock() }
-    var lines: [String] { lock.lock(); defer { lock.unlock() }; return storage }
 }

@@ -1,6 +1,7 @@
 import EchoScan
 import Foundation
 import XCTest
+import EchoScanTestSupport
 
 /// `run`, `audit`, reports, metrics and `diff` on the bundled samples, through the CLI.
 final class OperationsTests: XCTestCase {
@@ -79,8 +80,7 @@ final class OperationsTests: XCTestCase {
     /// The HTML report rendered by a real browser: headless Chromium takes a screenshot, and the
     /// bars of the charts are found among its pixels.
     func testHTMLReportDrawsItsCharts() throws {
-        let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
-        let browser = try XCTUnwrap(chromium, "chromium is installed by scripts/setup.sh")
+        let browser = try TestSupport.chromium()
         let dir = try TestSupport.temporaryDirectory()
         let run = try TestSupport.run(["run", try pipeline(in: dir, stages: "scan, report", maxFlagged: 1000)])
         XCTAssertEqual(run.status, 0, run.error)
@@ -154,7 +154,7 @@ final class OperationsTests: XCTestCase {
     /// no manifest appears, the ledger holds no half-written row, and no marker claims the
     /// unfinished shard, so a rerun on a roomier disk redoes it.
     func testFullDiskIsAClearErrorAndLeavesTheLedgerConsistent() throws {
-        guard getuid() == 0 else { throw XCTSkip("mounting a small tmpfs needs root") }
+        try TestSupport.requireRoot("mounting a small tmpfs")
         let dir = try TestSupport.temporaryDirectory()
         let samples = TestSupport.samples
         XCTAssertEqual(try TestSupport.run(["index", "build", "-o", dir + "/ref.idx", samples + "/references"]).status, 0)

@@ -1,6 +1,7 @@
 import EchoScan
 import Foundation
 import XCTest
+import EchoScanTestSupport
 
 /// The Parquet reader against files written by pyarrow, DuckDB and polars: the same records as
 /// JSON lines must give the same documents and the same manifest; bad files a clear error.

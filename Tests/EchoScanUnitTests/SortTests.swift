@@ -1,6 +1,7 @@
 @testable import EchoScan
 import Foundation
 import XCTest
+import EchoScanTestSupport
 
 /// The on-disk sort that index builds and dedup rely on, against the standard library's sort; and
 /// the dedup band file that feeds the bucket tasks.

@@ -1,6 +1,7 @@
 import EchoScan
 import Foundation
 import XCTest
+import EchoScanTestSupport
 
 /// Field paths and record formats on JSON lines: chat, ShareGPT, Alpaca and preference records,
 /// and references from chat logs.

@@ -1,6 +1,7 @@
 import EchoScan
 import Foundation
 import XCTest
+import EchoScanTestSupport
 
 /// Interruptions of real `echoscan scan` processes: kill -9 in the middle, a second run on the
 /// same output directory while the first one works.

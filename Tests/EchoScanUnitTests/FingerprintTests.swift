@@ -1,6 +1,7 @@
 @testable import EchoScan
 import Foundation
 import XCTest
+import EchoScanTestSupport
 
 final class FingerprintTests: XCTestCase {
     let parameters = FingerprintParameters()

@@ -1,6 +1,7 @@
 import EchoScan
 import Foundation
 import XCTest
+import EchoScanTestSupport
 
 /// The scan end to end on the bundled sample corpus, through the library and the CLI.
 final class ScanTests: XCTestCase {

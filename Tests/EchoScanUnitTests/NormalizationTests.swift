@@ -1,6 +1,7 @@
 @testable import EchoScan
 import Foundation
 import XCTest
+import EchoScanTestSupport
 
 /// The tokens of a text do not change when it is re-published: lines joined or re-wrapped with
 /// hyphens, markdown turned into HTML, quotes and dashes curled, lists renumbered, invisible
