@@ -49,3 +49,28 @@ done
 echo "== quality"
 python3 scripts/score_dedup.py "$CORPUS/corpus" "$CORPUS/planted.jsonl" echoscan="$CORPUS/echoscan.pairs" \
   datasketch="$CORPUS/datasketch.pairs" rensa="$CORPUS/rensa.pairs" datatrove="$CORPUS/datatrove.pairs"
+echo "== the cluster stage's memory against the corpus's documents (distinct 15-word documents, one in 200 copied)"
+for DOCS in 200000 2000000; do
+  SCALE="$WORK/memory-$DOCS"
+  if [ ! -d "$SCALE/corpus" ]; then
+    mkdir -p "$SCALE/corpus"
+    python3 - "$DATA" "$SCALE/corpus" "$DOCS" <<'PY'
+import glob, json, os, random, sys
+random.seed(7)
+words = sorted({w for f in sorted(glob.glob(os.path.join(sys.argv[1], "human", "*.jsonl")))[:2] for line in open(f)
+                for w in json.loads(line).get("text", "").split() if w.isalpha()})
+shards = [open(os.path.join(sys.argv[2], f"shard-{i}.jsonl"), "w") for i in range(8)]
+for n in range(int(sys.argv[3])):
+    text = " ".join(random.choices(words, k=15))
+    shards[n % 8].write(json.dumps({"id": str(n), "text": text}) + "\n")
+    if n % 200 == 0:
+        shards[(n + 1) % 8].write(json.dumps({"id": f"{n}-copy", "text": text}) + "\n")
+PY
+  fi
+  printf 'version: 1\ninputs: [%s]\nstages: [dedup]\n' "$SCALE/corpus" > "$SCALE/pipeline.yaml"
+  rm -rf "$SCALE/out"
+  "$BIN" run "$SCALE/pipeline.yaml" -o "$SCALE/out" >/dev/null
+  rm -f "$SCALE/out/clusters/"*.done
+  /usr/bin/time -f "%M" -o "$SCALE/clusters.time" "$BIN" task --stage clusters --task 0 -o "$SCALE/out" "$SCALE/pipeline.yaml" 2>/dev/null
+  echo "$DOCS documents, $(wc -l < "$SCALE/out/clusters.jsonl") clusters: cluster stage peak RSS $(( $(tail -1 "$SCALE/clusters.time") / 1024 )) MB"
+done

@@ -109,6 +109,31 @@ final class DedupTests: XCTestCase {
         XCTAssertFalse(changed.stages()[0].isDone(0))
     }
 
+    /// The cluster stage writes a membership record for the clustered documents only; a damaged
+    /// membership file stops the shard's decision task with an error that names it.
+    func testMembershipHoldsOnlyClusteredDocumentsAndADamagedOneIsNamed() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let planted = try plant(in: dir)
+        let summary = try TestSupport.dedup(planted.shards, output: dir + "/out")
+        let members = dir + "/out/clusters/000001.members"
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: members)))
+        // Shard b holds the planted copies, each a duplicate; of shard a, only their originals
+        // (kept) have a record.
+        XCTAssertEqual(bytes.count, 16 + 24 * summary.shards[1].counts.duplicates)
+        let originals = try Data(contentsOf: URL(fileURLWithPath: dir + "/out/clusters/000000.members")).count
+        XCTAssertEqual(originals, 16 + 24 * Set(planted.duplicates.map(\.1)).count)
+        XCTAssertLessThan(Set(planted.duplicates.map(\.1)).count, summary.shards[0].counts.documents)
+        try TestSupport.write(Array(bytes.dropLast(5)), to: members)
+        try FileManager.default.removeItem(atPath: dir + "/out/decisions/000001.done")
+        var configuration = PipelineConfiguration()
+        configuration.inputs = planted.shards
+        configuration.stages = [.dedup]
+        let decisions = try XCTUnwrap(try PipelineRunner(configuration: configuration, output: dir + "/out").stages(only: .decisions).first)
+        XCTAssertThrowsError(try decisions.run(task: 1)) { error in
+            XCTAssertEqual("\(error)", "stage decisions, task 1: \(members): truncated membership file")
+        }
+    }
+
     func testExternalSortSpillsRunsAndGivesTheSameResult() throws {
         let dir = try TestSupport.temporaryDirectory()
         let planted = try plant(in: dir)

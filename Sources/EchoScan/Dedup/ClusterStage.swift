@@ -4,8 +4,11 @@ import Foundation
 /// disk and verifies each distinct pair once by the exact Jaccard similarity of the two documents'
 /// k-gram sets (`KGramFile`), then joins the verified pairs and the exact duplicates with
 /// union-find. In each cluster the first document in input order (shard order, then line order)
-/// is kept. Writes `clusters.jsonl` and, per shard, each document's cluster membership for the
-/// decision stage.
+/// is kept. Writes `clusters.jsonl` and, per shard, the cluster membership of its clustered
+/// documents for the decision stage (`MembershipFile`).
+///
+/// It holds only the documents that appear in a pair (the union-find runs over them), never an
+/// entry per document of the corpus.
 struct ClusterStage {
     let layout: DedupLayout
     let bucketTasks: Int
@@ -14,11 +17,6 @@ struct ClusterStage {
     /// Candidates verified together on all threads; unions follow in sorted order, so the
     /// clusters do not depend on the thread count.
     static let verificationBlock = 1 << 14
-
-    /// Per document in `clusters/NNNNNN.members`: cluster (u32, max = none), kept shard u32,
-    /// kept record u32, Jaccard to the kept document × 10⁶ u32, exact duplicate u32.
-    static let membershipBytes = 20
-    static let noCluster = UInt32.max
 
     func run() throws {
         let files = try layout.shards.indices.map { try SignatureFile(path: layout.signaturePath($0)) }
@@ -34,29 +32,37 @@ struct ClusterStage {
             }
             return (low, global - offsets[low])
         }
-        func global(_ document: UInt64) -> Int { offsets[Int(document >> 32)] + Int(document & 0xFFFF_FFFF) }
+        // A document of a pair file (shard << 32 | record) as an index over all shards.
+        func global(_ document: UInt64) throws -> Int {
+            let shard = Int(document >> 32), record = Int(document & 0xFFFF_FFFF)
+            guard shard < files.count, record < files[shard].count else {
+                throw StageFileError(path: layout.clusterFolder, reason: "a pair names document \(record) of shard \(shard), which is not there")
+            }
+            return offsets[shard] + record
+        }
 
         let kgrams = try layout.shards.indices.map { try KGramFile(path: layout.kgramPath($0)) }
-        var sets = try joinPairs(documents: total, global: global, signatures: files, kgrams: kgrams)
-        // The kept document of a set is its smallest global index; clusters are numbered in
-        // the order of their kept documents.
-        var kept = [Int](repeating: -1, count: total)
-        var size = [Int](repeating: 0, count: total)
-        for document in 0..<total {
-            let root = sets.find(document)
-            if kept[root] < 0 { kept[root] = document }
+        let paired = try pairedDocuments(global: global)
+        var sets = try joinPairs(paired: paired, global: global, signatures: files, kgrams: kgrams)
+        // The kept document of a set is its smallest global index (paired documents are in
+        // global order); clusters are numbered in the order of their kept documents.
+        var kept = [Int](repeating: -1, count: paired.count)
+        var size = [Int](repeating: 0, count: paired.count)
+        for position in paired.indices {
+            let root = sets.find(position)
+            if kept[root] < 0 { kept[root] = position }
             size[root] += 1
         }
-        var clusterOf = [Int](repeating: -1, count: total)
+        var clusterOf = [Int](repeating: -1, count: paired.count)
         var members: [[Int]] = []
-        for document in 0..<total {
-            let root = sets.find(document)
+        for position in paired.indices {
+            let root = sets.find(position)
             guard size[root] > 1 else { continue }
-            if kept[root] == document {
+            if kept[root] == position {
                 clusterOf[root] = members.count
-                members.append([document])
+                members.append([paired[position]])
             } else {
-                members[clusterOf[root]].append(document)
+                members[clusterOf[root]].append(paired[position])
             }
         }
 
@@ -83,12 +89,7 @@ struct ClusterStage {
             return hashA == hashB && tokensA == tokensB
         }
 
-        var membership = layout.shards.indices.map { shard -> [UInt32] in
-            [UInt32](repeating: 0, count: files[shard].count * 5)
-        }
-        for shard in membership.indices {
-            for record in 0..<files[shard].count { membership[shard][record * 5] = Self.noCluster }
-        }
+        var membership = [[MembershipFile.Entry]](repeating: [], count: layout.shards.count)
         try AtomicFile.write(to: layout.clustersFile, durable: false) { sink in
             for (cluster, list) in members.enumerated() {
                 let keeper = list[0]
@@ -104,12 +105,9 @@ struct ClusterStage {
                     let (shard, record) = locate(member)
                     let jaccard = member == keeper ? 1 : keptSimilarities.popFirst() ?? 0
                     let exact = try isExact(keeper, member)
-                    let base = record * 5
-                    membership[shard][base] = UInt32(cluster)
-                    membership[shard][base + 1] = UInt32(keptShard)
-                    membership[shard][base + 2] = UInt32(keptRecord)
-                    membership[shard][base + 3] = UInt32((jaccard * 1_000_000).rounded())
-                    membership[shard][base + 4] = exact ? 1 : 0
+                    membership[shard].append(.init(record: UInt32(record), cluster: UInt32(cluster), keptShard: UInt32(keptShard),
+                                                   keptRecord: UInt32(keptRecord), jaccard: UInt32((jaccard * 1_000_000).rounded()),
+                                                   isExact: exact))
                     guard member != keeper else { continue }
                     describe(member, into: &json)
                     json.key("jaccard"); json.number(jaccard)
@@ -121,34 +119,56 @@ struct ClusterStage {
                 try sink.write(json.bytes + [0x0A])
             }
         }
-        for shard in membership.indices {
-            var bytes = BinaryBuffer()
-            bytes.append(contentsOf: membership[shard])
-            try AtomicFile.write(bytes.bytes, to: layout.membershipPath(shard), durable: false)
+        for shard in membership.indices { try MembershipFile.write(membership[shard], to: layout.membershipPath(shard)) }
+    }
+
+    /// The global indices of the documents in any pair of any band, sorted, each once.
+    private func pairedDocuments(global: (UInt64) throws -> Int) throws -> [Int] {
+        var paired: [Int] = []
+        for band in 0..<bucketTasks {
+            try forEachPair(band: band) { a, b, _ in
+                paired.append(try global(a))
+                paired.append(try global(b))
+            }
+            // Deduplicated band by band, so that repeats across bands never pile up.
+            paired.sort()
+            paired = paired.uniqued()
+        }
+        return paired
+    }
+
+    /// The pairs of one band's file: two documents (shard << 32 | record) and whether they are
+    /// exact duplicates.
+    private func forEachPair(band: Int, _ body: (UInt64, UInt64, Bool) throws -> Void) throws {
+        let pairs = try MappedFile.forStage(layout.pairsPath(band))
+        var offset = 0
+        while offset + 20 <= pairs.bytes.count {
+            let a = pairs.bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian
+            let b = pairs.bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self).littleEndian
+            try body(a, b, pairs.bytes.loadUnaligned(fromByteOffset: offset + 16, as: UInt32.self).littleEndian == 1)
+            offset += 20
         }
     }
 
-    /// Union-find over all documents joined by the bucket stage's pairs: exact duplicates at once,
-    /// near-duplicate candidates once each (sorted on disk, repeats dropped) when their k-gram
-    /// sets' Jaccard similarity reaches the threshold, verified a block at a time on all threads.
-    private func joinPairs(documents: Int, global: (UInt64) -> Int, signatures: [SignatureFile], kgrams: [KGramFile]) throws -> UnionFind {
-        var sets = UnionFind(count: documents)
+    /// Union-find over the paired documents (positions in `paired`) joined by the bucket stage's
+    /// pairs: exact duplicates at once, near-duplicate candidates once each (sorted on disk,
+    /// repeats dropped) when their k-gram sets' Jaccard similarity reaches the threshold,
+    /// verified a block at a time on all threads.
+    private func joinPairs(paired: [Int], global: (UInt64) throws -> Int, signatures: [SignatureFile], kgrams: [KGramFile]) throws -> UnionFind {
+        var sets = UnionFind(count: paired.count)
+        // Every document of a pair is in `paired` (`pairedDocuments` read the same files).
+        func position(_ document: UInt64) throws -> Int { paired.sortedIndex(of: try global(document)) }
         let scratch = layout.clusterFolder + "/candidates"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         var candidates = ExternalSorter(directory: scratch, runEntries: options.sortRunEntries)
         for band in 0..<bucketTasks {
-            let pairs = try MappedFile.forStage(layout.pairsPath(band))
-            var offset = 0
-            while offset + 20 <= pairs.bytes.count {
-                let a = pairs.bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian
-                let b = pairs.bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self).littleEndian
-                if pairs.bytes.loadUnaligned(fromByteOffset: offset + 16, as: UInt32.self).littleEndian == 1 {
-                    sets.union(global(a), global(b))
+            try forEachPair(band: band) { a, b, exact in
+                if exact {
+                    sets.union(try position(a), try position(b))
                 } else {
                     try candidates.append(min(a, b), max(a, b))
                 }
-                offset += 20
             }
         }
         let threshold = options.parameters.nearDuplicateThreshold
@@ -161,7 +181,7 @@ struct ClusterStage {
                 try signatures[Int(a >> 32)].similarity(Int(a & 0xFFFF_FFFF), to: signatures[Int(b >> 32)], Int(b & 0xFFFF_FFFF)) >= floor
             }
             for (pair, jaccard) in zip(block, similarities) where jaccard >= threshold {
-                sets.union(global(pair.0), global(pair.1))
+                sets.union(try position(pair.0), try position(pair.1))
             }
             block.removeAll(keepingCapacity: true)
         }

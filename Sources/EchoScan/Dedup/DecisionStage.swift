@@ -17,40 +17,42 @@ struct DecisionStage {
     }
 
     func run(shard: Int) throws {
-        let membership = try MappedFile.forStage(layout.membershipPath(shard))
+        let membership = try MembershipFile(path: layout.membershipPath(shard))
         let documents = try DocumentTable(path: layout.documentsPath(shard))
         var keptDocuments: [Int: DocumentTable] = [shard: documents]
         var counts = ShardCounts(documents: documents.count, duplicates: 0, exactDuplicates: 0, keptClusterHeads: 0)
         var output: [UInt8] = []
-        for record in 0..<documents.count {
-            func field(_ index: Int) -> UInt32 {
-                membership.bytes.loadUnaligned(fromByteOffset: (record * 5 + index) * 4, as: UInt32.self).littleEndian
+        for position in 0..<membership.count {
+            let entry = membership[position]
+            let record = Int(entry.record)
+            let keptShard = Int(entry.keptShard)
+            let keptRecord = Int(entry.keptRecord)
+            guard record < documents.count, keptShard < layout.shards.count else {
+                throw StageFileError(path: layout.membershipPath(shard), reason: "record \(position) names a document outside the shards")
             }
-            let cluster = field(0)
-            guard cluster != ClusterStage.noCluster else { continue }
-            let keptShard = Int(field(1))
-            let keptRecord = Int(field(2))
             if keptShard == shard && keptRecord == record {
                 counts.keptClusterHeads += 1
                 continue
             }
             if keptDocuments[keptShard] == nil { keptDocuments[keptShard] = try DocumentTable(path: layout.documentsPath(keptShard)) }
-            let kept = keptDocuments[keptShard]
+            guard let kept = keptDocuments[keptShard], keptRecord < kept.count else {
+                throw StageFileError(path: layout.membershipPath(shard), reason: "record \(position) keeps a document outside its shard")
+            }
             counts.duplicates += 1
-            if field(4) == 1 { counts.exactDuplicates += 1 }
+            if entry.isExact { counts.exactDuplicates += 1 }
             var json = JSONWriter()
             json.beginObject()
             json.key("line"); json.integer(documents.line(record))
             json.key("offset"); json.integer(documents.offset(record))
             json.key("id"); json.optionalString(documents.id(record))
-            json.key("cluster"); json.integer(Int(cluster))
+            json.key("cluster"); json.integer(Int(entry.cluster))
             json.key("duplicate_of"); json.beginObject()
             json.key("shard"); json.string(layout.shards[keptShard])
-            json.key("line"); json.integer(kept?.line(keptRecord) ?? 0)
-            json.key("id"); json.optionalString(kept?.id(keptRecord))
+            json.key("line"); json.integer(kept.line(keptRecord))
+            json.key("id"); json.optionalString(kept.id(keptRecord))
             json.endObject()
-            json.key("jaccard"); json.number(Double(field(3)) / 1_000_000)
-            json.key("exact"); json.bool(field(4) == 1)
+            json.key("jaccard"); json.number(Double(entry.jaccard) / 1_000_000)
+            json.key("exact"); json.bool(entry.isExact)
             json.endObject()
             output += json.bytes
             output.append(0x0A)

@@ -34,7 +34,7 @@ public struct Deduplicator: Sendable {
     /// Everything that decides the output: parameters, reader options, the shard list.
     var fingerprint: String {
         // The stage-file layout: a run left by a version that wrote other files is redone.
-        var text = "echoscan-dedup \(EchoScanVersion.current) stage files 4\n"
+        var text = "echoscan-dedup \(EchoScanVersion.current) stage files 5\n"
         let encoder = DedupFiles.encoder()
         text += String(decoding: (try? encoder.encode(options)) ?? Data(), as: UTF8.self) + "\n"
         let reader = request.configuration.reader
