@@ -105,6 +105,7 @@ public struct Deduplicator: Sendable {
 
 /// The contents of a dedup run's summary.json.
 public struct DedupSummary: Codable, Sendable {
+    /// What dedup counted: documents, bytes, bad lines, duplicates (exact among them), unique documents.
     public struct Counts: Codable, Sendable, Equatable {
         public var documents = 0
         public var bytes = 0

@@ -124,6 +124,7 @@ public struct IndexError: Error, CustomStringConvertible, Sendable {
 
 /// Parameters and provenance stored in the index, shown by `echoscan index info`.
 public struct IndexMetadata: Codable, Sendable {
+    /// A reference file the index was built from, with its size and SHA-256.
     public struct Source: Codable, Sendable {
         public var path: String
         public var sha256: String

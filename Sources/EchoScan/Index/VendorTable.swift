@@ -4,6 +4,7 @@ import Yams
 /// of name patterns (pipelines/vendors/vendors-v1.yaml, compiled into the binary), which a
 /// pipeline may extend with rules of its own, tried first.
 public struct VendorTable: Sendable, Equatable {
+    /// One rule of the table: model names matching a pattern belong to a vendor.
     public struct Rule: Codable, Sendable, Equatable {
         public var vendor: String
         public var patterns: [String]

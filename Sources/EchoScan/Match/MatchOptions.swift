@@ -6,6 +6,7 @@
 /// (`NullModel`). The other settings only say where candidates come from and how matches are
 /// labelled.
 public struct MatchOptions: Sendable, Equatable {
+    /// The near-duplicate detector: MinHash LSH candidates and their Jaccard threshold.
     public struct NearDuplicate: Sendable, Equatable {
         public var enabled = true
         /// Estimated Jaccard similarity at or above which a match is labelled a near-duplicate
@@ -15,6 +16,7 @@ public struct MatchOptions: Sendable, Equatable {
         public var minimumTokens = 20
     }
 
+    /// The containment detector: candidate groups by shared rare k-grams, aligned and weighed.
     public struct Containment: Sendable, Equatable {
         public var enabled = true
         /// Candidates (ranked by rarity-weighted shared fingerprints) aligned per document.
@@ -23,12 +25,14 @@ public struct MatchOptions: Sendable, Equatable {
         public var minimumHits = 2
     }
 
+    /// The marker-phrase detector.
     public struct Markers: Sendable, Equatable {
         public var enabled = true
         /// Whether marker phrases alone flag a document (they are always reported).
         public var flag = true
     }
 
+    /// The style detector: whether it runs and whether it flags.
     public struct Style: Sendable, Equatable {
         /// Score every document long enough with the index's style model (when it has one).
         public var enabled = true

@@ -7,6 +7,7 @@ import Darwin
 /// Writes a file so that readers see either the old file or the complete new one (see
 /// `TemporaryFile`). A failure (a full disk, a kill) leaves no partial file under the target's name.
 public enum AtomicFile {
+    /// A file that could not be written, and why.
     public struct Error: Swift.Error, CustomStringConvertible {
         public var path: String
         public var reason: String

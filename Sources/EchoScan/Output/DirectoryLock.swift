@@ -9,6 +9,7 @@ import Darwin
 /// of the process: a second run on the same directory stops at once instead of interleaving
 /// its files with the first. The kernel releases it when the holder exits, even by `kill -9`.
 public final class DirectoryLock {
+    /// Another run holds the directory's lock.
     public struct Busy: Error, CustomStringConvertible {
         public var directory: String
         public var holder: String

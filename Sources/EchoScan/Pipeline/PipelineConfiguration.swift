@@ -36,6 +36,7 @@ public struct PipelineConfiguration: Sendable {
 
     public var effectiveThreads: Int { threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount }
 
+    /// A pipeline file that cannot be read: its path and the key and reason.
     public struct Error: Swift.Error, CustomStringConvertible {
         public var path: String
         public var reason: String

@@ -14,12 +14,14 @@ public struct PipelineRunner: Sendable {
     public var rescan = false
     public let log: @Sendable (String) -> Void
 
+    /// The summaries a run left: the scan's and dedup's, when the pipeline has those stages.
     public struct Result {
         public var scan: ScanSummary?
         public var dedup: DedupSummary?
         public var seconds: Double
     }
 
+    /// A pipeline that cannot run: no output directory, no inputs, no index.
     public struct Error: Swift.Error, CustomStringConvertible {
         public var description: String
     }

@@ -6,6 +6,7 @@
 /// the selected field, as `role` is of `content` in a chat message). The same path selects the
 /// same strings from a JSON line and from a Parquet row.
 public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
+    /// One step of a path: an object key, or an array with an optional filter.
     public enum Step: Sendable, Hashable {
         case key(String)
         /// The elements of an array; with a filter, only those that pass it.
@@ -23,6 +24,7 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// A field path that does not parse: the path and where it fails.
     public struct ParseError: Error, CustomStringConvertible, Sendable {
         public var path: String
         public var reason: String

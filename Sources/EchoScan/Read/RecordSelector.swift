@@ -96,6 +96,7 @@ public struct RecordSelector: Sendable {
 
 /// The strings one record held for a selector's fields, in the order they were met.
 public struct RecordCaptures: Sendable {
+    /// A value the extractor captured, with the array indices it lies under.
     public struct Capture: Sendable {
         public var field: Int
         /// The array elements the value lies in, as a range of `indices`.

@@ -3,6 +3,7 @@
 /// Every error names the shard and, where there is one, the 1-based line, so that a user can
 /// find the bad bytes with `sed -n LINEp` or `zstd -dc SHARD | sed -n LINEp`.
 public struct ShardError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// What went wrong: the class of the error, as the summary reports it.
     public enum Kind: String, Sendable, Codable {
         case missingFile = "missing_file"
         case unreadable

@@ -2,6 +2,7 @@ import Foundation
 
 /// What the reports need from a manifest: per-document best matches, read back from manifest.jsonl.
 public struct ManifestDigest: Sendable {
+    /// One flagged document of a manifest: where it is and what it matched.
     public struct Entry: Sendable, Equatable {
         public var shard: String
         public var line: Int

@@ -1,5 +1,6 @@
 /// The contents of summary.json: provenance and counts of one scan.
 public struct ScanSummary: Codable, Sendable {
+    /// The index a scan used: its path, SHA-256, fingerprint parameters and what it holds.
     public struct IndexProvenance: Codable, Sendable {
         public var path: String
         public var sha256: String
@@ -10,11 +11,13 @@ public struct ScanSummary: Codable, Sendable {
         public var groups: Int
     }
 
+    /// The pipeline file a run used (nil path and hash for the built-in defaults).
     public struct PipelineProvenance: Codable, Sendable {
         public var path: String?
         public var sha256: String?
     }
 
+    /// What a scan counted: documents, flagged documents, bytes, bad lines, flags by detector, model and vendor.
     public struct Counts: Codable, Sendable, Equatable {
         public var documents = 0
         public var flagged = 0
@@ -68,6 +71,7 @@ public struct ScanSummary: Codable, Sendable {
     /// The style profile of the scan and of each shard, when the index has a style model.
     public var style: Style?
 
+    /// The style profile of the run and of each shard, and the lengths from which it gave verdicts.
     public struct Style: Codable, Sendable {
         /// Texts shorter than this got no style verdict.
         public var minimumWords: Int
@@ -97,6 +101,7 @@ public struct ScanSummary: Codable, Sendable {
         }
     }
 
+    /// Contamination per unique document, when dedup ran before the scan.
     public struct Deduplication: Codable, Sendable {
         public var uniqueDocuments: Int
         public var flaggedUnique: Int

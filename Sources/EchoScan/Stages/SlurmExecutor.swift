@@ -19,6 +19,7 @@ public struct SlurmExecutor: StageExecutor {
     public var pollInterval: Double = 1
     public var log: @Sendable (String) -> Void
 
+    /// A Slurm job or array task that failed, with the path of its log.
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
     }

@@ -103,6 +103,7 @@ public struct Stage: Sendable {
     }
 }
 
+/// A task that failed: its stage, its number and why.
 public struct StageError: Error, CustomStringConvertible {
     public var stage: Stage.Name
     public var task: Int

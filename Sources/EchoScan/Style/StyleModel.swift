@@ -59,6 +59,7 @@ public struct StyleModel: @unchecked Sendable {
         }
     }
 
+    /// A phrase the build found over-represented in model text: its feature bucket and human rate.
     public struct Phrase: Codable, Sendable, Equatable {
         public var text: String
         public var bucket: UInt32

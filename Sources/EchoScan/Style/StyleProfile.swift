@@ -40,6 +40,7 @@ public struct StyleCounts: Codable, Sendable, Equatable {
 /// it: the share of documents per vendor style, with 95% Wilson intervals, and the phrases most
 /// over-represented against the build's human text.
 public struct StyleProfile: Codable, Sendable, Equatable {
+    /// The share of documents of one style (human, a vendor, unattributed) with its 95% Wilson interval.
     public struct Share: Codable, Sendable, Equatable {
         public var style: String
         public var documents: Int
@@ -48,6 +49,7 @@ public struct StyleProfile: Codable, Sendable, Equatable {
         public var high: Double
     }
 
+    /// A phrase over-represented in the documents against the human text: its lift over the human document rate.
     public struct Phrase: Codable, Sendable, Equatable {
         public var phrase: String
         public var documents: Int

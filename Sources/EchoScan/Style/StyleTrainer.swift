@@ -25,6 +25,7 @@ public struct StyleTrainingOptions: Sendable, Equatable {
 /// What the calibration measured on held-out texts, kept in the model and printed by
 /// `echoscan index info`.
 public struct StyleCalibrationReport: Codable, Sendable, Equatable {
+    /// Held-out figures for texts of one length bucket: vendor accuracy, recall and human false positives.
     public struct LengthBucket: Codable, Sendable, Equatable {
         public var minimumWords: Int
         public var references: Int
