@@ -56,6 +56,41 @@ final class ReferenceIndexTests: XCTestCase {
         let bard = index.reference(130)
         XCTAssertEqual(bard.vendor, "google")
         XCTAssertTrue(bard.model.hasPrefix("bard"))
+
+        // The stored tokens of every group are its representative text's, as the scan's
+        // fingerprinter makes them.
+        let fingerprinter = Fingerprinter(parameters: index.parameters)
+        var fingerprint = DocumentFingerprint()
+        var tokens: [UInt64] = []
+        for group in 0..<index.groupCount {
+            var text = try XCTUnwrap(index.text(ofReference: index.representative(ofGroup: group)))
+            text.withUTF8 { fingerprinter.fingerprint($0, into: &fingerprint) }
+            XCTAssertTrue(index.tokens(ofGroup: group, into: &tokens))
+            XCTAssertEqual(tokens, fingerprint.tokens.hashes, "group \(group)")
+            XCTAssertEqual(index.tokenCount(ofGroup: group), tokens.count)
+        }
+    }
+
+    /// Token numbers: one byte below 128, the frequent tokens first; damaged bytes are reported,
+    /// never read past.
+    func testTokenNumbersRoundTripAndDamageIsCaught() {
+        let counts: [UInt64: Int] = Dictionary(uniqueKeysWithValues: (0..<20_000).map { (UInt64($0) &* 0x9E37_79B9_7F4A_7C15, 20_000 - $0) })
+        let vocabulary = TokenCodec.vocabulary(counts: counts)
+        XCTAssertEqual(vocabulary.first, 0, "the most frequent token is number 0")
+        let tokens = [vocabulary[0], vocabulary[127], vocabulary[128], vocabulary[19_999], vocabulary[5]]
+        var bytes: [UInt8] = []
+        TokenCodec.encode(tokens, numbers: TokenCodec.numbers(of: vocabulary), into: &bytes)
+        XCTAssertEqual(bytes.count, 1 + 1 + 2 + 3 + 1)
+        var decoded: [UInt64] = []
+        vocabulary.withUnsafeBufferPointer { words in
+            bytes.withUnsafeBytes { XCTAssertTrue(TokenCodec.decode($0, count: tokens.count, vocabulary: words, into: &decoded)) }
+            XCTAssertEqual(decoded, tokens)
+            // Cut short, running on, a number past the vocabulary.
+            bytes.withUnsafeBytes { XCTAssertFalse(TokenCodec.decode(UnsafeRawBufferPointer(rebasing: $0.dropLast()), count: tokens.count, vocabulary: words, into: &decoded)) }
+            bytes.withUnsafeBytes { XCTAssertFalse(TokenCodec.decode($0, count: tokens.count - 1, vocabulary: words, into: &decoded)) }
+            [0xFF, 0xFF, 0x7F].withUnsafeBytes { XCTAssertFalse(TokenCodec.decode($0, count: 1, vocabulary: words, into: &decoded)) }
+            [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01].withUnsafeBytes { XCTAssertFalse(TokenCodec.decode($0, count: 1, vocabulary: words, into: &decoded)) }
+        }
     }
 
     func testExactDuplicatesAreGroupedAndKeepEveryId() throws {
@@ -164,6 +199,20 @@ final class ReferenceIndexTests: XCTestCase {
         var copy = text
         let verdict = copy.withUTF8 { Matcher(index: posting, options: MatchOptions(), markers: []).match($0, scratch: &scratch) }
         XCTAssertTrue(verdict.matches.allSatisfy { $0.group < posting.groupCount })
+
+        // A group whose token bytes run past the tokens section: refused at open.
+        try TestSupport.write(crafted(section: 5) { bytes, offset in for index in 28..<32 { bytes[offset + index] = 0xFF } }, to: dir + "/tokens.idx")
+        XCTAssertThrowsError(try ReferenceIndex(path: dir + "/tokens.idx")) { error in
+            XCTAssertTrue("\(error)".contains("group record 0 points outside"), "\(error)")
+        }
+        // Token numbers past the vocabulary: the open reads no tokens; the matcher aligns with
+        // what decodes and `verify` names the group.
+        try TestSupport.write(crafted(section: 7) { bytes, offset in for index in 0..<6 { bytes[offset + index] = 0xFF } }, to: dir + "/numbers.idx")
+        let numbers = try ReferenceIndex(path: dir + "/numbers.idx")
+        XCTAssertTrue(numbers.verify().contains("the tokens of group 0 do not decode"), "\(numbers.verify())")
+        var first = try XCTUnwrap(numbers.text(ofReference: numbers.representative(ofGroup: 0)))
+        let damaged = first.withUTF8 { Matcher(index: numbers, options: MatchOptions(), markers: []).match($0, scratch: &scratch) }
+        XCTAssertFalse(damaged.matches.contains { $0.group == 0 && $0.containment > 0.5 }, "group 0's tokens are not read")
 
         try TestSupport.write([UInt8]("{\"text\": \"not an index at all\"}\n"), to: dir + "/text.idx")
         XCTAssertThrowsError(try ReferenceIndex(path: dir + "/text.idx")) { error in

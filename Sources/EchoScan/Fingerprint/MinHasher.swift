@@ -131,4 +131,15 @@ public struct MinHasher: Sendable {
         for index in 0..<count where lhs[index] == rhs[index] { equal += 1 }
         return Double(equal) / Double(count)
     }
+
+    /// The estimate against a signature of which only the low 16 bits of each value are kept
+    /// (b-bit MinHash, as the index stores its groups'): two different values agree in them one
+    /// time in 65,536, which raises an estimate by at most 1.5 × 10⁻⁵.
+    public static func similarity(_ signature: UnsafeBufferPointer<UInt32>, lowBits stored: UnsafeBufferPointer<UInt16>) -> Double {
+        let count = min(signature.count, stored.count)
+        guard count > 0 else { return 0 }
+        var equal = 0
+        for index in 0..<count where UInt16(truncatingIfNeeded: signature[index]) == stored[index] { equal += 1 }
+        return Double(equal) / Double(count)
+    }
 }

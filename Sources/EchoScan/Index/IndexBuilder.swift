@@ -335,7 +335,8 @@ public struct IndexBuilder {
         return table
     }
 
-    /// Groups, members, the representatives' token hashes and their signatures.
+    /// Groups, members, the representatives' tokens (numbers into the vocabulary, `TokenCodec`)
+    /// and their signatures.
     func addGroupSections(to file: IndexFileWriter, groups: ReferenceGroups, fingerprints: SpilledFingerprints,
                           common: UnsafeBufferPointer<UInt64>, borderline: UnsafeBufferPointer<UInt64>, folder: String) throws {
         let groupTable = try ScratchFile(path: folder + "/groups.bin")
@@ -349,6 +350,15 @@ public struct IndexBuilder {
         let shingler = Shingler(size: options.parameters.shingleSize, seed: options.parameters.seed)
         var shingles: [UInt64] = []
         var tokenCount = 0
+        var tokenBytes = 0
+        var counts: [UInt64: Int] = [:]
+        for representative in groups.representatives {
+            for token in fingerprints.tokens(Int(representative)) { counts[token, default: 0] += 1 }
+        }
+        let vocabulary = TokenCodec.vocabulary(counts: counts)
+        counts = [:]
+        let numbers = TokenCodec.numbers(of: vocabulary)
+        var encoded: [UInt8] = []
         // Most k-grams are not common: a filter of the common ones spares them the search.
         let prefilter = LeadingBitsFilter(common, count: common.count, bitsPerHash: 16)
         for group in 0..<groups.count {
@@ -365,16 +375,20 @@ public struct IndexBuilder {
                 borderlineBits.append(common && Self.contains(borderline, shingles[position]))
             }
             let evidence = Self.evidenceTokenCount(common: isCommon, tokenCount: tokens.count, shingleSize: shingler.size)
+            encoded.removeAll(keepingCapacity: true)
+            TokenCodec.encode(tokens, numbers: numbers, into: &encoded)
             groupTable.append(UInt32(representative))
             groupTable.append(groups.memberStarts[group])
             groupTable.append(UInt32(groups.members(of: group).count))
             groupTable.append(UInt32(tokens.count))
             groupTable.append(UInt64(tokenCount))
             groupTable.append(UInt32(evidence))
-            groupTable.append(UInt32(0))
-            tokenTable.append(contentsOf: tokens)
-            signatureTable.write(UnsafeRawBufferPointer(fingerprints.signature(representative)))
+            groupTable.append(UInt32(encoded.count))
+            groupTable.append(UInt64(tokenBytes))
+            tokenTable.write(encoded)
+            for value in fingerprints.signature(representative) { signatureTable.append(UInt16(truncatingIfNeeded: value)) }
             tokenCount += tokens.count
+            tokenBytes += encoded.count
         }
         memberTable.append(contentsOf: groups.members)
         commonBits.finish()
@@ -383,6 +397,9 @@ public struct IndexBuilder {
         file.add(.groups, file: groupTable, count: groups.count)
         file.add(.members, file: memberTable, count: groups.members.count)
         file.add(.tokens, file: tokenTable, count: tokenCount)
+        var vocabularyBytes = BinaryBuffer()
+        vocabularyBytes.append(contentsOf: vocabulary)
+        file.add(.vocabulary, bytes: vocabularyBytes.bytes, count: vocabulary.count)
         file.add(.signatures, file: signatureTable, count: groups.count * options.parameters.permutations)
         file.add(.commonPositions, file: commonTable, count: tokenCount)
         file.add(.borderlinePositions, file: borderlineTable, count: tokenCount)

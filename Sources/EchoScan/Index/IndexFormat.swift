@@ -11,7 +11,7 @@ import Foundation
 /// parsing at open beyond the header, the table, the checksums and the small JSON metadata.
 enum IndexFormat {
     static let magic: [UInt8] = Array("ECHOSIDX".utf8)
-    static let version: UInt32 = 6
+    static let version: UInt32 = 7
     /// Magic, version, section count, 8 reserved bytes, then the SHA-256 of everything after the
     /// header (the section table and the sections), computed once at build.
     static let headerBytes = 56
@@ -34,10 +34,12 @@ enum IndexFormat {
         return head.withUnsafeBytes { version(ofHeader: $0) }
     }
 
-    /// Leading bits of a k-gram hash that index the posting directory: about one posting per
-    /// bucket, so that a lookup — most miss — touches one or two cache lines.
+    /// Leading bits of a k-gram hash that index the posting directory: two to four postings per
+    /// bucket, whose keys (8 bytes each) a lookup reads in one or two cache lines, for a
+    /// directory of a byte per posting. (Most lookups miss; the posting filter turns away most of
+    /// those before the directory is read.)
     static func directoryBits(postings: Int) -> Int {
-        min(26, max(8, Int.bitWidth - postings.leadingZeroBitCount))
+        min(26, max(8, Int.bitWidth - postings.leadingZeroBitCount - 2))
     }
 
     /// Marks a posting whose k-gram is borderline (common by frequency, in one group more than
@@ -57,9 +59,10 @@ enum IndexFormat {
         case groups = 5
         /// u32 reference indices, grouped.
         case members = 6
-        /// u64 token hashes of each group's representative text, concatenated.
+        /// Each group's representative text as token numbers into `vocabulary`, LEB128 (the
+        /// frequent words take one byte), concatenated.
         case tokens = 7
-        /// u32 MinHash values, `permutations` per group.
+        /// The low 16 bits of the MinHash values, `permutations` u16 per group.
         case signatures = 8
         /// Per band, `groups` entries of (band hash u64, group u64) sorted by hash.
         case bands = 9
@@ -83,6 +86,8 @@ enum IndexFormat {
         case styleModel = 17
         /// f32 × `StyleModel.classStride` per style feature bucket: the classes' log-probabilities.
         case styleWeights = 18
+        /// u64 token hash of each token number, the most frequent first (ties by hash).
+        case vocabulary = 19
     }
 
     /// Fixed-size record of one reference.
@@ -100,14 +105,19 @@ enum IndexFormat {
 
     /// Fixed-size record of one group.
     struct GroupRecord {
-        static let bytes = 32
+        static let bytes = 40
         var representative: UInt32
         var memberStart: UInt32
         var memberCount: UInt32
         var tokenCount: UInt32
+        /// The first token's position over all groups: its bit in `commonPositions` and `borderlinePositions`.
         var tokenStart: UInt64
-        /// Tokens covered by a non-common k-gram (the denominator of containment); 4 bytes padding follow.
+        /// Tokens covered by a non-common k-gram (the denominator of containment).
         var evidenceTokenCount: UInt32
+        /// The length of the group's token numbers in `tokens`, in bytes.
+        var tokenByteCount: UInt32
+        /// Where they start in `tokens`.
+        var tokenByteStart: UInt64
     }
 }
 

@@ -42,7 +42,7 @@ enum NullSample {
     /// The best score of each sampled group's representative (among `groups`) against the groups
     /// of other vendors, in group order.
     static func scores(index: ReferenceIndex, groups: [Int], limit: Int, threads: Int) -> [Double] {
-        let eligible = groups.filter { index.tokens(ofGroup: $0).count >= minimumTokens }
+        let eligible = groups.filter { index.tokenCount(ofGroup: $0) >= minimumTokens }
         let stride = max(1, (eligible.count + limit - 1) / max(limit, 1))
         let sample = Swift.stride(from: 0, to: eligible.count, by: stride).map { eligible[$0] }
         let matcher = Matcher(index: index, options: MatchOptions(), markers: [])

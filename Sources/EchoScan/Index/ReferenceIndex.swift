@@ -22,8 +22,11 @@ public final class ReferenceIndex: @unchecked Sendable {
     private let texts: UnsafeRawBufferPointer
     private let groupTable: UnsafeRawBufferPointer
     private let members: UnsafeBufferPointer<UInt32>
-    private let tokenTable: UnsafeBufferPointer<UInt64>
-    private let signatures: UnsafeBufferPointer<UInt32>
+    /// The groups' token numbers (`TokenCodec`) and the hash of each number.
+    private let tokenBytes: UnsafeRawBufferPointer
+    private let vocabulary: UnsafeBufferPointer<UInt64>
+    /// The low 16 bits of each group's MinHash values (`MinHasher.similarity(_:lowBits:)`).
+    private let signatures: UnsafeBufferPointer<UInt16>
     private let bandTable: UnsafeBufferPointer<UInt64>
     private let postingKeys: UnsafeBufferPointer<UInt64>
     private let postingGroups: UnsafeBufferPointer<UInt32>
@@ -102,8 +105,9 @@ public final class ReferenceIndex: @unchecked Sendable {
         texts = try section(.texts)
         groupTable = try section(.groups)
         members = try section(.members).bindMemory(to: UInt32.self)
-        tokenTable = try section(.tokens).bindMemory(to: UInt64.self)
-        signatures = try section(.signatures).bindMemory(to: UInt32.self)
+        tokenBytes = try section(.tokens)
+        vocabulary = try section(.vocabulary).bindMemory(to: UInt64.self)
+        signatures = try section(.signatures).bindMemory(to: UInt16.self)
         bandTable = try section(.bands).bindMemory(to: UInt64.self)
         postingKeys = try section(.postingKeys).bindMemory(to: UInt64.self)
         postingGroups = try section(.postingGroups).bindMemory(to: UInt32.self)
@@ -129,8 +133,7 @@ public final class ReferenceIndex: @unchecked Sendable {
             ("signatures", signatures.count, groups * metadata.parameters.permutations),
             ("bands", bandTable.count, 2 * groups * metadata.bands),
             ("posting groups", postingGroups.count, postingKeys.count),
-            ("common positions", commonPositions.count, (tokenTable.count + 63) / 64),
-            ("borderline positions", borderlinePositions.count, (tokenTable.count + 63) / 64),
+            ("borderline positions", borderlinePositions.count, commonPositions.count),
             ("posting directory", postingDirectory.count, (1 << IndexFormat.directoryBits(postings: postingKeys.count)) + 1),
         ]
         for (name, actual, expected) in expectations where actual != expected {
@@ -178,7 +181,9 @@ public final class ReferenceIndex: @unchecked Sendable {
         for group in 0..<groupCount {
             let record = groupRecord(group)
             guard Int(record.representative) < references, Int(record.memberStart) + Int(record.memberCount) <= members.count,
-                  Int(record.tokenStart) + Int(record.tokenCount) <= tokenTable.count, record.evidenceTokenCount <= record.tokenCount else {
+                  Int(record.tokenStart) + Int(record.tokenCount) <= commonPositions.count * 64,
+                  Int(record.tokenByteStart) + Int(record.tokenByteCount) <= tokenBytes.count,
+                  record.evidenceTokenCount <= record.tokenCount else {
                 throw IndexError(path: path, reason: "group record \(group) points outside its sections")
             }
         }
@@ -208,6 +213,10 @@ public final class ReferenceIndex: @unchecked Sendable {
         let table = (try? Self.readTable(mapping, path: path)) ?? [:]
         for (kind, entry) in table.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             if Self.crc(entry.bytes) != entry.crc { problems.append("section \(kind) fails its checksum") }
+        }
+        var tokens: [UInt64] = []
+        if let bad = (0..<groupCount).first(where: { !self.tokens(ofGroup: $0, into: &tokens) }) {
+            problems.append("the tokens of group \(bad) do not decode")
         }
         let unmarked = ~IndexFormat.borderlinePosting
         if let bad = postingGroups.first(where: { Int($0 & unmarked) >= groupCount }) {
@@ -316,7 +325,9 @@ public final class ReferenceIndex: @unchecked Sendable {
             memberCount: groupTable.load(fromByteOffset: at + 8, as: UInt32.self).littleEndian,
             tokenCount: groupTable.load(fromByteOffset: at + 12, as: UInt32.self).littleEndian,
             tokenStart: groupTable.load(fromByteOffset: at + 16, as: UInt64.self).littleEndian,
-            evidenceTokenCount: groupTable.load(fromByteOffset: at + 24, as: UInt32.self).littleEndian)
+            evidenceTokenCount: groupTable.load(fromByteOffset: at + 24, as: UInt32.self).littleEndian,
+            tokenByteCount: groupTable.load(fromByteOffset: at + 28, as: UInt32.self).littleEndian,
+            tokenByteStart: groupTable.load(fromByteOffset: at + 32, as: UInt64.self).littleEndian)
     }
 
     /// The vendor of a group's representative, as an index into `metadata.vendors`.
@@ -332,12 +343,18 @@ public final class ReferenceIndex: @unchecked Sendable {
         return members[start..<(start + Int(record.memberCount))].map { Int($0) }
     }
 
-    /// The token hashes of a group's representative text.
-    public func tokens(ofGroup group: Int) -> UnsafeBufferPointer<UInt64> {
+    /// The token hashes of a group's representative text, decoded into `tokens`; false (with
+    /// the tokens that decoded) when its bytes are damaged, which `verify()` reports.
+    @discardableResult
+    public func tokens(ofGroup group: Int, into tokens: inout [UInt64]) -> Bool {
         let record = groupRecord(group)
-        let start = Int(record.tokenStart)
-        return UnsafeBufferPointer(rebasing: tokenTable[start..<(start + Int(record.tokenCount))])
+        let start = Int(record.tokenByteStart)
+        return TokenCodec.decode(UnsafeRawBufferPointer(rebasing: tokenBytes[start..<(start + Int(record.tokenByteCount))]),
+                                 count: Int(record.tokenCount), vocabulary: vocabulary, into: &tokens)
     }
+
+    /// How many tokens a group's representative text has.
+    public func tokenCount(ofGroup group: Int) -> Int { Int(groupRecord(group).tokenCount) }
 
     /// Whether the k-gram at token `position` of a group's representative is common. For a
     /// reference of the null sample (`leavingOneOut`), a k-gram common only because that
@@ -353,7 +370,7 @@ public final class ReferenceIndex: @unchecked Sendable {
     /// Tokens of a group's representative covered by a non-common k-gram.
     public func evidenceTokenCount(ofGroup group: Int) -> Int { Int(groupRecord(group).evidenceTokenCount) }
 
-    public func signature(ofGroup group: Int) -> UnsafeBufferPointer<UInt32> {
+    public func signature(ofGroup group: Int) -> UnsafeBufferPointer<UInt16> {
         let width = metadata.parameters.permutations
         return UnsafeBufferPointer(rebasing: signatures[(group * width)..<((group + 1) * width)])
     }

@@ -26,6 +26,8 @@ public struct Matcher: Sendable {
     public struct Scratch {
         var fingerprint = DocumentFingerprint()
         var aligner = EvidenceAligner()
+        /// The candidate reference's tokens, decoded from the index.
+        var referenceTokens: [UInt64] = []
         var hashes: [UInt64] = []
         var hits: [(group: UInt32, weight: Double)] = []
         var style = StyleModel.Scratch()
@@ -48,7 +50,7 @@ public struct Matcher: Sendable {
         }
         guard fingerprint.tokens.count > 0 else { return verdict }
         for group in candidates(fingerprint, scratch: &scratch) {
-            let found = evaluate(group: group, fingerprint: fingerprint, aligner: &scratch.aligner)
+            let found = evaluate(group: group, fingerprint: fingerprint, scratch: &scratch)
             if found.falseMatchProbability <= options.maximumFalseMatchRate { verdict.matches.append(found) }
         }
         verdict.matches.sort { lhs, rhs in
@@ -76,7 +78,7 @@ public struct Matcher: Sendable {
         }
         var best = 0.0
         for candidate in candidates(fingerprint, scratch: &scratch, excluding: excluded, leavingOneOut: true) {
-            best = max(best, evaluate(group: candidate, fingerprint: fingerprint, aligner: &scratch.aligner, leavingOneOut: true).score)
+            best = max(best, evaluate(group: candidate, fingerprint: fingerprint, scratch: &scratch, leavingOneOut: true).score)
         }
         return best
     }
@@ -185,14 +187,17 @@ public struct Matcher: Sendable {
 
     /// Aligns the document with a group's representative and weighs the evidence; with
     /// `leavingOneOut`, for a reference of the index itself (see `ReferenceIndex.isCommon`).
-    func evaluate(group: Int, fingerprint: DocumentFingerprint, aligner: inout EvidenceAligner,
+    func evaluate(group: Int, fingerprint: DocumentFingerprint, scratch: inout Scratch,
                   leavingOneOut: Bool = false) -> ReferenceMatch {
-        let referenceTokens = index.tokens(ofGroup: group)
+        index.tokens(ofGroup: group, into: &scratch.referenceTokens)
+        let referenceTokens = scratch.referenceTokens
         let jaccard = fingerprint.signature.isEmpty || referenceTokens.isEmpty ? 0 : fingerprint.signature.withUnsafeBufferPointer {
-            MinHasher.similarity($0, index.signature(ofGroup: group))
+            MinHasher.similarity($0, lowBits: index.signature(ofGroup: group))
         }
-        let alignment = aligner.align(document: fingerprint, reference: referenceTokens, shingler: fingerprinter.shingler,
-                                      isCommonAt: { index.isCommon(group: group, position: $0, leavingOneOut: leavingOneOut) })
+        let alignment = referenceTokens.withUnsafeBufferPointer { reference in
+            scratch.aligner.align(document: fingerprint, reference: reference, shingler: fingerprinter.shingler,
+                                  isCommonAt: { index.isCommon(group: group, position: $0, leavingOneOut: leavingOneOut) })
+        }
         let evidenceTokens = index.evidenceTokenCount(ofGroup: group)
         let near = options.nearDuplicate
         return ReferenceMatch(
