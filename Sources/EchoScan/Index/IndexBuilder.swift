@@ -131,11 +131,12 @@ public struct IndexBuilder {
         file.add(.texts, file: spill.texts, count: spill.referenceCount)
         try addGroupSections(to: file, groups: groups, fingerprints: fingerprints, common: commonHashes,
                              borderline: borderlineHashes, folder: folder)
-        file.add(.bands, file: try bandTable(groups: groups, fingerprints: fingerprints, folder: folder, sortEntries: sortEntries),
-                 count: parameters.banding.bands * groups.count)
+        let bands = try bandTable(groups: groups, fingerprints: fingerprints, folder: folder, sortEntries: sortEntries)
+        file.add(.bands, file: bands, count: parameters.banding.bands * groups.count)
         file.add(.postingKeys, file: postings.keys, count: postings.count)
         file.add(.postingGroups, file: postings.groups, count: postings.count)
         file.add(.postingDirectory, file: postings.directory, count: postings.directoryCount)
+        try addLookUpSections(to: file, postingKeys: postings.keys.path, bands: bands.path, groups: groups.count)
 
         // The null sample is scored against the index itself: written once without it, opened,
         // scored, then written with it.
@@ -403,6 +404,32 @@ public struct IndexBuilder {
         file.add(.signatures, file: signatureTable, count: groups.count * options.parameters.permutations)
         file.add(.commonPositions, file: commonTable, count: tokenCount)
         file.add(.borderlinePositions, file: borderlineTable, count: tokenCount)
+    }
+
+    /// The posting filter, the band filters and the band directory, made here so that the open
+    /// reads neither the posting keys nor the band hashes.
+    func addLookUpSections(to file: IndexFileWriter, postingKeys: String, bands: String, groups: Int) throws {
+        let keyFile = try MappedFile(path: postingKeys)
+        let keys = keyFile.bytes
+        let postingFilter = LeadingBitsFilter((0..<(keys.count / 8)).lazy.map { keys.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self).littleEndian },
+                                              count: keys.count / 8, bitsPerHash: IndexFormat.postingFilterBits)
+        file.add(.postingFilter, bytes: postingFilter.bytes, count: 1)
+        let bandFile = try MappedFile(path: bands)
+        let table = bandFile.bytes
+        func bandHash(_ band: Int, _ group: Int) -> UInt64 {
+            table.loadUnaligned(fromByteOffset: 16 * (band * groups + group), as: UInt64.self).littleEndian
+        }
+        var filters: [UInt8] = []
+        var directory: [UInt32] = []
+        let bandCount = options.parameters.banding.bands
+        for band in 0..<bandCount {
+            filters += LeadingBitsFilter((0..<groups).lazy.map { bandHash(band, $0) }, count: groups, bitsPerHash: IndexFormat.bandFilterBits).bytes
+            ReferenceIndex.appendPrefixDirectory(to: &directory, bits: IndexFormat.bandDirectoryBits, count: groups) { bandHash(band, $0) }
+        }
+        file.add(.bandFilters, bytes: filters, count: bandCount)
+        var directoryBytes = BinaryBuffer()
+        directoryBytes.append(contentsOf: directory)
+        file.add(.bandDirectory, bytes: directoryBytes.bytes, count: directory.count)
     }
 
     /// Per band, (band hash, group) of every group sorted by hash then group, each band sorted on

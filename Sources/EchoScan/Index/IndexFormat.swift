@@ -88,7 +88,20 @@ enum IndexFormat {
         case styleWeights = 18
         /// u64 token hash of each token number, the most frequent first (ties by hash).
         case vocabulary = 19
+        /// `LeadingBitsFilter` words over the posting keys (`postingFilterBits` per posting),
+        /// built once so that the open does not read the keys.
+        case postingFilter = 20
+        /// Per band, `LeadingBitsFilter` words over its band hashes (`bandFilterBits` per group).
+        case bandFilters = 21
+        /// Per band, u32 the first entry of each `bandDirectoryBits` prefix, plus an end.
+        case bandDirectory = 22
     }
+
+    /// Filter bits per posting key and per band hash: one probe turns away most misses.
+    static let postingFilterBits = 32
+    static let bandFilterBits = 16
+    /// Leading bits of a band hash that index a band's directory.
+    static let bandDirectoryBits = 10
 
     /// Fixed-size record of one reference.
     struct ReferenceRecord {

@@ -19,10 +19,33 @@ struct LeadingBitsFilter: Sendable {
 
     /// A filter over `hashes`, with about `bitsPerHash` bits per hash (at most 2²⁸ bits).
     init<Hashes: Sequence>(_ hashes: Hashes, count: Int, bitsPerHash: Int) where Hashes.Element == UInt64 {
-        let bits = min(28, max(6, Int.bitWidth - (count * bitsPerHash).leadingZeroBitCount))
-        self.init(bits: bits)
+        self.init(bits: Self.bits(count: count, bitsPerHash: bitsPerHash))
         for hash in hashes { insert(hash) }
     }
+
+    /// The filter that `bytes` (`bytes`, as the index build stored it) hold, for `count` hashes
+    /// at `bitsPerHash`; nil when they are not of that filter's size.
+    init?(stored bytes: UnsafeRawBufferPointer, count: Int, bitsPerHash: Int) {
+        let bits = Self.bits(count: count, bitsPerHash: bitsPerHash)
+        guard bytes.count == Self.byteCount(bits: bits) else { return nil }
+        self.init(bits: bits)
+        for word in 0..<(bytes.count / 8) {
+            storage.words[word] = bytes.loadUnaligned(fromByteOffset: 8 * word, as: UInt64.self).littleEndian
+        }
+    }
+
+    /// The words, little-endian, for the index file.
+    var bytes: [UInt8] {
+        var buffer = BinaryBuffer()
+        buffer.append(contentsOf: Array(UnsafeBufferPointer(start: storage.words, count: Self.byteCount(bits: 64 - Int(shift)) / 8)))
+        return buffer.bytes
+    }
+
+    private static func bits(count: Int, bitsPerHash: Int) -> Int {
+        min(28, max(6, Int.bitWidth - (count * bitsPerHash).leadingZeroBitCount))
+    }
+
+    private static func byteCount(bits: Int) -> Int { max(1, (1 << bits) / 64) * 8 }
 
     /// Only while the filter is being built (the words are shared by copies).
     private func insert(_ hash: UInt64) {

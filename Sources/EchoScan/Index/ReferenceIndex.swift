@@ -43,8 +43,7 @@ public final class ReferenceIndex: @unchecked Sendable {
     /// Per band, the start of each leading-bits bucket in its sorted entries (plus an end);
     /// computed at open from the band table, about 4 KiB per band.
     private let bandDirectory: [UInt32]
-    static let bandDirectoryBits = 10
-    static let bandBuckets = 1 << bandDirectoryBits
+    static let bandBuckets = 1 << IndexFormat.bandDirectoryBits
 
     /// The calibration of evidence scores: the null sample's scores kept by the build.
     public let nullModel: NullModel
@@ -62,11 +61,13 @@ public final class ReferenceIndex: @unchecked Sendable {
     public var parameters: FingerprintParameters { metadata.parameters }
     public var banding: LSHBanding { LSHBanding(bands: metadata.bands, rows: metadata.rows) }
 
-    /// Opens the index and checks every count and offset it will use (the header, the section
-    /// table, the records of references and groups, the postings' directory) and the checksums of
-    /// the sections it reads whole, reading neither the posting groups nor the texts nor the
-    /// tokens: the file's SHA-256 and those sections' checksums were computed at build and are
-    /// checked on demand (`verify()`, `echoscan index verify`).
+    /// Opens the index: checks the header, the section table, the records of references and
+    /// groups (every offset and number they hold) and the checksums of the sections it reads
+    /// whole (metadata, records, the look-up filters and the band directory, which the build
+    /// made, the null scores). It reads no posting key, band hash, posting group, text or token:
+    /// the posting directory's and the bands' entries are checked where they are read, and the
+    /// file's SHA-256 and the other sections' checksums, computed at build, on demand
+    /// (`verify()`, `echoscan index verify`).
     public init(path: String) throws {
         self.path = path
         let file: MappedFile
@@ -125,7 +126,11 @@ public final class ReferenceIndex: @unchecked Sendable {
             style = nil
         }
         directoryShift = UInt64(64 - IndexFormat.directoryBits(postings: postingKeys.count))
-        postingFilter = LeadingBitsFilter(postingKeys, count: postingKeys.count, bitsPerHash: 32)
+        guard let postingFilter = LeadingBitsFilter(stored: try section(.postingFilter), count: postingKeys.count,
+                                                    bitsPerHash: IndexFormat.postingFilterBits) else {
+            throw IndexError(path: path, reason: "section \(IndexFormat.Section.postingFilter) is not of its postings' size")
+        }
+        self.postingFilter = postingFilter
         let groups = metadata.groupCount
         let expectations: [(String, Int, Int)] = [
             ("references", referenceTable.count, metadata.referenceCount * IndexFormat.ReferenceRecord.bytes),
@@ -139,65 +144,73 @@ public final class ReferenceIndex: @unchecked Sendable {
         for (name, actual, expected) in expectations where actual != expected {
             throw IndexError(path: path, reason: "section \(name) has \(actual) entries, expected \(expected)")
         }
-        // Offsets and numbers used as indices, checked once so that a crafted file (with right
-        // checksums) is refused instead of read outside its mapping. Posting group numbers are
-        // checked where they are read (`postings(for:)` callers), not here: that would read
-        // every posting at every start.
-        var previous: UInt32 = 0
-        for entry in postingDirectory {
-            guard entry >= previous, Int(entry) <= postingKeys.count else {
-                throw IndexError(path: path, reason: "section posting directory points past the postings")
-            }
-            previous = entry
-        }
+        // The posting directory's entries, the posting groups' and the bands' group numbers
+        // are checked where they are read, not here: that would read them all at every start.
         self.file = file
         fileSize = mapping.count
         sha256 = UnsafeRawBufferPointer(rebasing: mapping[IndexFormat.digestOffset..<(IndexFormat.digestOffset + 32)]).hexString
-        let bands = bandTable
-        var directory: [UInt32] = []
-        directory.reserveCapacity(metadata.bands * (Self.bandBuckets + 1))
-        for band in 0..<metadata.bands {
-            Self.appendPrefixDirectory(to: &directory, bits: Self.bandDirectoryBits, count: groups) { bands[2 * (band * groups + $0)] }
+        // The band directory: within each band, rising and within the band's entries.
+        let directory = try section(.bandDirectory).bindMemory(to: UInt32.self)
+        guard directory.count == metadata.bands * (Self.bandBuckets + 1) else {
+            throw IndexError(path: path, reason: "section \(IndexFormat.Section.bandDirectory) has \(directory.count) entries, expected \(metadata.bands * (Self.bandBuckets + 1))")
         }
-        bandDirectory = directory
-        bandFilters = (0..<metadata.bands).map { band in
-            LeadingBitsFilter((0..<groups).lazy.map { bands[2 * (band * groups + $0)] }, count: groups, bitsPerHash: 16)
+        for band in 0..<metadata.bands {
+            let entries = directory[(band * (Self.bandBuckets + 1))..<((band + 1) * (Self.bandBuckets + 1))]
+            guard zip(entries, entries.dropFirst()).allSatisfy({ $0 <= $1 }), entries.last.map({ Int($0) <= groups }) ?? true else {
+                throw IndexError(path: path, reason: "section \(IndexFormat.Section.bandDirectory) points past band \(band)'s entries")
+            }
+        }
+        bandDirectory = Array(directory)
+        let filters = try section(.bandFilters)
+        let filterBytes = metadata.bands > 0 ? filters.count / metadata.bands : 0
+        bandFilters = try (0..<metadata.bands).map { band in
+            let bytes = UnsafeRawBufferPointer(rebasing: filters[(band * filterBytes)..<((band + 1) * filterBytes)])
+            guard let filter = LeadingBitsFilter(stored: bytes, count: groups, bitsPerHash: IndexFormat.bandFilterBits),
+                  filterBytes * metadata.bands == filters.count else {
+                throw IndexError(path: path, reason: "section \(IndexFormat.Section.bandFilters) is not of its bands' size")
+            }
+            return filter
         }
         try validateRecords()
     }
 
-    /// The reference and group records' offsets and numbers, and the bands' group numbers, lie
-    /// within their sections.
+    /// The reference and group records' offsets and numbers lie within their sections: checked
+    /// once so that a crafted file (with right checksums) is refused instead of read outside
+    /// its mapping.
     func validateRecords() throws {
         let references = referenceCount
         for number in 0..<references {
             let record = referenceRecord(number)
             guard Int(record.group) < groupCount, Int(record.model) < metadata.models.count, Int(record.vendor) < metadata.vendors.count,
-                  Int(record.idOffset) + Int(record.idLength) <= strings.count,
-                  Int(record.textOffset) + Int(record.textCompressedLength) <= texts.count else {
+                  Self.range(record.idOffset, record.idLength, fitsIn: strings.count),
+                  Self.range(record.textOffset, record.textCompressedLength, fitsIn: texts.count) else {
                 throw IndexError(path: path, reason: "reference record \(number) points outside its sections")
             }
         }
         for group in 0..<groupCount {
             let record = groupRecord(group)
-            guard Int(record.representative) < references, Int(record.memberStart) + Int(record.memberCount) <= members.count,
-                  Int(record.tokenStart) + Int(record.tokenCount) <= commonPositions.count * 64,
-                  Int(record.tokenByteStart) + Int(record.tokenByteCount) <= tokenBytes.count,
+            guard Int(record.representative) < references, Self.range(record.memberStart, record.memberCount, fitsIn: members.count),
+                  Self.range(record.tokenStart, record.tokenCount, fitsIn: commonPositions.count * 64),
+                  Self.range(record.tokenByteStart, record.tokenByteCount, fitsIn: tokenBytes.count),
                   record.evidenceTokenCount <= record.tokenCount else {
                 throw IndexError(path: path, reason: "group record \(group) points outside its sections")
             }
-        }
-        // The band table is read whole at open anyway (its directory and filters).
-        for entry in stride(from: 1, to: bandTable.count, by: 2) where bandTable[entry] >= UInt64(groupCount) {
-            throw IndexError(path: path, reason: "section bands names group \(bandTable[entry]) of \(groupCount)")
         }
         if let bad = members.first(where: { Int($0) >= references }) {
             throw IndexError(path: path, reason: "section members names reference \(bad) of \(references)")
         }
     }
 
-    static let checkedAtOpen: [IndexFormat.Section] = [.metadata, .references, .groups, .members, .bands, .postingKeys,
-                                                        .postingDirectory, .nullScores, .styleModel]
+    /// Whether `count` items from `start` lie within `limit` items, without overflowing for any
+    /// numbers a file may hold.
+    static func range<Start: FixedWidthInteger, Count: FixedWidthInteger>(_ start: Start, _ count: Count, fitsIn limit: Int) -> Bool {
+        guard let start = UInt64(exactly: start), let count = UInt64(exactly: count) else { return false }
+        let limit = UInt64(max(0, limit))
+        return start <= limit && count <= limit - start
+    }
+
+    static let checkedAtOpen: [IndexFormat.Section] = [.metadata, .references, .groups, .members, .postingFilter, .bandFilters,
+                                                        .bandDirectory, .nullScores, .styleModel]
 
     static func crc(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         UInt32(crc32_z(0, bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), bytes.count))
@@ -217,6 +230,12 @@ public final class ReferenceIndex: @unchecked Sendable {
         var tokens: [UInt64] = []
         if let bad = (0..<groupCount).first(where: { !self.tokens(ofGroup: $0, into: &tokens) }) {
             problems.append("the tokens of group \(bad) do not decode")
+        }
+        if let bad = stride(from: 1, to: bandTable.count, by: 2).first(where: { bandTable[$0] >= UInt64(groupCount) }) {
+            problems.append("section bands names group \(bandTable[bad]) of \(groupCount)")
+        }
+        if zip(postingDirectory, postingDirectory.dropFirst()).contains(where: { $0 > $1 }) || (postingDirectory.last.map { Int($0) > postingKeys.count } ?? false) {
+            problems.append("section posting directory points past the postings")
         }
         let unmarked = ~IndexFormat.borderlinePosting
         if let bad = postingGroups.first(where: { Int($0 & unmarked) >= groupCount }) {
@@ -301,7 +320,7 @@ public final class ReferenceIndex: @unchecked Sendable {
 
     public func reference(_ index: Int) -> Reference {
         let record = referenceRecord(index)
-        let idBytes = strings[Int(record.idOffset)..<Int(record.idOffset + record.idLength)]
+        let idBytes = strings[Int(record.idOffset)..<(Int(record.idOffset) + Int(record.idLength))]
         return Reference(index: index, id: String(decoding: idBytes, as: UTF8.self),
                          model: metadata.models[Int(record.model)], vendor: metadata.vendors[Int(record.vendor)],
                          group: Int(record.group))
@@ -400,6 +419,7 @@ public final class ReferenceIndex: @unchecked Sendable {
     /// entry, so call it some time after `prefetchPostingDirectory(hash)`.
     @inline(__always)
     func prefetchPostingKeys(_ hash: UInt64) {
+        // A prefetch of an address past the keys (a crafted directory) loads nothing and faults nothing.
         if let base = postingKeys.baseAddress { echoscan_prefetch(base + Int(postingDirectory[Int(hash >> directoryShift)])) }
     }
 
@@ -408,8 +428,11 @@ public final class ReferenceIndex: @unchecked Sendable {
     public func postings(for hash: UInt64) -> UnsafeBufferPointer<UInt32> {
         guard postingFilter.mightContain(hash) else { return UnsafeBufferPointer(rebasing: postingGroups[0..<0]) }
         let bucket = Int(hash >> directoryShift)
+        let bucketStart = Int(postingDirectory[bucket])
         let bucketEnd = Int(postingDirectory[bucket + 1])
-        let low = Self.lowerBound(hash, in: postingKeys, from: Int(postingDirectory[bucket]), to: bucketEnd)
+        // A directory that does not rise or points past the keys (a crafted file) finds nothing.
+        guard bucketStart <= bucketEnd, bucketEnd <= postingKeys.count else { return UnsafeBufferPointer(rebasing: postingGroups[0..<0]) }
+        let low = Self.lowerBound(hash, in: postingKeys, from: bucketStart, to: bucketEnd)
         var end = low
         while end < bucketEnd, postingKeys[end] == hash { end += 1 }
         return UnsafeBufferPointer(rebasing: postingGroups[low..<end])
@@ -427,11 +450,13 @@ public final class ReferenceIndex: @unchecked Sendable {
         let groups = metadata.groupCount
         let base = band * groups
         // The band's directory narrows the search to the entries with the same leading bits.
-        let bucket = band * (Self.bandBuckets + 1) + Int(hash >> UInt64(64 - Self.bandDirectoryBits))
+        let bucket = band * (Self.bandBuckets + 1) + Int(hash >> UInt64(64 - IndexFormat.bandDirectoryBits))
         var low = Self.lowerBound(hash, in: bandTable, from: Int(bandDirectory[bucket]), to: Int(bandDirectory[bucket + 1]),
                                   stride: 2, offset: 2 * base)
         while low < groups, bandTable[2 * (base + low)] == hash {
-            body(Int(bandTable[2 * (base + low) + 1]))
+            // A group past the groups (a crafted file; `verify` names it) is skipped.
+            let group = bandTable[2 * (base + low) + 1]
+            if group < UInt64(groups) { body(Int(group)) }
             low += 1
         }
     }
