@@ -134,7 +134,8 @@ public struct MinHasher: Sendable {
 
     /// The estimate against a signature of which only the low 16 bits of each value are kept
     /// (b-bit MinHash, as the index stores its groups'): two different values agree in them one
-    /// time in 65,536, which raises an estimate by at most 1.5 × 10⁻⁵.
+    /// time in 65,536, which raises an estimate by (1 − J) ÷ 65,536 on average (one such
+    /// agreement, 1/128, in about one comparison of 500).
     public static func similarity(_ signature: UnsafeBufferPointer<UInt32>, lowBits stored: UnsafeBufferPointer<UInt16>) -> Double {
         let count = min(signature.count, stored.count)
         guard count > 0 else { return 0 }

@@ -133,7 +133,7 @@ public struct IndexBuilder {
                              borderline: borderlineHashes, folder: folder)
         let bands = try bandTable(groups: groups, fingerprints: fingerprints, folder: folder, sortEntries: sortEntries)
         file.add(.bands, file: bands, count: parameters.banding.bands * groups.count)
-        file.add(.postingKeys, file: postings.keys, count: postings.count)
+        file.add(.postingKeys, file: postings.shortKeys, count: postings.count)
         file.add(.postingGroups, file: postings.groups, count: postings.count)
         file.add(.postingDirectory, file: postings.directory, count: postings.directoryCount)
         try addLookUpSections(to: file, postingKeys: postings.keys.path, bands: bands.path, groups: groups.count)
@@ -280,7 +280,9 @@ public struct IndexBuilder {
     /// borderline (marked with `IndexFormat.borderlinePosting`), sorted by (k-gram, group), and
     /// the prefix directory over them.
     struct Postings {
+        /// The full u64 hashes, for the filters; the section holds `postingKey`s (`shortKeys`).
         var keys: ScratchFile
+        var shortKeys: ScratchFile
         var groups: ScratchFile
         var directory: ScratchFile
         var count = 0
@@ -289,6 +291,7 @@ public struct IndexBuilder {
         init(winnowed: SortedEntries, common: UnsafeBufferPointer<UInt64>, borderline: UnsafeBufferPointer<UInt64>,
              groups referenceGroups: ReferenceGroups, folder: String) throws {
             keys = try ScratchFile(path: folder + "/posting-keys.bin")
+            shortKeys = try ScratchFile(path: folder + "/posting-short-keys.bin")
             groups = try ScratchFile(path: folder + "/posting-groups.bin")
             directory = try ScratchFile(path: folder + "/posting-directory.bin")
             var commonCursor = 0
@@ -320,6 +323,8 @@ public struct IndexBuilder {
             }
             directoryCount = (1 << bits) + 1
             try directory.close()
+            for key in sortedKeys { shortKeys.append(IndexFormat.postingKey(key, directoryBits: bits)) }
+            try shortKeys.close()
         }
     }
 

@@ -42,6 +42,15 @@ enum IndexFormat {
         min(26, max(8, Int.bitWidth - postings.leadingZeroBitCount - 2))
     }
 
+    /// What the index stores of a posting's k-gram hash: the 32 bits after the `directoryBits`
+    /// leading bits that its directory bucket already stands for. Two hashes that agree in those
+    /// 32 + `directoryBits` bits but differ below them are taken as one, one look-up in about
+    /// 2^32 ÷ the bucket's postings (a billion): at worst an extra candidate that the alignment
+    /// turns down.
+    static func postingKey(_ hash: UInt64, directoryBits: Int) -> UInt32 {
+        UInt32(truncatingIfNeeded: hash >> UInt64(32 - directoryBits))
+    }
+
     /// Marks a posting whose k-gram is borderline (common by frequency, in one group more than
     /// the maximum): looked up only for the null sample's references.
     static let borderlinePosting: UInt32 = 1 << 31
@@ -66,7 +75,8 @@ enum IndexFormat {
         case signatures = 8
         /// Per band, `groups` entries of (band hash u64, group u64) sorted by hash.
         case bands = 9
-        /// Sorted u64 winnowed k-gram hashes that carry evidence (not common).
+        /// The winnowed k-gram hashes that carry evidence (not common), sorted, as u32
+        /// `postingKey`s (the directory holds their leading bits).
         case postingKeys = 10
         /// u32 group for each posting key; `borderlinePosting` set for a borderline k-gram.
         case postingGroups = 11

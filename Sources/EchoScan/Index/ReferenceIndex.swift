@@ -28,7 +28,8 @@ public final class ReferenceIndex: @unchecked Sendable {
     /// The low 16 bits of each group's MinHash values (`MinHasher.similarity(_:lowBits:)`).
     private let signatures: UnsafeBufferPointer<UInt16>
     private let bandTable: UnsafeBufferPointer<UInt64>
-    private let postingKeys: UnsafeBufferPointer<UInt64>
+    private let postingKeys: UnsafeBufferPointer<UInt32>
+    private let directoryBits: Int
     private let postingGroups: UnsafeBufferPointer<UInt32>
     private let postingDirectory: UnsafeBufferPointer<UInt32>
     private let commonPositions: UnsafeBufferPointer<UInt64>
@@ -110,7 +111,7 @@ public final class ReferenceIndex: @unchecked Sendable {
         vocabulary = try section(.vocabulary).bindMemory(to: UInt64.self)
         signatures = try section(.signatures).bindMemory(to: UInt16.self)
         bandTable = try section(.bands).bindMemory(to: UInt64.self)
-        postingKeys = try section(.postingKeys).bindMemory(to: UInt64.self)
+        postingKeys = try section(.postingKeys).bindMemory(to: UInt32.self)
         postingGroups = try section(.postingGroups).bindMemory(to: UInt32.self)
         postingDirectory = try section(.postingDirectory).bindMemory(to: UInt32.self)
         commonPositions = try section(.commonPositions).bindMemory(to: UInt64.self)
@@ -125,7 +126,8 @@ public final class ReferenceIndex: @unchecked Sendable {
         } else {
             style = nil
         }
-        directoryShift = UInt64(64 - IndexFormat.directoryBits(postings: postingKeys.count))
+        directoryBits = IndexFormat.directoryBits(postings: postingKeys.count)
+        directoryShift = UInt64(64 - directoryBits)
         guard let postingFilter = LeadingBitsFilter(stored: try section(.postingFilter), count: postingKeys.count,
                                                     bitsPerHash: IndexFormat.postingFilterBits) else {
             throw IndexError(path: path, reason: "section \(IndexFormat.Section.postingFilter) is not of its postings' size")
@@ -432,9 +434,10 @@ public final class ReferenceIndex: @unchecked Sendable {
         let bucketEnd = Int(postingDirectory[bucket + 1])
         // A directory that does not rise or points past the keys (a crafted file) finds nothing.
         guard bucketStart <= bucketEnd, bucketEnd <= postingKeys.count else { return UnsafeBufferPointer(rebasing: postingGroups[0..<0]) }
-        let low = Self.lowerBound(hash, in: postingKeys, from: bucketStart, to: bucketEnd)
+        let key = IndexFormat.postingKey(hash, directoryBits: directoryBits)
+        let low = Self.lowerBound(key, in: postingKeys, from: bucketStart, to: bucketEnd)
         var end = low
-        while end < bucketEnd, postingKeys[end] == hash { end += 1 }
+        while end < bucketEnd, postingKeys[end] == key { end += 1 }
         return UnsafeBufferPointer(rebasing: postingGroups[low..<end])
     }
 
@@ -474,7 +477,7 @@ public final class ReferenceIndex: @unchecked Sendable {
     /// The first position in `from..<to` whose key is not below `key`, where entry i's key is
     /// `keys[offset + stride·i]` and the keys are sorted.
     @inline(__always)
-    static func lowerBound(_ key: UInt64, in keys: UnsafeBufferPointer<UInt64>, from: Int, to: Int,
+    static func lowerBound<Key: Comparable>(_ key: Key, in keys: UnsafeBufferPointer<Key>, from: Int, to: Int,
                            stride: Int = 1, offset: Int = 0) -> Int {
         var low = from
         var high = to
