@@ -8,12 +8,18 @@ import Darwin
 /// One bit per value of a 64-bit hash's leading `bits` bits, set for every hash of a set: a
 /// membership pre-check that never says no to a member and, with a few bits per member, says no
 /// to most non-members with one cache-resident load — before a search through a table that is not.
-struct LeadingBitsFilter: Sendable {
-    private let storage: FilterWords
+///
+/// Its words are either its own (built here, on huge pages) or those of a mapped index section,
+/// which the index file keeps alive.
+struct LeadingBitsFilter: @unchecked Sendable {
+    private let storage: FilterWords?
+    private let words: UnsafePointer<UInt64>
     private let shift: UInt64
 
     init(bits: Int) {
-        storage = FilterWords(count: max(1, (1 << bits) / 64))
+        let storage = FilterWords(count: max(1, (1 << bits) / 64))
+        self.storage = storage
+        words = UnsafePointer(storage.words)
         shift = UInt64(64 - bits)
     }
 
@@ -23,21 +29,26 @@ struct LeadingBitsFilter: Sendable {
         for hash in hashes { insert(hash) }
     }
 
-    /// The filter that `bytes` (`bytes`, as the index build stored it) hold, for `count` hashes
-    /// at `bitsPerHash`; nil when they are not of that filter's size.
+    /// The filter in `bytes` (as `bytes` wrote them: an index section, 8-byte aligned in a
+    /// mapping that outlives the filter), for `count` hashes at `bitsPerHash`, read in place;
+    /// nil when they are not of that filter's size.
     init?(stored bytes: UnsafeRawBufferPointer, count: Int, bitsPerHash: Int) {
         let bits = Self.bits(count: count, bitsPerHash: bitsPerHash)
-        guard bytes.count == Self.byteCount(bits: bits) else { return nil }
-        self.init(bits: bits)
-        for word in 0..<(bytes.count / 8) {
-            storage.words[word] = bytes.loadUnaligned(fromByteOffset: 8 * word, as: UInt64.self).littleEndian
-        }
+        guard bytes.count == Self.byteCount(bits: bits), let base = bytes.baseAddress,
+              Int(bitPattern: base) % MemoryLayout<UInt64>.alignment == 0 else { return nil }
+        #if _endian(big)
+        return nil
+        #else
+        storage = nil
+        words = base.assumingMemoryBound(to: UInt64.self)
+        shift = UInt64(64 - bits)
+        #endif
     }
 
     /// The words, little-endian, for the index file.
     var bytes: [UInt8] {
         var buffer = BinaryBuffer()
-        buffer.append(contentsOf: Array(UnsafeBufferPointer(start: storage.words, count: Self.byteCount(bits: 64 - Int(shift)) / 8)))
+        buffer.append(contentsOf: Array(UnsafeBufferPointer(start: words, count: Self.byteCount(bits: 64 - Int(shift)) / 8)))
         return buffer.bytes
     }
 
@@ -49,6 +60,7 @@ struct LeadingBitsFilter: Sendable {
 
     /// Only while the filter is being built (the words are shared by copies).
     private func insert(_ hash: UInt64) {
+        guard let storage else { preconditionFailure("a stored filter is read-only") }
         let bit = Int(hash >> shift)
         storage.words[bit >> 6] |= 1 << UInt64(bit & 63)
     }
@@ -56,13 +68,13 @@ struct LeadingBitsFilter: Sendable {
     /// Starts loading the filter word of `hash` into the cache.
     @inline(__always)
     func prefetch(_ hash: UInt64) {
-        echoscan_prefetch(storage.words + Int(hash >> shift) >> 6)
+        echoscan_prefetch(words + Int(hash >> shift) >> 6)
     }
 
     @inline(__always)
     func mightContain(_ hash: UInt64) -> Bool {
         let bit = Int(hash >> shift)
-        return storage.words[bit >> 6] & (1 << UInt64(bit & 63)) != 0
+        return words[bit >> 6] & (1 << UInt64(bit & 63)) != 0
     }
 }
 

@@ -64,8 +64,9 @@ public final class ReferenceIndex: @unchecked Sendable {
 
     /// Opens the index: checks the header, the section table, the records of references and
     /// groups (every offset and number they hold) and the checksums of the sections it reads
-    /// whole (metadata, records, the look-up filters and the band directory, which the build
-    /// made, the null scores). It reads no posting key, band hash, posting group, text or token:
+    /// whole (metadata, records, the band directory, the null scores). It reads no posting key,
+    /// band hash, posting group, text or token, and uses the look-up filters the build stored in
+    /// place:
     /// the posting directory's and the bands' entries are checked where they are read, and the
     /// file's SHA-256 and the other sections' checksums, computed at build, on demand
     /// (`verify()`, `echoscan index verify`).
@@ -211,8 +212,9 @@ public final class ReferenceIndex: @unchecked Sendable {
         return start <= limit && count <= limit - start
     }
 
-    static let checkedAtOpen: [IndexFormat.Section] = [.metadata, .references, .groups, .members, .postingFilter, .bandFilters,
-                                                        .bandDirectory, .nullScores, .styleModel]
+    /// The sections the open reads whole. The look-up filters are read in place, a word per
+    /// look-up (a damaged word makes a look-up miss or search in vain; `verify` checks them).
+    static let checkedAtOpen: [IndexFormat.Section] = [.metadata, .references, .groups, .members, .bandDirectory, .nullScores, .styleModel]
 
     static func crc(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         UInt32(crc32_z(0, bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), bytes.count))
