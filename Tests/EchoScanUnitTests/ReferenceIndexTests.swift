@@ -17,16 +17,29 @@ final class ReferenceIndexTests: XCTestCase {
     }
 
     /// A stored text decodes only to the length its zstd frame declares, and a length its bytes
-    /// cannot hold is refused before anything is allocated for it.
-    func testStoredTextDecodesOnlyToItsDeclaredLength() {
-        let text = Array(repeating: Array("Here is a short answer. ".utf8), count: 40).flatMap { $0 }
-        let compressed = TextCodec.compress(text[...])
-        compressed.withUnsafeBytes { bytes in
-            XCTAssertEqual(TextCodec.decompress(bytes, length: text.count), text)
-            XCTAssertNil(TextCodec.decompress(bytes, length: text.count - 1))
-            XCTAssertNil(TextCodec.decompress(bytes, length: 1 << 32))
-            XCTAssertNil(TextCodec.decompress(UnsafeRawBufferPointer(rebasing: bytes.dropLast(3)), length: text.count))
+    /// cannot hold is refused before anything is allocated for it; with a trained dictionary and
+    /// without one.
+    func testStoredTextDecodesOnlyToItsDeclaredLength() throws {
+        let texts = try TestSupport.lines(TestSupport.samples + "/references/arena-hard__gpt-4-0314.jsonl").map { line in
+            Array(try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["text"] as? String).utf8)
         }
+        let dictionary = try XCTUnwrap(texts.withSamples { TextCodec.trainDictionary(samples: $0) })
+        XCTAssertLessThanOrEqual(dictionary.bytes.count, texts.reduce(0) { $0 + $1.count } / 100)
+        XCTAssertEqual(texts.withSamples { TextCodec.trainDictionary(samples: $0) }?.bytes, dictionary.bytes, "the same samples, the same dictionary")
+        let context = TextCodec.Context()
+        let text = texts[0]
+        for used in [dictionary, nil] {
+            let compressed = text.withUnsafeBytes { TextCodec.compress($0, dictionary: used, context: context.pointer) }
+            compressed.withUnsafeBytes { bytes in
+                XCTAssertEqual(TextCodec.decompress(bytes, length: text.count, dictionary: used), text)
+                XCTAssertNil(TextCodec.decompress(bytes, length: text.count - 1, dictionary: used))
+                XCTAssertNil(TextCodec.decompress(bytes, length: 1 << 32, dictionary: used))
+                XCTAssertNil(TextCodec.decompress(UnsafeRawBufferPointer(rebasing: bytes.dropLast(3)), length: text.count, dictionary: used))
+            }
+        }
+        let plain = text.withUnsafeBytes { TextCodec.compress($0, dictionary: nil, context: context.pointer) }
+        let trained = text.withUnsafeBytes { TextCodec.compress($0, dictionary: dictionary, context: context.pointer) }
+        XCTAssertLessThan(trained.count, plain.count)
     }
 
     func testBuildCountsAttributionAndRoundTrip() throws {
@@ -209,6 +222,11 @@ final class ReferenceIndexTests: XCTestCase {
         let verdict = copy.withUTF8 { Matcher(index: posting, options: MatchOptions(), markers: []).match($0, scratch: &scratch) }
         XCTAssertTrue(verdict.matches.allSatisfy { $0.group < posting.groupCount })
 
+        // A dictionary whose entropy tables are damaged: refused at open.
+        try TestSupport.write(crafted(section: 23) { bytes, offset in for index in 8..<64 { bytes[offset + index] = 0xFF } }, to: dir + "/dictionary.idx")
+        XCTAssertThrowsError(try ReferenceIndex(path: dir + "/dictionary.idx")) { error in
+            XCTAssertTrue("\(error)".contains("is not a zstd dictionary"), "\(error)")
+        }
         // A group whose token bytes run past the tokens section, or whose first token lies near
         // the top of a u64 (the fuzzer found the check overflowing): refused at open.
         try TestSupport.write(crafted(section: 5) { bytes, offset in for index in 28..<32 { bytes[offset + index] = 0xFF } }, to: dir + "/tokens.idx")
@@ -244,5 +262,20 @@ final class ReferenceIndexTests: XCTestCase {
         let passed = (0..<100_000).filter { _ in filter.mightContain(generator.next()) }.count
         XCTAssertLessThan(passed, 5_000, "2^24 bits for 400,000 members: about 2.4% of non-members pass")
         XCTAssertGreaterThan(passed, 0)
+    }
+}
+
+extension Array where Element == [UInt8] {
+    /// The texts as the raw buffers `TextCodec.trainDictionary` takes.
+    func withSamples<R>(_ body: ([UnsafeRawBufferPointer]) -> R) -> R {
+        let joined = flatMap { $0 }
+        return joined.withUnsafeBytes { all in
+            var start = 0
+            let samples = map { text -> UnsafeRawBufferPointer in
+                defer { start += text.count }
+                return UnsafeRawBufferPointer(rebasing: all[start..<(start + text.count)])
+            }
+            return body(samples)
+        }
     }
 }

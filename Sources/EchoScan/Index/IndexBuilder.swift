@@ -99,6 +99,8 @@ public struct IndexBuilder {
             sources.append(.init(path: path, sha256: result.sha256 ?? "", bytes: result.compressedBytes, records: result.documents))
         }
         try spill.finish()
+        let compressed = try TextCompression(plainTexts: spill.texts.path, references: spill.references.path, count: spill.referenceCount,
+                                             threads: options.threads, output: folder + "/compressed-texts.bin")
         var backgroundSources: [IndexMetadata.Source] = []
         var backgroundSorter = ExternalSorter(directory: folder, name: "background", runEntries: sortEntries)
         try addBackground(background, to: &backgroundSorter, sources: &backgroundSources, style: &style)
@@ -126,9 +128,11 @@ public struct IndexBuilder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         file.add(.metadata, bytes: Array(try encoder.encode(metadata)), count: 1)
-        file.add(.references, file: try referenceTable(spill.references.path, groups: groups, folder: folder), count: spill.referenceCount)
+        file.add(.references, file: try referenceTable(spill.references.path, groups: groups, texts: compressed, folder: folder),
+                 count: spill.referenceCount)
         file.add(.strings, file: spill.strings, count: spill.strings.count)
-        file.add(.texts, file: spill.texts, count: spill.referenceCount)
+        file.add(.texts, file: compressed.texts, count: spill.referenceCount)
+        file.add(.textDictionary, bytes: compressed.dictionary?.bytes ?? [], count: 1)
         try addGroupSections(to: file, groups: groups, fingerprints: fingerprints, common: commonHashes,
                              borderline: borderlineHashes, folder: folder)
         let bands = try bandTable(groups: groups, fingerprints: fingerprints, folder: folder, sortEntries: sortEntries)
@@ -329,13 +333,18 @@ public struct IndexBuilder {
     }
 
     /// The reference table: the first pass's records with each reference's group filled in.
-    func referenceTable(_ spilled: String, groups: ReferenceGroups, folder: String) throws -> ScratchFile {
+    func referenceTable(_ spilled: String, groups: ReferenceGroups, texts: TextCompression, folder: String) throws -> ScratchFile {
         let records = try MappedFile.scratch(spilled)
         let table = try ScratchFile(path: folder + "/reference-table.bin")
         let size = IndexFormat.ReferenceRecord.bytes
         for (reference, group) in groups.groupOf.enumerated() {
+            let base = reference * size
             table.append(group)
-            table.write(UnsafeRawBufferPointer(rebasing: records.bytes[(reference * size + 4)..<((reference + 1) * size)]))
+            // Model, vendor, id; the text's frame; its plain length.
+            table.write(UnsafeRawBufferPointer(rebasing: records.bytes[(base + 4)..<(base + 16)]))
+            table.append(texts.offsets[reference])
+            table.append(texts.lengths[reference])
+            table.write(UnsafeRawBufferPointer(rebasing: records.bytes[(base + 28)..<(base + size)]))
         }
         try table.close()
         return table

@@ -11,7 +11,7 @@ import Foundation
 /// parsing at open beyond the header, the table, the checksums and the small JSON metadata.
 enum IndexFormat {
     static let magic: [UInt8] = Array("ECHOSIDX".utf8)
-    static let version: UInt32 = 7
+    static let version: UInt32 = 8
     /// Magic, version, section count, 8 reserved bytes, then the SHA-256 of everything after the
     /// header (the section table and the sections), computed once at build.
     static let headerBytes = 56
@@ -62,7 +62,8 @@ enum IndexFormat {
         case references = 2
         /// UTF-8 ids, models and vendors referenced by offset.
         case strings = 3
-        /// Each reference's text, zstd-compressed on its own for random access.
+        /// Each reference's text, a zstd frame of its own for random access, compressed with
+        /// `textDictionary`.
         case texts = 4
         /// `GroupRecord` per group of exact or near-duplicate references.
         case groups = 5
@@ -105,6 +106,8 @@ enum IndexFormat {
         case bandFilters = 21
         /// Per band, u32 the first entry of each `bandDirectoryBits` prefix, plus an end.
         case bandDirectory = 22
+        /// The zstd dictionary of the texts (`TextCodec`); empty when the build trained none.
+        case textDictionary = 23
     }
 
     /// Filter bits per posting key and per band hash: one probe turns away most misses.

@@ -20,6 +20,7 @@ public final class ReferenceIndex: @unchecked Sendable {
     private let referenceTable: UnsafeRawBufferPointer
     private let strings: UnsafeRawBufferPointer
     private let texts: UnsafeRawBufferPointer
+    private let textDictionary: TextCodec.Dictionary?
     private let groupTable: UnsafeRawBufferPointer
     private let members: UnsafeBufferPointer<UInt32>
     /// The groups' token numbers (`TokenCodec`) and the hash of each number.
@@ -106,6 +107,15 @@ public final class ReferenceIndex: @unchecked Sendable {
         referenceTable = try section(.references)
         strings = try section(.strings)
         texts = try section(.texts)
+        let dictionary = try section(.textDictionary)
+        if dictionary.isEmpty {
+            textDictionary = nil
+        } else {
+            guard let loaded = TextCodec.Dictionary(Array(dictionary)) else {
+                throw IndexError(path: path, reason: "section \(IndexFormat.Section.textDictionary) is not a zstd dictionary")
+            }
+            textDictionary = loaded
+        }
         groupTable = try section(.groups)
         members = try section(.members).bindMemory(to: UInt32.self)
         tokenBytes = try section(.tokens)
@@ -214,7 +224,8 @@ public final class ReferenceIndex: @unchecked Sendable {
 
     /// The sections the open reads whole. The look-up filters are read in place, a word per
     /// look-up (a damaged word makes a look-up miss or search in vain; `verify` checks them).
-    static let checkedAtOpen: [IndexFormat.Section] = [.metadata, .references, .groups, .members, .bandDirectory, .nullScores, .styleModel]
+    static let checkedAtOpen: [IndexFormat.Section] = [.metadata, .references, .groups, .members, .bandDirectory, .nullScores, .styleModel,
+                                                        .textDictionary]
 
     static func crc(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         UInt32(crc32_z(0, bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), bytes.count))
@@ -336,7 +347,7 @@ public final class ReferenceIndex: @unchecked Sendable {
         let start = Int(record.textOffset)
         let end = start + Int(record.textCompressedLength)
         guard end <= texts.count else { return nil }
-        return TextCodec.decompress(UnsafeRawBufferPointer(rebasing: texts[start..<end]), length: Int(record.textLength))
+        return TextCodec.decompress(UnsafeRawBufferPointer(rebasing: texts[start..<end]), length: Int(record.textLength), dictionary: textDictionary)
             .map { String(decoding: $0, as: UTF8.self) }
     }
 

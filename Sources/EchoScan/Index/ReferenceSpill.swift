@@ -1,5 +1,5 @@
 /// The first pass of an index build: each batch of references is fingerprinted in parallel and
-/// written out at once — records, ids, compressed texts, token hashes and signatures to scratch
+/// written out at once — records, ids, texts, token hashes and signatures to scratch
 /// files; content hashes, band hashes, k-grams and prompt k-grams to on-disk sorters — so that
 /// memory holds one batch, whatever the size of the reference set.
 struct ReferenceSpill {
@@ -16,7 +16,6 @@ struct ReferenceSpill {
         var promptShingles: [UInt64]
         /// Hash of the prompt's tokens (0 for none): which references answer the same prompt.
         var promptKey: UInt64 = 0
-        var compressedText: [UInt8]
     }
 
     /// Scratch file names, in the build's scratch folder.
@@ -65,7 +64,7 @@ struct ReferenceSpill {
         }
         references = try file(Name.references)
         strings = try file(Name.strings, section: true)
-        texts = try file(Name.texts, section: true)
+        texts = try file(Name.texts)
         tokens = try file(Name.tokens)
         tokenStarts = try file(Name.tokenStarts)
         signatures = try file(Name.signatures)
@@ -95,7 +94,7 @@ struct ReferenceSpill {
                     (0..<banding.bands).map { banding.bandHash(signature, band: $0) }
                 },
                 shingles: Self.distinct(scratch.shingles), winnowed: Self.distinct(scratch.winnowedHashes),
-                promptShingles: [], compressedText: TextCodec.compress(batch.bytes[document.textRange]))
+                promptShingles: [])
             if var prompt = document.prompt, !prompt.isEmpty {
                 prompt.withUTF8 { fingerprinter.fingerprint($0, into: &scratch, parts: []) }
                 result.promptShingles = scratch.shingles.withUnsafeBufferPointer(Array.init)
@@ -115,11 +114,13 @@ struct ReferenceSpill {
             references.append(UInt16(names.vendors.intern(document.extras[1] ?? vendors.vendor(ofModel: model))))
             references.append(UInt32(strings.count))
             references.append(UInt32(id.count))
+            // The text's offset in the scratch file of plain texts; `TextCompression` puts the
+            // offset and length of its zstd frame here.
             references.append(UInt64(texts.count))
-            references.append(UInt32(reference.compressedText.count))
+            references.append(UInt32(0))
             references.append(UInt32(document.textRange.count))
             strings.write(id)
-            texts.write(reference.compressedText)
+            batch.withText(of: document) { texts.write(UnsafeRawBufferPointer($0)) }
             tokenStarts.append(UInt64(tokenCount))
             tokens.append(contentsOf: reference.tokens)
             signatures.append(contentsOf: reference.signature)
