@@ -227,13 +227,8 @@ package enum TestSupport {
         process.standardOutput = output
         process.standardError = error
         try process.run()
-        // Both pipes at once: a child that fills one (64 KiB) while this reads the other would block.
-        let errorData = LockedData()
-        let errorReader = Thread { errorData.set(error.fileHandleForReading.readDataToEndOfFile()) }
-        errorReader.start()
-        let outData = output.fileHandleForReading.readDataToEndOfFile()
+        let (outData, errData) = ChildOutput.read(output: output, error: error)
         process.waitUntilExit()
-        let errData = errorData.wait()
         return Run(status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
                    error: String(decoding: errData, as: UTF8.self))
     }
@@ -250,17 +245,4 @@ package final class LockedLines: @unchecked Sendable {
     private let lock = NSLock()
     package func append(_ line: String) { lock.lock(); storage.append(line); lock.unlock() }
     package var lines: [String] { lock.lock(); defer { lock.unlock() }; return storage }
-}
-
-/// Data that one thread reads to its end and another waits for.
-final class LockedData: @unchecked Sendable {
-    private var data: Data?
-    private let condition = NSCondition()
-    func set(_ value: Data) { condition.lock(); data = value; condition.broadcast(); condition.unlock() }
-    func wait() -> Data {
-        condition.lock()
-        defer { condition.unlock() }
-        while data == nil { condition.wait() }
-        return data ?? Data()
-    }
 }

@@ -140,7 +140,8 @@ public struct IndexBuilder {
         file.add(.postingKeys, file: postings.shortKeys, count: postings.count)
         file.add(.postingGroups, file: postings.groups, count: postings.count)
         file.add(.postingDirectory, file: postings.directory, count: postings.directoryCount)
-        try addLookUpSections(to: file, postingKeys: postings.keys.path, bands: bands.path, groups: groups.count)
+        file.add(.postingFilter, bytes: postings.filter.bytes, count: 1)
+        try addBandLookUpSections(to: file, bands: bands.path, groups: groups.count)
 
         // The null sample is scored against the index itself: written once without it, opened,
         // scored, then written with it.
@@ -284,9 +285,12 @@ public struct IndexBuilder {
     /// borderline (marked with `IndexFormat.borderlinePosting`), sorted by (k-gram, group), and
     /// the prefix directory over them.
     struct Postings {
-        /// The full u64 hashes, for the filters; the section holds `postingKey`s (`shortKeys`).
+        /// The full u64 hashes, from which the directory and the filter are made; the section
+        /// holds their `postingKey`s (`shortKeys`).
         var keys: ScratchFile
         var shortKeys: ScratchFile
+        /// The look-up filter over the full hashes (section `postingFilter`).
+        var filter: LeadingBitsFilter
         var groups: ScratchFile
         var directory: ScratchFile
         var count = 0
@@ -329,22 +333,20 @@ public struct IndexBuilder {
             try directory.close()
             for key in sortedKeys { shortKeys.append(IndexFormat.postingKey(key, directoryBits: bits)) }
             try shortKeys.close()
+            filter = LeadingBitsFilter(sortedKeys, count: count, bitsPerHash: IndexFormat.postingFilterBits)
         }
     }
 
-    /// The reference table: the first pass's records with each reference's group filled in.
+    /// The reference table: the first pass's records with each reference's group and text frame filled in.
     func referenceTable(_ spilled: String, groups: ReferenceGroups, texts: TextCompression, folder: String) throws -> ScratchFile {
         let records = try MappedFile.scratch(spilled)
         let table = try ScratchFile(path: folder + "/reference-table.bin")
-        let size = IndexFormat.ReferenceRecord.bytes
         for (reference, group) in groups.groupOf.enumerated() {
-            let base = reference * size
-            table.append(group)
-            // Model, vendor, id; the text's frame; its plain length.
-            table.write(UnsafeRawBufferPointer(rebasing: records.bytes[(base + 4)..<(base + 16)]))
-            table.append(texts.offsets[reference])
-            table.append(texts.lengths[reference])
-            table.write(UnsafeRawBufferPointer(rebasing: records.bytes[(base + 28)..<(base + size)]))
+            var record = IndexFormat.ReferenceRecord(records.bytes, number: reference)
+            record.group = group
+            record.textOffset = texts.offsets[reference]
+            record.textCompressedLength = texts.lengths[reference]
+            record.write(to: table)
         }
         try table.close()
         return table
@@ -420,15 +422,10 @@ public struct IndexBuilder {
         file.add(.borderlinePositions, file: borderlineTable, count: tokenCount)
     }
 
-    /// The posting filter, the band filters and the band directory, made here so that the open
-    /// reads neither the posting keys nor the band hashes.
-    func addLookUpSections(to file: IndexFileWriter, postingKeys: String, bands: String, groups: Int) throws {
-        let keyFile = try MappedFile(path: postingKeys)
-        let keys = keyFile.bytes
-        let postingFilter = LeadingBitsFilter((0..<(keys.count / 8)).lazy.map { keys.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self).littleEndian },
-                                              count: keys.count / 8, bitsPerHash: IndexFormat.postingFilterBits)
-        file.add(.postingFilter, bytes: postingFilter.bytes, count: 1)
-        let bandFile = try MappedFile(path: bands)
+    /// The band filters and the band directory, made here (as the posting filter is with the
+    /// postings) so that the open reads neither the posting keys nor the band hashes.
+    func addBandLookUpSections(to file: IndexFileWriter, bands: String, groups: Int) throws {
+        let bandFile = try MappedFile.scratch(bands)
         let table = bandFile.bytes
         func bandHash(_ band: Int, _ group: Int) -> UInt64 {
             table.loadUnaligned(fromByteOffset: 16 * (band * groups + group), as: UInt64.self).littleEndian

@@ -116,7 +116,8 @@ enum IndexFormat {
     /// Leading bits of a band hash that index a band's directory.
     static let bandDirectoryBits = 10
 
-    /// Fixed-size record of one reference.
+    /// Fixed-size record of one reference. The build's spill writes it with the text's offset in the plain texts and no group; the
+    /// reference table, with both filled in.
     struct ReferenceRecord {
         static let bytes = 32
         var group: UInt32
@@ -144,6 +145,32 @@ enum IndexFormat {
         var tokenByteCount: UInt32
         /// Where they start in `tokens`.
         var tokenByteStart: UInt64
+    }
+}
+
+// The codec of a reference record, shared by the build's writers and the readers; in an
+// extension, so that the record keeps its memberwise initializer.
+extension IndexFormat.ReferenceRecord {
+    /// Record `number` of a table of them.
+    init(_ table: UnsafeRawBufferPointer, number: Int) {
+        let at = number * Self.bytes
+        func field<T: FixedWidthInteger>(_ offset: Int, _ type: T.Type) -> T {
+            T(littleEndian: table.loadUnaligned(fromByteOffset: at + offset, as: T.self))
+        }
+        self.init(group: field(0, UInt32.self), model: field(4, UInt16.self), vendor: field(6, UInt16.self),
+                  idOffset: field(8, UInt32.self), idLength: field(12, UInt32.self), textOffset: field(16, UInt64.self),
+                  textCompressedLength: field(24, UInt32.self), textLength: field(28, UInt32.self))
+    }
+
+    func write(to file: ScratchFile) {
+        file.append(group)
+        file.append(model)
+        file.append(vendor)
+        file.append(idOffset)
+        file.append(idLength)
+        file.append(textOffset)
+        file.append(textCompressedLength)
+        file.append(textLength)
     }
 }
 

@@ -42,9 +42,9 @@ public final class ReferenceIndex: @unchecked Sendable {
     /// look-ups went from 18% to 12% of a scan profile. 16 bits per band entry.
     private let postingFilter: LeadingBitsFilter
     private let bandFilters: [LeadingBitsFilter]
-    /// Per band, the start of each leading-bits bucket in its sorted entries (plus an end);
-    /// computed at open from the band table, about 4 KiB per band.
-    private let bandDirectory: [UInt32]
+    /// Per band, the start of each leading-bits bucket in its sorted entries (plus an end), as
+    /// the build stored it; about 4 KiB per band, checked at open.
+    private let bandDirectory: UnsafeBufferPointer<UInt32>
     static let bandBuckets = 1 << IndexFormat.bandDirectoryBits
 
     /// The calibration of evidence scores: the null sample's scores kept by the build.
@@ -67,9 +67,8 @@ public final class ReferenceIndex: @unchecked Sendable {
     /// groups (every offset and number they hold) and the checksums of the sections it reads
     /// whole (metadata, records, the band directory, the null scores). It reads no posting key,
     /// band hash, posting group, text or token, and uses the look-up filters the build stored in
-    /// place:
-    /// the posting directory's and the bands' entries are checked where they are read, and the
-    /// file's SHA-256 and the other sections' checksums, computed at build, on demand
+    /// place: the posting directory's and the bands' entries are checked where they are read,
+    /// and the file's SHA-256 and the other sections' checksums, computed at build, on demand
     /// (`verify()`, `echoscan index verify`).
     public init(path: String) throws {
         self.path = path
@@ -152,7 +151,7 @@ public final class ReferenceIndex: @unchecked Sendable {
             ("bands", bandTable.count, 2 * groups * metadata.bands),
             ("posting groups", postingGroups.count, postingKeys.count),
             ("borderline positions", borderlinePositions.count, commonPositions.count),
-            ("posting directory", postingDirectory.count, (1 << IndexFormat.directoryBits(postings: postingKeys.count)) + 1),
+            ("posting directory", postingDirectory.count, (1 << directoryBits) + 1),
         ]
         for (name, actual, expected) in expectations where actual != expected {
             throw IndexError(path: path, reason: "section \(name) has \(actual) entries, expected \(expected)")
@@ -173,7 +172,7 @@ public final class ReferenceIndex: @unchecked Sendable {
                 throw IndexError(path: path, reason: "section \(IndexFormat.Section.bandDirectory) points past band \(band)'s entries")
             }
         }
-        bandDirectory = Array(directory)
+        bandDirectory = directory
         let filters = try section(.bandFilters)
         let filterBytes = metadata.bands > 0 ? filters.count / metadata.bands : 0
         bandFilters = try (0..<metadata.bands).map { band in
@@ -320,17 +319,7 @@ public final class ReferenceIndex: @unchecked Sendable {
     }
 
     func referenceRecord(_ index: Int) -> IndexFormat.ReferenceRecord {
-        let at = index * IndexFormat.ReferenceRecord.bytes
-        let table = referenceTable
-        return IndexFormat.ReferenceRecord(
-            group: table.load(fromByteOffset: at, as: UInt32.self).littleEndian,
-            model: table.load(fromByteOffset: at + 4, as: UInt16.self).littleEndian,
-            vendor: table.load(fromByteOffset: at + 6, as: UInt16.self).littleEndian,
-            idOffset: table.load(fromByteOffset: at + 8, as: UInt32.self).littleEndian,
-            idLength: table.load(fromByteOffset: at + 12, as: UInt32.self).littleEndian,
-            textOffset: table.load(fromByteOffset: at + 16, as: UInt64.self).littleEndian,
-            textCompressedLength: table.load(fromByteOffset: at + 24, as: UInt32.self).littleEndian,
-            textLength: table.load(fromByteOffset: at + 28, as: UInt32.self).littleEndian)
+        IndexFormat.ReferenceRecord(referenceTable, number: index)
     }
 
     public func reference(_ index: Int) -> Reference {

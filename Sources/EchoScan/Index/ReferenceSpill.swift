@@ -109,16 +109,12 @@ struct ReferenceSpill {
             let record = document.id ?? "\(path):\(document.line)"
             let id = Array((document.turn.map { record + "#\($0)" } ?? record).utf8)
             let model = document.extras[0] ?? "unknown"
-            references.append(UInt32(0))
-            references.append(UInt16(names.models.intern(model)))
-            references.append(UInt16(names.vendors.intern(document.extras[1] ?? vendors.vendor(ofModel: model))))
-            references.append(UInt32(strings.count))
-            references.append(UInt32(id.count))
-            // The text's offset in the scratch file of plain texts; `TextCompression` puts the
-            // offset and length of its zstd frame here.
-            references.append(UInt64(texts.count))
-            references.append(UInt32(0))
-            references.append(UInt32(document.textRange.count))
+            // No group yet, and the text's offset in the scratch file of plain texts: the
+            // reference table puts in the group and the text's zstd frame (`TextCompression`).
+            IndexFormat.ReferenceRecord(group: 0, model: UInt16(names.models.intern(model)),
+                                        vendor: UInt16(names.vendors.intern(document.extras[1] ?? vendors.vendor(ofModel: model))),
+                                        idOffset: UInt32(strings.count), idLength: UInt32(id.count), textOffset: UInt64(texts.count),
+                                        textCompressedLength: 0, textLength: UInt32(document.textRange.count)).write(to: references)
             strings.write(id)
             batch.withText(of: document) { texts.write(UnsafeRawBufferPointer($0)) }
             tokenStarts.append(UInt64(tokenCount))

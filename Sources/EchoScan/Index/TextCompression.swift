@@ -13,11 +13,10 @@ struct TextCompression {
     init(plainTexts: String, references: String, count: Int, threads: Int, output path: String) throws {
         let plain = try MappedFile.scratch(plainTexts)
         let records = try MappedFile.scratch(references)
-        let size = IndexFormat.ReferenceRecord.bytes
         @Sendable func text(_ reference: Int) -> UnsafeRawBufferPointer {
-            let offset = Int(records.bytes.loadUnaligned(fromByteOffset: reference * size + 16, as: UInt64.self).littleEndian)
-            let length = Int(records.bytes.loadUnaligned(fromByteOffset: reference * size + 28, as: UInt32.self).littleEndian)
-            return UnsafeRawBufferPointer(rebasing: plain.bytes[offset..<(offset + length)])
+            let record = IndexFormat.ReferenceRecord(records.bytes, number: reference)
+            let offset = Int(record.textOffset)
+            return UnsafeRawBufferPointer(rebasing: plain.bytes[offset..<(offset + Int(record.textLength))])
         }
         // An even stride over all references, so that every model's texts are in the sample.
         let totalBytes = plain.bytes.count

@@ -52,16 +52,24 @@ public struct PipelineRunner: Sendable {
         return ContaminationScanner(request: request)
     }
 
+    static let dedupStages: Set<Stage.Name> = [.signatures, .buckets, .clusters, .decisions]
+
     /// The stages of the pipeline, in order; only the one named `only` when it is given (a Slurm
     /// task, which then opens nothing another stage needs: the dedup stages never open the index).
     public func stages(only: Stage.Name? = nil, progress: ((ContaminationScanner.Progress) -> Void)? = nil) throws -> [Stage] {
-        let dedupStages: Set<Stage.Name> = [.signatures, .buckets, .clusters, .decisions]
+        let scans = wantsScan && !(only.map(Self.dedupStages.contains) ?? false)
+        return try stages(only: only, progress: progress, scanner: scans ? scanner : nil)
+    }
+
+    /// The stages, with the scan's `scanner` (nil when none is wanted). The scanner and the
+    /// deduplicator each walk the inputs, so each is made once.
+    func stages(only: Stage.Name?, progress: ((ContaminationScanner.Progress) -> Void)?, scanner: ContaminationScanner?) throws -> [Stage] {
+        let deduplicator = wantsDedup ? self.deduplicator : nil
         var stages: [Stage] = []
-        if wantsDedup { stages += deduplicator.stages().filter { only == nil || $0.name == only } }
-        if let only, dedupStages.contains(only) { return stages }
-        var finishKey = deduplicator.fingerprint
-        if wantsScan {
-            let scanner = self.scanner
+        if let deduplicator { stages += deduplicator.stages().filter { only == nil || $0.name == only } }
+        if let only, Self.dedupStages.contains(only) { return stages }
+        var finishKey = deduplicator?.fingerprint ?? ""
+        if let scanner {
             let context = try scanner.makeContext()
             try scanner.layout.prepare()
             stages += scanner.stages(context: context, progress: progress).filter { only == nil || $0.name == only }
@@ -70,7 +78,7 @@ public struct PipelineRunner: Sendable {
         let runner = self
         let started = Date()
         let finish = Stage(name: .finish, taskCount: 1, markerDirectory: output + "/finished", fingerprint: finishKey) { _ in
-            try runner.finish(started: started)
+            try runner.finish(started: started, deduplicator: deduplicator)
         }
         if only == nil || only == .finish { stages.append(finish) }
         return stages
@@ -83,13 +91,13 @@ public struct PipelineRunner: Sendable {
         try OutputLayout.createDirectory(output)
         let lock = try DirectoryLock(directory: output)
         defer { withExtendedLifetime(lock) {} }
-        if wantsScan {
+        let scanner = wantsScan ? self.scanner : nil
+        if let scanner {
             _ = try prepareIndex()
-            let scanner = self.scanner
             for file in scanner.skippedFiles { log("skipped \(file): not a shard name (.jsonl, .jsonl.zst, .jsonl.lz4, .jsonl.gz, .parquet, ...)") }
             scanner.layout.removeStaleTemporaryFiles()
         }
-        let stages = try self.stages(progress: progress)
+        let stages = try self.stages(only: nil, progress: progress, scanner: scanner)
         for stage in stages where stage.name == .merge || stage.name == .finish {
             try? FileManager.default.removeItem(atPath: stage.markerPath(0))
         }
@@ -112,8 +120,8 @@ public struct PipelineRunner: Sendable {
     }
 
     /// After the merge: dedup's summary and unique counts, the report, metrics.prom.
-    func finish(started: Date) throws {
-        let dedup = wantsDedup ? try deduplicator.writeSummary(started: started, threads: configuration.effectiveThreads) : nil
+    func finish(started: Date, deduplicator: Deduplicator?) throws {
+        let dedup = try deduplicator?.writeSummary(started: started, threads: configuration.effectiveThreads)
         guard wantsScan else { return }
         let decoder = JSONDecoder()
         guard let data = FileManager.default.contents(atPath: output + "/summary.json") else {

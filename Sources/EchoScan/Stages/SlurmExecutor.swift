@@ -119,16 +119,10 @@ public struct SlurmExecutor: StageExecutor {
         process.standardOutput = output
         process.standardError = error
         try process.run()
-        // Standard error is read on another thread while standard output is read here: a child
-        // that fills one pipe (64 KiB) while the other is not read would block for ever.
-        let message = HandOff<Data>()
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) { message.value = error.fileHandleForReading.readDataToEndOfFile() }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
+        let (data, message) = ChildOutput.read(output: output, error: error)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw Failure(description: "\(name) \(arguments.joined(separator: " ")) failed: \(String(decoding: message.value ?? Data(), as: UTF8.self))")
+            throw Failure(description: "\(name) \(arguments.joined(separator: " ")) failed: \(String(decoding: message, as: UTF8.self))")
         }
         return String(decoding: data, as: UTF8.self)
     }
