@@ -50,6 +50,27 @@ final class EvidenceTests: XCTestCase {
         }
     }
 
+    /// Numbers are written digit by digit into the line; they must read as Foundation's
+    /// four-decimal rounding with the trailing zeros dropped, and integers as Swift prints them.
+    func testNumbersAndIntegersAreWrittenAsTheirRoundedDecimals() throws {
+        var generator = SystemRandomNumberGenerator()
+        var values: [Double] = [0, -0.0, 1, -1, 0.05, 0.00005, -0.00004, 0.99995, 12.3456, 1e15, -987654.32109]
+        for _ in 0..<2_000 { values.append(Double.random(in: -1e6...1e6, using: &generator) / pow(10, Double(Int.random(in: 0...8, using: &generator)))) }
+        for value in values {
+            var writer = JSONWriter()
+            writer.beginArray(); writer.number(value); writer.integer(Int(value)); writer.endArray()
+            let line = String(decoding: writer.bytes, as: UTF8.self)
+            var expected = String(format: "%.4f", (value * 10_000).rounded() / 10_000)
+            while expected.hasSuffix("0") { expected.removeLast() }
+            if expected.hasSuffix(".") { expected.removeLast() }
+            if expected == "-0" { expected = "0" }
+            XCTAssertEqual(line, "[\(expected),\(Int(value))]", "\(value)")
+        }
+        var writer = JSONWriter()
+        writer.beginArray(); writer.integer(Int.min); writer.integer(Int.max); writer.number(.nan); writer.number(-3e20); writer.endArray()
+        XCTAssertEqual(String(decoding: writer.bytes, as: UTF8.self), "[\(Int.min),\(Int.max),null,-3e+20]")
+    }
+
     func testNullModelOfATinySampleFallsBackToItsPrior() {
         let model = NullModel(scores: [0, 3])
         XCTAssertEqual(model.tailRate, NullModel.fallbackRate)

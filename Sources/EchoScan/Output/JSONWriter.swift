@@ -23,7 +23,8 @@ public struct JSONWriter: Sendable {
 
     public mutating func key(_ name: String) {
         separate()
-        appendQuoted(Array(name.utf8))
+        var name = name
+        name.withUTF8 { appendQuoted($0) }
         bytes.append(UInt8(ascii: ":"))
         needsComma = false
     }
@@ -44,18 +45,23 @@ public struct JSONWriter: Sendable {
 
     public mutating func null() { separate(); bytes.append(contentsOf: "null".utf8) }
     public mutating func bool(_ value: Bool) { separate(); bytes.append(contentsOf: (value ? "true" : "false").utf8) }
-    public mutating func integer(_ value: Int) { separate(); bytes.append(contentsOf: String(value).utf8) }
+    public mutating func integer(_ value: Int) {
+        separate()
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        appendDigits(value.magnitude)
+    }
 
     /// A number rounded to four decimals, written without exponent or trailing zeros.
     public mutating func number(_ value: Double) {
         separate()
-        bytes.append(contentsOf: Self.format(value).utf8)
+        appendNumber(value)
     }
 
     /// A probability: four decimals from 0.0001 up, below that three significant digits with an
     /// exponent ("2.35e-7"), so that small probabilities do not read as 0.
     public mutating func probability(_ value: Double) {
         separate()
+        guard value.isFinite, value > 0, value < 0.0001 else { appendNumber(value); return }
         bytes.append(contentsOf: Self.formatProbability(value).utf8)
     }
 
@@ -71,20 +77,42 @@ public struct JSONWriter: Sendable {
     public mutating func raw(_ json: [UInt8]) { separate(); bytes.append(contentsOf: json) }
 
     static func format(_ value: Double) -> String {
-        guard value.isFinite else { return "null" }
+        var writer = JSONWriter(reservingCapacity: 24)
+        writer.appendNumber(value)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    /// `value` rounded to four decimals, without exponent or trailing zeros; digits appended in
+    /// place, since a manifest and its attribute lines write several numbers per document.
+    private mutating func appendNumber(_ value: Double) {
+        guard value.isFinite else { bytes.append(contentsOf: "null".utf8); return }
         let scaled = (value * 10_000).rounded()
-        let negative = scaled < 0
-        let magnitude = Int64(abs(scaled))
-        let whole = magnitude / 10_000
+        // Beyond 1.8e15 the ten-thousandths leave UInt64: Swift's own spelling (valid JSON).
+        guard abs(scaled) < 1.8e19 else { bytes.append(contentsOf: String(value).utf8); return }
+        let magnitude = UInt64(abs(scaled))
+        if scaled < 0 && magnitude != 0 { bytes.append(UInt8(ascii: "-")) }
+        appendDigits(UInt(magnitude / 10_000))
         var fraction = magnitude % 10_000
-        var text = (negative && magnitude != 0 ? "-" : "") + String(whole)
-        if fraction != 0 {
-            var digits = 4
-            while fraction % 10 == 0 { fraction /= 10; digits -= 1 }
-            let raw = String(fraction)
-            text += "." + String(repeating: "0", count: digits - raw.count) + raw
+        guard fraction != 0 else { return }
+        var digits = 4
+        while fraction % 10 == 0 { fraction /= 10; digits -= 1 }
+        bytes.append(UInt8(ascii: "."))
+        var divisor: UInt64 = 1
+        for _ in 1..<digits { divisor *= 10 }
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(fraction / divisor % 10))
+            divisor /= 10
         }
-        return text
+    }
+
+    /// The decimal digits of `value`.
+    private mutating func appendDigits(_ value: UInt) {
+        var divisor: UInt = 1
+        while value / divisor >= 10 { divisor *= 10 }
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+            divisor /= 10
+        }
     }
 
     private mutating func appendQuoted<C: Collection>(_ value: C) where C.Element == UInt8 {

@@ -3,6 +3,16 @@ struct ScanRecordWriter: Sendable {
     let index: ReferenceIndex
     /// The style model whose scores the lines carry (nil: the index has none, or style is off).
     let style: StyleModel?
+    /// The style attributes' names: model-written (when the model scores it), then one per vendor.
+    private let styleAttributes: (modelWritten: String?, vendors: [String])
+
+    init(index: ReferenceIndex, style: StyleModel?) {
+        self.index = index
+        self.style = style
+        let header = style?.header
+        styleAttributes = (header?.scoresModelWritten == true ? "echoscan__style_model_written" : nil,
+                           header?.vendors.map { "echoscan__style_" + $0 } ?? [])
+    }
 
     /// The manifest line of a flagged document (without newline).
     func manifestLine(shard: String, document: DocumentRecord, verdict: DocumentVerdict) -> [UInt8] {
@@ -113,11 +123,9 @@ struct ScanRecordWriter: Sendable {
         var lists = [("echoscan__near_duplicate", spans.nearDuplicate), ("echoscan__containment", spans.containment),
                      ("echoscan__marker", spans.marker)]
         // The style scores as whole-segment spans: model-written, then one attribute per vendor.
-        if let model = style?.header {
-            if model.scoresModelWritten { lists.append(("echoscan__style_model_written", spans.style.compactMap(\.modelWritten))) }
-            for (number, vendor) in model.vendors.enumerated() {
-                lists.append(("echoscan__style_" + vendor, spans.style.compactMap { $0.vendors.isEmpty ? nil : $0.vendors[number] }))
-            }
+        if let name = styleAttributes.modelWritten { lists.append((name, spans.style.compactMap(\.modelWritten))) }
+        for (number, name) in styleAttributes.vendors.enumerated() {
+            lists.append((name, spans.style.compactMap { $0.vendors.isEmpty ? nil : $0.vendors[number] }))
         }
         for (name, list) in lists {
             json.key(name); json.beginArray()
