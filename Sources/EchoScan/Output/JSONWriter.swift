@@ -61,25 +61,28 @@ public struct JSONWriter: Sendable {
     /// exponent ("2.35e-7"), so that small probabilities do not read as 0.
     public mutating func probability(_ value: Double) {
         separate()
-        guard value.isFinite, value > 0, value < 0.0001 else { appendNumber(value); return }
-        bytes.append(contentsOf: Self.formatProbability(value).utf8)
-    }
-
-    static func formatProbability(_ value: Double) -> String {
-        guard value.isFinite, value > 0, value < 0.0001 else { return format(value) }
-        var exponent = Int(log10(value).rounded(.down))
-        var mantissa = (value / pow(10, Double(exponent)) * 100).rounded() / 100
-        if mantissa >= 10 { mantissa /= 10; exponent += 1 }
-        return format(mantissa) + "e" + String(exponent)
+        appendProbability(value)
     }
 
     /// Raw, already-valid JSON.
     public mutating func raw(_ json: [UInt8]) { separate(); bytes.append(contentsOf: json) }
 
-    static func format(_ value: Double) -> String {
+    /// How `probability(_:)` spells `value`.
+    static func formatProbability(_ value: Double) -> String {
         var writer = JSONWriter(reservingCapacity: 24)
-        writer.appendNumber(value)
+        writer.appendProbability(value)
         return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    private mutating func appendProbability(_ value: Double) {
+        guard value.isFinite, value > 0, value < 0.0001 else { appendNumber(value); return }
+        var exponent = Int(log10(value).rounded(.down))
+        var mantissa = (value / pow(10, Double(exponent)) * 100).rounded() / 100
+        if mantissa >= 10 { mantissa /= 10; exponent += 1 }
+        appendNumber(mantissa)
+        bytes.append(UInt8(ascii: "e"))
+        if exponent < 0 { bytes.append(UInt8(ascii: "-")) }
+        appendDigits(exponent.magnitude)
     }
 
     /// `value` rounded to four decimals, without exponent or trailing zeros; digits appended in
@@ -89,25 +92,21 @@ public struct JSONWriter: Sendable {
         let scaled = (value * 10_000).rounded()
         // Beyond 1.8e15 the ten-thousandths leave UInt64: Swift's own spelling (valid JSON).
         guard abs(scaled) < 1.8e19 else { bytes.append(contentsOf: String(value).utf8); return }
-        let magnitude = UInt64(abs(scaled))
+        let magnitude = UInt(abs(scaled))
         if scaled < 0 && magnitude != 0 { bytes.append(UInt8(ascii: "-")) }
-        appendDigits(UInt(magnitude / 10_000))
+        appendDigits(magnitude / 10_000)
         var fraction = magnitude % 10_000
         guard fraction != 0 else { return }
         var digits = 4
         while fraction % 10 == 0 { fraction /= 10; digits -= 1 }
         bytes.append(UInt8(ascii: "."))
-        var divisor: UInt64 = 1
-        for _ in 1..<digits { divisor *= 10 }
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(fraction / divisor % 10))
-            divisor /= 10
-        }
+        appendDigits(fraction, width: digits)
     }
 
-    /// The decimal digits of `value`.
-    private mutating func appendDigits(_ value: UInt) {
+    /// The decimal digits of `value`, with leading zeros up to `width` digits.
+    private mutating func appendDigits(_ value: UInt, width: Int = 1) {
         var divisor: UInt = 1
+        for _ in 1..<max(1, width) { divisor *= 10 }
         while value / divisor >= 10 { divisor *= 10 }
         while divisor > 0 {
             bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
