@@ -12,8 +12,10 @@
 /// chain, while the phrases that two independent texts share stay short chains of their own.
 /// Chains are taken best first, each from anchors no better chain used (reordered sentences and
 /// interleaved answers give several chains); those of `minimumChainScore` or more are the
-/// passages of the match. The evidence score of the match is its best passage's: scores summed
-/// over passages let two answers to one prompt that share many short sentences add up to a copy.
+/// passages of the match. The evidence score of the match is its best passage's score plus, for
+/// each further passage that repeats no counted part of the reference, what it holds beyond twice
+/// `minimumChainScore`: reordered sentences add up, while the many short phrases two answers to
+/// one prompt share add nothing (plain sums made such answers look like copies).
 ///
 /// The score does not depend on how much of the reference the document holds; `NullModel`
 /// turns it into a false-match probability.
@@ -228,8 +230,13 @@ struct EvidenceAligner {
             guard !alignment.chains.contains(where: { $0.document.overlaps(passage.document) }) else { continue }
             alignment.chains.append(passage)
         }
+        // Best first: the first passage counts whole, each further one beyond two short passages.
+        var counted: [Range<Int>] = []
+        for passage in alignment.chains where !counted.contains(where: { $0.overlaps(passage.reference) }) {
+            alignment.score += counted.isEmpty ? passage.score : max(0, passage.score - 2 * minimum)
+            counted.append(passage.reference)
+        }
         alignment.chains.sort { $0.document.lowerBound < $1.document.lowerBound }
-        alignment.score = alignment.chains.map(\.score).max() ?? 0
         alignment.matchedTokens = alignment.chains.reduce(0) { $0 + $1.matchedTokens }
         alignment.documentTokensCovered = alignment.chains.reduce(0) { $0 + $1.document.count }
         alignment.referenceTokensCovered = Self.unionCount(alignment.chains.map(\.reference))
