@@ -9,14 +9,15 @@
 #   3. scan: MB of uncompressed text per second, one core (taskset) and two threads on two cores,
 #      in alternating pairs (PAIRS, default 5) so that the speed-up compares runs of the same moment
 #   4. the style detector's share of a one-core scan (style on and off, alternating pairs)
-# Usage: scripts/bench.sh [DATA_DIR] [WORK_DIR] [MEGABYTES]   (ONLY=read stops after section 1)
+# Usage: scripts/bench.sh [DATA_DIR] [WORK_DIR] [MEGABYTES]   (ONLY=read stops after section 1;
+# ONLY=style builds the index and runs section 4 alone; ECHOSCAN=path measures that binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="${1:-../shared/data}"
 WORK="${2:-/tmp/echoscan-bench}"
 MB="${3:-200}"
-BIN="$(pwd)/.build/release/echoscan"
-swift build -c release --product echoscan >/dev/null
+BIN="${ECHOSCAN:-$(pwd)/.build/release/echoscan}"
+[ -n "${ECHOSCAN:-}" ] || swift build -c release --product echoscan >/dev/null
 mkdir -p "$WORK"
 CORPUS="$WORK/corpus-${MB}MB.jsonl"
 if [ ! -f "$CORPUS.zst" ]; then
@@ -24,9 +25,11 @@ if [ ! -f "$CORPUS.zst" ]; then
   zstd -q -f -T0 "$CORPUS" -o "$CORPUS.zst"
 fi
 TEXT_MB=$(python3 -c "import json,sys; print(sum(len(json.loads(l)['text'].encode()) for l in open(sys.argv[1]))/1e6)" "$CORPUS")
+PAIRS="${PAIRS:-5}"
 seconds() { /usr/bin/time -f "%e" "$@" 2>&1 >/dev/null | tail -1; }
 best() { local b=""; for _ in 1 2 3; do t=$(seconds "$@"); b=$(python3 -c "print(min(float('$t'), float('${b:-1e9}')))"); done; echo "$b"; }
 
+if [ "${ONLY:-}" != style ]; then
 echo "== read floor (one core, best of 3)"
 ZSTD_WC=$(best taskset -c 0 sh -c "zstd -dc '$CORPUS.zst' | wc -l")
 STATS=$(best taskset -c 0 "$BIN" stats "$CORPUS.zst")
@@ -51,9 +54,11 @@ for FILE in "$WORK/corpus-${MB}MB.parquet" "$WORK/corpus-${MB}MB-x10.parquet" "$
   /usr/bin/time -f "$(basename "$FILE"): peak RSS %M KB" "$BIN" stats "$FILE" 2>&1 >/dev/null | tail -1
 done
 [ "${ONLY:-}" = read ] && exit 0
+fi
 
 echo "== index build over $DATA/reference"
 "$BIN" index build -o "$WORK/reference.idx" "$DATA/reference" --background "$DATA/human" "$DATA/background" | tail -1
+if [ "${ONLY:-}" != style ]; then
 /usr/bin/time -f "peak RSS %M KB" "$BIN" index build -o "$WORK/reference.idx" "$DATA/reference" --background "$DATA/human" "$DATA/background" 2>&1 >/dev/null | tail -1
 
 echo "== index build memory: the references, then 4 edited copies of them, with --sort-memory 64 (MiB)"
@@ -66,7 +71,6 @@ rm -f "$WORK/scaled.idx"
 
 # One- and two-thread runs alternate, so that both see the same drift of this machine's speed;
 # the speed-up is the median of the pairs' ratios.
-PAIRS="${PAIRS:-5}"
 echo "== scan of $TEXT_MB MB of text ($PAIRS alternating pairs of one-core and two-thread runs)"
 TIMES=""
 for _ in $(seq "$PAIRS"); do
@@ -85,6 +89,7 @@ print(f"speed-up: median of pair ratios {statistics.median(a / b for a, b in pai
 PY
 cmp "$WORK/scan1/manifest.jsonl" "$WORK/scan2/manifest.jsonl" && echo "manifests of 1 and 2 threads are byte-identical"
 /usr/bin/time -f "scan peak RSS %M KB" "$BIN" scan --rescan --threads 2 --index "$WORK/reference.idx" -o "$WORK/scan2" "$CORPUS.zst" 2>&1 >/dev/null | tail -1
+fi
 
 # The style detector's share of a scan: one-core scans with `detectors.style` on and off, in
 # alternating pairs.

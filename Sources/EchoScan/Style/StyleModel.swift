@@ -156,14 +156,16 @@ public struct StyleModel: @unchecked Sendable {
         let idfScale = laneScales[Self.classStride - 1]
         guard let base = weights.baseAddress else { return sum }
         scratch.counts.withUnsafeMutableBufferPointer { counts in
-            // The rows (a 2 MB table, many look-ups missing the cache) are fetched while the
-            // features are counted, so that the misses overlap instead of following each other.
-            for feature in features {
-                echoscan_prefetch(base + Int(feature) * stride)
-                if counts[Int(feature)] < .max { counts[Int(feature)] += 1 }
-            }
-            // Each bucket is weighed once, at its first occurrence.
-            for feature in features where counts[Int(feature)] != 0 {
+            for feature in features where counts[Int(feature)] < .max { counts[Int(feature)] += 1 }
+            // Each bucket is weighed once, at its first occurrence. The rows (a 2 MB table, most
+            // look-ups missing the cache) are fetched `prefetchDistance` features ahead, so that
+            // the misses overlap instead of following each other (fetched all at once, while
+            // counting, most fetches were dropped before their rows were read).
+            for (position, feature) in features.enumerated() {
+                if position + Self.prefetchDistance < features.count {
+                    echoscan_prefetch(base + Int(features[position + Self.prefetchDistance]) * stride)
+                }
+                guard counts[Int(feature)] != 0 else { continue }
                 let bytes = weights.loadUnaligned(fromByteOffset: Int(feature) * stride, as: SIMD8<Int8>.self)
                 let row = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: bytes))
                 let value = Float(Self.logOnePlus(Int(counts[Int(feature)]))) * row[Self.classStride - 1] * idfScale
@@ -178,6 +180,9 @@ public struct StyleModel: @unchecked Sendable {
         sum *= laneScales
         return norm > 0 ? sum / norm.squareRoot() : sum
     }
+
+    /// Features ahead of the one weighed whose rows are fetched.
+    static let prefetchDistance = 16
 
     /// log(1 + n) for small n from a table.
     static func logOnePlus(_ count: Int) -> Double { count < logTable.count ? logTable[count] : log1p(Double(count)) }
