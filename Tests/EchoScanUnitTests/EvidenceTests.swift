@@ -149,6 +149,30 @@ final class EvidenceTests: XCTestCase {
         XCTAssertLessThanOrEqual(missed, 2, "most found (docs/QUALITY.md: 59-76% at 20-25% edits in 50+ words)")
     }
 
+    /// An answer whose sentences are shuffled: each run of sentences still in order is a passage
+    /// of its own, and the match's evidence adds them up — more than its longest passage holds.
+    func testShuffledSentencesAddUpTheirPassages() throws {
+        let sample = try sample()
+        var generator = SplitMix64(seed: 7)
+        var tried = 0
+        for text in sample.references.filter({ $0.split(separator: " ").count >= 150 }).prefix(8) {
+            var sentences = text.components(separatedBy: ". ")
+            guard sentences.count >= 6 else { continue }
+            sentences.shuffle(using: &generator)
+            let shuffled = sentences.joined(separator: ". ")
+            let best = try XCTUnwrap(verdict(shuffled, sample).matches.first, shuffled)
+            XCTAssertLessThanOrEqual(best.falseMatchProbability, 0.001)
+            XCTAssertGreaterThanOrEqual(best.spans.count, 2)
+            var tokens = TokenSequence()
+            var bytes = Array(shuffled.utf8)
+            bytes.withUnsafeMutableBufferPointer { sample.matcher.fingerprinter.tokenizer.tokenize(UnsafeBufferPointer($0), into: &tokens) }
+            let longest = best.spans.map { span in tokens.starts.filter { span.contains(Int($0)) }.count }.max() ?? 0
+            XCTAssertGreaterThan(best.score, Double(longest), "the score adds up passages (\(best.spans.count) of them)")
+            tried += 1
+        }
+        XCTAssertGreaterThanOrEqual(tried, 4)
+    }
+
     /// Sixty words of an answer pasted into a page ten times as long: found, and its passage lies
     /// inside the pasted bytes.
     func testAnExcerptInsideAPageIsFoundWhereItIs() throws {
