@@ -1,3 +1,5 @@
+import CEchoScanShims
+
 /// Runs the three detectors on documents against one reference index.
 ///
 /// A `Matcher` is immutable and shared by all workers; each worker owns a `Matcher.Scratch` with
@@ -30,6 +32,8 @@ public struct Matcher: Sendable {
         var referenceTokens: [UInt64] = []
         var hashes: [UInt64] = []
         var hits: [(group: UInt32, weight: Double)] = []
+        /// The posting lists of a document's distinct k-grams, in the index's mapping.
+        var postingLists: [UnsafeBufferPointer<UInt32>] = []
         var style = StyleModel.Scratch()
         public init() {}
     }
@@ -126,12 +130,19 @@ public struct Matcher: Sendable {
         for hash in scratch.hashes { index.prefetchPostingDirectory(hash) }
         for hash in scratch.hashes { index.prefetchPostingKeys(hash) }
         scratch.hashes.sort()
-        scratch.hits.removeAll(keepingCapacity: true)
+        // A third miss, the lists' groups: all lists are found first, their groups fetched.
+        scratch.postingLists.removeAll(keepingCapacity: true)
         var previous: UInt64? = nil
-        let groupCount = index.groupCount
         for hash in scratch.hashes where hash != previous {
             previous = hash
             let groups = index.postings(for: hash)
+            guard let first = groups.baseAddress, !groups.isEmpty else { continue }
+            echoscan_prefetch(first)
+            scratch.postingLists.append(groups)
+        }
+        scratch.hits.removeAll(keepingCapacity: true)
+        let groupCount = index.groupCount
+        for groups in scratch.postingLists {
             let marked = IndexFormat.borderlinePosting
             let counted = leavingOneOut ? groups.count : groups.reduce(0) { $0 + ($1 & marked == 0 ? 1 : 0) }
             guard counted > 0 else { continue }
