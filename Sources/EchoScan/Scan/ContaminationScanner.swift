@@ -177,11 +177,7 @@ public struct ContaminationScanner: Sendable {
                     }
                     for vendor in line.keys.markerVendors { counts.markersByVendor[vendor, default: 0] += 1 }
                     if let verdict = line.keys.style, let model = matcher.style {
-                        // Taken out while counted, so that its dictionaries are not copied.
-                        var style = counts.style ?? StyleCounts()
-                        counts.style = nil
-                        style.count(verdict, model: model)
-                        counts.style = style
+                        counts.updateStyle { $0.count(verdict, model: model) }
                     }
                     pending.append(line.spans)
                     let document = batch.documents[position]

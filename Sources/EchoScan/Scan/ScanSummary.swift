@@ -44,11 +44,16 @@ public struct ScanSummary: Codable, Sendable {
             byModel.merge(other.byModel, uniquingKeysWith: +)
             byVendor.merge(other.byVendor, uniquingKeysWith: +)
             markersByVendor.merge(other.markersByVendor, uniquingKeysWith: +)
-            if let theirs = other.style {
-                var mine = style ?? StyleCounts()
-                mine.add(theirs)
-                style = mine
-            }
+            if let theirs = other.style { updateStyle { $0.add(theirs) } }
+        }
+
+        /// Changes the style counts in place (created when absent): they are taken out while
+        /// changed, so that their dictionaries are not copied.
+        mutating func updateStyle(_ change: (inout StyleCounts) -> Void) {
+            var counts = style ?? StyleCounts()
+            style = nil
+            change(&counts)
+            style = counts
         }
     }
 

@@ -62,6 +62,7 @@ struct LogisticRegression {
                 return a != b ? a < b : $0 < $1
             }
             weights.withUnsafeMutableBufferPointer { weights in
+                guard let rows = weights.baseAddress else { return }
                 for text in order {
                     let eta = 1 / (alpha * (start + step))
                     step += 1
@@ -72,7 +73,7 @@ struct LogisticRegression {
                     // below finds them in the cache.
                     for entry in range {
                         if entry + Self.prefetchDistance < range.upperBound {
-                            echoscan_prefetch(weights.baseAddress.map { UnsafeRawPointer($0 + Int(texts.buckets[entry + Self.prefetchDistance])) })
+                            echoscan_prefetch(rows + Int(texts.buckets[entry + Self.prefetchDistance]))
                         }
                         margins += weights[Int(texts.buckets[entry])] * Double(texts.values[entry])
                     }
