@@ -136,12 +136,12 @@ public struct IndexBuilder {
         try addGroupSections(to: file, groups: groups, fingerprints: fingerprints, common: commonHashes,
                              borderline: borderlineHashes, folder: folder)
         let bands = try bandTable(groups: groups, fingerprints: fingerprints, folder: folder, sortEntries: sortEntries)
-        file.add(.bands, file: bands, count: parameters.banding.bands * groups.count)
+        file.add(.bands, file: bands.table, count: parameters.banding.bands * groups.count)
         file.add(.postingKeys, file: postings.shortKeys, count: postings.count)
         file.add(.postingGroups, file: postings.groups, count: postings.count)
         file.add(.postingDirectory, file: postings.directory, count: postings.directoryCount)
         file.add(.postingFilter, bytes: postings.filter.bytes, count: 1)
-        try addBandLookUpSections(to: file, bands: bands.path, groups: groups.count)
+        try addBandLookUpSections(to: file, bandHashes: bands.hashes.path, groups: groups.count)
 
         // The null sample is scored against the index itself: written once without it, opened,
         // scored, then written with it.
@@ -424,11 +424,11 @@ public struct IndexBuilder {
 
     /// The band filters and the band directory, made here (as the posting filter is with the
     /// postings) so that the open reads neither the posting keys nor the band hashes.
-    func addBandLookUpSections(to file: IndexFileWriter, bands: String, groups: Int) throws {
-        let bandFile = try MappedFile.scratch(bands)
-        let table = bandFile.bytes
+    func addBandLookUpSections(to file: IndexFileWriter, bandHashes: String, groups: Int) throws {
+        let hashFile = try MappedFile.scratch(bandHashes)
+        let hashes = hashFile.bytes
         func bandHash(_ band: Int, _ group: Int) -> UInt64 {
-            table.loadUnaligned(fromByteOffset: 16 * (band * groups + group), as: UInt64.self).littleEndian
+            hashes.loadUnaligned(fromByteOffset: 8 * (band * groups + group), as: UInt64.self).littleEndian
         }
         var filters: [UInt8] = []
         var directory: [UInt32] = []
@@ -443,23 +443,28 @@ public struct IndexBuilder {
         file.add(.bandDirectory, bytes: directoryBytes.bytes, count: directory.count)
     }
 
-    /// Per band, (band hash, group) of every group sorted by hash then group, each band sorted on
-    /// its own with the sort budget.
-    func bandTable(groups: ReferenceGroups, fingerprints: SpilledFingerprints, folder: String, sortEntries: Int) throws -> ScratchFile {
+    /// Per band, (band key, group) of every group sorted by hash then group, each band sorted on
+    /// its own with the sort budget; and the full hashes in the same order, for the look-up
+    /// sections.
+    func bandTable(groups: ReferenceGroups, fingerprints: SpilledFingerprints, folder: String,
+                   sortEntries: Int) throws -> (table: ScratchFile, hashes: ScratchFile) {
         let banding = options.parameters.banding
         let table = try ScratchFile(path: folder + "/bands.bin")
+        let hashes = try ScratchFile(path: folder + "/band-hashes.bin")
         for band in 0..<banding.bands {
             var sorter = ExternalSorter(directory: folder, name: "band-table", runEntries: sortEntries * Self.concurrentSorters)
             for (group, representative) in groups.representatives.enumerated() {
                 try sorter.append(banding.bandHash(fingerprints.signature(Int(representative)), band: band), UInt64(group))
             }
             try sorter.forEachSorted { entry in
-                table.append(entry.key)
-                table.append(entry.value)
+                table.append(IndexFormat.bandKey(entry.key))
+                table.append(UInt32(truncatingIfNeeded: entry.value))
+                hashes.append(entry.key)
             }
         }
         try table.close()
-        return table
+        try hashes.close()
+        return (table, hashes)
     }
 
     /// Whether sorted `hashes` hold `hash`.

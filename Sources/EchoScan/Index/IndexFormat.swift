@@ -11,7 +11,7 @@ import Foundation
 /// parsing at open beyond the header, the table, the checksums and the small JSON metadata.
 enum IndexFormat {
     static let magic: [UInt8] = Array("ECHOSIDX".utf8)
-    static let version: UInt32 = 8
+    static let version: UInt32 = 9
     /// Magic, version, section count, 8 reserved bytes, then the SHA-256 of everything after the
     /// header (the section table and the sections), computed once at build.
     static let headerBytes = 56
@@ -34,12 +34,12 @@ enum IndexFormat {
         return head.withUnsafeBytes { version(ofHeader: $0) }
     }
 
-    /// Leading bits of a k-gram hash that index the posting directory: two to four postings per
-    /// bucket, whose keys (8 bytes each) a lookup reads in one or two cache lines, for a
-    /// directory of a byte per posting. (Most lookups miss; the posting filter turns away most of
-    /// those before the directory is read.)
+    /// Leading bits of a k-gram hash that index the posting directory: four to eight postings
+    /// per bucket, whose keys (4 bytes each) a lookup reads in one cache line, for a directory of
+    /// half a byte per posting. (Most lookups miss; the posting filter turns away most of those
+    /// before the directory is read.)
     static func directoryBits(postings: Int) -> Int {
-        min(26, max(8, Int.bitWidth - postings.leadingZeroBitCount - 2))
+        min(26, max(8, Int.bitWidth - postings.leadingZeroBitCount - 3))
     }
 
     /// What the index stores of a posting's k-gram hash: the 32 bits after the `directoryBits`
@@ -49,6 +49,13 @@ enum IndexFormat {
     /// turns down.
     static func postingKey(_ hash: UInt64, directoryBits: Int) -> UInt32 {
         UInt32(truncatingIfNeeded: hash >> UInt64(32 - directoryBits))
+    }
+
+    /// What the index stores of a band hash: the 32 bits after the `bandDirectoryBits` leading
+    /// bits that its band directory bucket stands for. Two signatures whose band hashes agree in
+    /// those 42 bits are taken to share the band: at worst an extra candidate.
+    static func bandKey(_ hash: UInt64) -> UInt32 {
+        UInt32(truncatingIfNeeded: hash >> UInt64(32 - bandDirectoryBits))
     }
 
     /// Marks a posting whose k-gram is borderline (common by frequency, in one group more than
@@ -74,7 +81,8 @@ enum IndexFormat {
         case tokens = 7
         /// The low 16 bits of the MinHash values, `permutations` u16 per group.
         case signatures = 8
-        /// Per band, `groups` entries of (band hash u64, group u64) sorted by hash.
+        /// Per band, `groups` entries of (`bandKey` u32, group u32) sorted by band hash (the
+        /// band directory holds the hashes' leading bits).
         case bands = 9
         /// The winnowed k-gram hashes that carry evidence (not common), sorted, as u32
         /// `postingKey`s (the directory holds their leading bits).

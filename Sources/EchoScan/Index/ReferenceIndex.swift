@@ -28,7 +28,7 @@ public final class ReferenceIndex: @unchecked Sendable {
     private let vocabulary: UnsafeBufferPointer<UInt64>
     /// The low 16 bits of each group's MinHash values (`MinHasher.similarity(_:lowBits:)`).
     private let signatures: UnsafeBufferPointer<UInt16>
-    private let bandTable: UnsafeBufferPointer<UInt64>
+    private let bandTable: UnsafeBufferPointer<UInt32>
     private let postingKeys: UnsafeBufferPointer<UInt32>
     private let directoryBits: Int
     private let postingGroups: UnsafeBufferPointer<UInt32>
@@ -120,7 +120,7 @@ public final class ReferenceIndex: @unchecked Sendable {
         tokenBytes = try section(.tokens)
         vocabulary = try section(.vocabulary).bindMemory(to: UInt64.self)
         signatures = try section(.signatures).bindMemory(to: UInt16.self)
-        bandTable = try section(.bands).bindMemory(to: UInt64.self)
+        bandTable = try section(.bands).bindMemory(to: UInt32.self)
         postingKeys = try section(.postingKeys).bindMemory(to: UInt32.self)
         postingGroups = try section(.postingGroups).bindMemory(to: UInt32.self)
         postingDirectory = try section(.postingDirectory).bindMemory(to: UInt32.self)
@@ -245,7 +245,7 @@ public final class ReferenceIndex: @unchecked Sendable {
         if let bad = (0..<groupCount).first(where: { !self.tokens(ofGroup: $0, into: &tokens) }) {
             problems.append("the tokens of group \(bad) do not decode")
         }
-        if let bad = stride(from: 1, to: bandTable.count, by: 2).first(where: { bandTable[$0] >= UInt64(groupCount) }) {
+        if let bad = stride(from: 1, to: bandTable.count, by: 2).first(where: { Int(bandTable[$0]) >= groupCount }) {
             problems.append("section bands names group \(bandTable[bad]) of \(groupCount)")
         }
         if zip(postingDirectory, postingDirectory.dropFirst()).contains(where: { $0 > $1 }) || (postingDirectory.last.map { Int($0) > postingKeys.count } ?? false) {
@@ -456,12 +456,13 @@ public final class ReferenceIndex: @unchecked Sendable {
         let base = band * groups
         // The band's directory narrows the search to the entries with the same leading bits.
         let bucket = band * (Self.bandBuckets + 1) + Int(hash >> UInt64(64 - IndexFormat.bandDirectoryBits))
-        var low = Self.lowerBound(hash, in: bandTable, from: Int(bandDirectory[bucket]), to: Int(bandDirectory[bucket + 1]),
-                                  stride: 2, offset: 2 * base)
-        while low < groups, bandTable[2 * (base + low)] == hash {
+        let end = Int(bandDirectory[bucket + 1])
+        let key = IndexFormat.bandKey(hash)
+        var low = Self.lowerBound(key, in: bandTable, from: Int(bandDirectory[bucket]), to: end, stride: 2, offset: 2 * base)
+        while low < end, bandTable[2 * (base + low)] == key {
             // A group past the groups (a crafted file; `verify` names it) is skipped.
-            let group = bandTable[2 * (base + low) + 1]
-            if group < UInt64(groups) { body(Int(group)) }
+            let group = Int(bandTable[2 * (base + low) + 1])
+            if group < groups { body(group) }
             low += 1
         }
     }
