@@ -286,7 +286,7 @@ public struct IndexBuilder {
     /// the prefix directory over them.
     struct Postings {
         /// The full u64 hashes, from which the directory and the filter are made; the section
-        /// holds their `postingKey`s (`shortKeys`).
+        /// holds their `shortKey`s (`shortKeys`).
         var keys: ScratchFile
         var shortKeys: ScratchFile
         /// The look-up filter over the full hashes (section `postingFilter`).
@@ -331,7 +331,7 @@ public struct IndexBuilder {
             }
             directoryCount = (1 << bits) + 1
             try directory.close()
-            for key in sortedKeys { shortKeys.append(IndexFormat.postingKey(key, directoryBits: bits)) }
+            for key in sortedKeys { shortKeys.append(IndexFormat.shortKey(key, leadingBits: bits)) }
             try shortKeys.close()
             filter = LeadingBitsFilter(sortedKeys, count: count, bitsPerHash: IndexFormat.postingFilterBits)
         }
@@ -457,7 +457,7 @@ public struct IndexBuilder {
                 try sorter.append(banding.bandHash(fingerprints.signature(Int(representative)), band: band), UInt64(group))
             }
             try sorter.forEachSorted { entry in
-                table.append(IndexFormat.bandKey(entry.key))
+                table.append(IndexFormat.shortKey(entry.key, leadingBits: IndexFormat.bandDirectoryBits))
                 table.append(UInt32(truncatingIfNeeded: entry.value))
                 hashes.append(entry.key)
             }

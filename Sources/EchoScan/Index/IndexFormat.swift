@@ -42,20 +42,13 @@ enum IndexFormat {
         min(26, max(8, Int.bitWidth - postings.leadingZeroBitCount - 3))
     }
 
-    /// What the index stores of a posting's k-gram hash: the 32 bits after the `directoryBits`
-    /// leading bits that its directory bucket already stands for. Two hashes that agree in those
-    /// 32 + `directoryBits` bits but differ below them are taken as one, one look-up in about
-    /// 2^32 ÷ the bucket's postings (a billion): at worst an extra candidate that the alignment
-    /// turns down.
-    static func postingKey(_ hash: UInt64, directoryBits: Int) -> UInt32 {
-        UInt32(truncatingIfNeeded: hash >> UInt64(32 - directoryBits))
-    }
-
-    /// What the index stores of a band hash: the 32 bits after the `bandDirectoryBits` leading
-    /// bits that its band directory bucket stands for. Two signatures whose band hashes agree in
-    /// those 42 bits are taken to share the band: at worst an extra candidate.
-    static func bandKey(_ hash: UInt64) -> UInt32 {
-        UInt32(truncatingIfNeeded: hash >> UInt64(32 - bandDirectoryBits))
+    /// What the index stores of a posting's k-gram hash or of a band hash: the 32 bits after the
+    /// `leadingBits` that its directory bucket already stands for (`directoryBits` for postings,
+    /// `bandDirectoryBits` for bands). Two hashes that agree in those 32 + `leadingBits` bits but
+    /// differ below them are taken as one, one look-up in about 2^32 ÷ the bucket's entries (a
+    /// billion): at worst an extra candidate that the alignment or the MinHash check turns down.
+    static func shortKey(_ hash: UInt64, leadingBits: Int) -> UInt32 {
+        UInt32(truncatingIfNeeded: hash >> UInt64(32 - leadingBits))
     }
 
     /// Marks a posting whose k-gram is borderline (common by frequency, in one group more than
@@ -81,11 +74,11 @@ enum IndexFormat {
         case tokens = 7
         /// The low 16 bits of the MinHash values, `permutations` u16 per group.
         case signatures = 8
-        /// Per band, `groups` entries of (`bandKey` u32, group u32) sorted by band hash (the
+        /// Per band, `groups` entries of (`shortKey` u32, group u32) sorted by band hash (the
         /// band directory holds the hashes' leading bits).
         case bands = 9
         /// The winnowed k-gram hashes that carry evidence (not common), sorted, as u32
-        /// `postingKey`s (the directory holds their leading bits).
+        /// `shortKey`s (the directory holds their leading bits).
         case postingKeys = 10
         /// u32 group for each posting key; `borderlinePosting` set for a borderline k-gram.
         case postingGroups = 11

@@ -436,7 +436,7 @@ public final class ReferenceIndex: @unchecked Sendable {
         let bucketEnd = Int(postingDirectory[bucket + 1])
         // A directory that does not rise or points past the keys (a crafted file) finds nothing.
         guard bucketStart <= bucketEnd, bucketEnd <= postingKeys.count else { return UnsafeBufferPointer(rebasing: postingGroups[0..<0]) }
-        let key = IndexFormat.postingKey(hash, directoryBits: directoryBits)
+        let key = IndexFormat.shortKey(hash, leadingBits: directoryBits)
         let low = Self.lowerBound(key, in: postingKeys, from: bucketStart, to: bucketEnd)
         var end = low
         while end < bucketEnd, postingKeys[end] == key { end += 1 }
@@ -457,7 +457,7 @@ public final class ReferenceIndex: @unchecked Sendable {
         // The band's directory narrows the search to the entries with the same leading bits.
         let bucket = band * (Self.bandBuckets + 1) + Int(hash >> UInt64(64 - IndexFormat.bandDirectoryBits))
         let end = Int(bandDirectory[bucket + 1])
-        let key = IndexFormat.bandKey(hash)
+        let key = IndexFormat.shortKey(hash, leadingBits: IndexFormat.bandDirectoryBits)
         var low = Self.lowerBound(key, in: bandTable, from: Int(bandDirectory[bucket]), to: end, stride: 2, offset: 2 * base)
         while low < end, bandTable[2 * (base + low)] == key {
             // A group past the groups (a crafted file; `verify` names it) is skipped.
