@@ -8,20 +8,29 @@ import EchoScanTestSupport
 /// crafted-section checks, on the bundled samples (GPT-4 and the GPT-3 fine-tune for openai, Bard
 /// for google, human GSM8K solutions). What a scan writes of it: `StyleScanTests`.
 final class StyleTests: XCTestCase {
-    func features(_ text: String) -> StyleFeatures {
+    let tokenizer = Tokenizer(seed: FingerprintParameters().seed)
+
+    func features(_ text: String, excludedWords: Set<UInt64>? = nil) -> StyleFeatures {
         var features = StyleFeatures()
         var copy = text
-        copy.withUTF8 { features.read($0) }
+        copy.withUTF8 { text in
+            var tokens = TokenSequence()
+            tokenizer.tokenize(text, into: &tokens)
+            features.read(text, tokens: tokens, excludedWords: excludedWords)
+        }
         return features
     }
 
     func testFeaturesCountWordsPunctuationAndLineShapes() {
         let text = "Certainly! Here's a plan:\n\n1. Rest — then work.\n- Eat\n**Note:** done"
         let read = features(text)
-        // Words: certainly here s a plan 1 rest then work eat note done (punctuation is not a word).
-        XCTAssertEqual(read.wordCount, 12)
-        // Lowercasing and spacing do not change the features; a changed line shape does.
+        // Words, the fingerprint's tokens: certainly here s a plan rest then work eat note done
+        // (punctuation is not a word, nor is a list marker's number).
+        XCTAssertEqual(read.wordCount, 11)
+        // Lowercasing, spacing, look-alike letters and invisible characters do not change the
+        // features; a changed line shape does.
         XCTAssertEqual(features("CERTAINLY!   here's A plan:\n\n1. Rest — then work.\n- Eat\n**Note:** done").features, read.features)
+        XCTAssertEqual(features("C\u{0435}rtainly! Her\u{200B}e's a plan:\n\n1. R\u{00AD}est — then work.\n- Eat\n**Note:** done").features, read.features)
         XCTAssertNotEqual(features("Certainly! Here's a plan:\n\n1) Rest — then work.\n* Eat\nNote: done").features.sorted(),
                           read.features.sorted())
         let lines = text.split(separator: "\n").map(String.init)
@@ -30,15 +39,14 @@ final class StyleTests: XCTestCase {
             return copy.withUTF8 { LineShape($0, at: 0) }
         }
         XCTAssertEqual(shapes, [.text, .number, .bullet, .boldLeadIn])
-        // The C tokenizer's class table says what its comment says, for every byte.
+        // The C class table says what its comment says, for every byte.
         for byte in 0...255 {
             let expected: Int
             switch UInt8(byte) {
             case 0x20, 0x09, 0x0D: expected = ECHOSCAN_STYLE_SPACE
             case 0x0A: expected = ECHOSCAN_STYLE_NEWLINE
-            case 0xE2: expected = ECHOSCAN_STYLE_E2
             case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "_"), 0x80...0xFF:
-                expected = ECHOSCAN_STYLE_WORD
+                expected = ECHOSCAN_STYLE_OTHER
             default: expected = ECHOSCAN_STYLE_MARK
             }
             XCTAssertEqual(Int(echoscan_style_class(UInt8(byte))), expected, "byte \(byte)")
@@ -46,15 +54,19 @@ final class StyleTests: XCTestCase {
         // The em dash is a mark of its own, not part of a word.
         XCTAssertEqual(features("a — b").wordCount, 2)
         XCTAssertEqual(features("a—b").wordCount, 2)
+        // Any other character between words is a mark too, unless it is a space or invisible.
+        XCTAssertEqual(features("a 😊 b").features.count, features("a — b").features.count)
+        XCTAssertNotEqual(features("a 😊 b").features, features("a — b").features)
+        XCTAssertEqual(features("a\u{00A0}\u{200B} b").features, features("a b").features)
     }
 
     func testPromptWordsAreNoEvidence() {
         let prompt = "Explain photosynthesis in plants"
         var copy = prompt
-        let excluded = copy.withUTF8 { StyleFeatures.words(of: $0) }
-        var text = "Photosynthesis in plants is how light becomes sugar."
-        var withPrompt = StyleFeatures()
-        text.withUTF8 { withPrompt.read($0, excludedWords: excluded) }
+        var tokens = TokenSequence()
+        copy.withUTF8 { tokenizer.tokenize($0, into: &tokens) }
+        let text = "Photosynthesis in plants is how light becomes sugar."
+        let withPrompt = features(text, excludedWords: Set(tokens.hashes))
         let without = features(text)
         // "photosynthesis", "in", "plants" and the pairs of them are dropped; the rest stays.
         XCTAssertEqual(without.features.count - withPrompt.features.count, 3 + 2)
@@ -157,7 +169,7 @@ final class StyleTests: XCTestCase {
             try TestSupport.write(weights + json, to: dir + "/x.idx")
             let file = try MappedFile(path: dir + "/x.idx")
             return try StyleModel.decode(header: UnsafeRawBufferPointer(rebasing: file.bytes[weights.count...]),
-                                         weights: UnsafeRawBufferPointer(rebasing: file.bytes[..<weights.count]), in: file)
+                                         weights: UnsafeRawBufferPointer(rebasing: file.bytes[..<weights.count]), in: file, tokenizer: tokenizer)
         }
         XCTAssertNoThrow(try decode(header))
         var wrongVersion = header

@@ -7,3 +7,4 @@
 #include "file_system_sync.h"
 #include "prefetch.h"
 #include "style_tokens.h"
+#include "style_weights.h"

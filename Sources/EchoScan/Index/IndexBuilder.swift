@@ -87,7 +87,7 @@ public struct IndexBuilder {
             let result = try ShardReader(path: path, shardIndex: index, options: reader).read { batch in
                 try spill.add(batch, path: path, vendors: options.vendors)
                 guard style != nil else { return }
-                let vectors = StyleTrainer.vectors(of: batch, threads: options.threads, prompts: true)
+                let vectors = StyleTrainer.vectors(of: batch, tokenizer: Tokenizer(seed: parameters.seed), threads: options.threads, prompts: true)
                 for (document, vector) in zip(batch.documents, vectors) where document.field != nil {
                     let model = document.extras[0] ?? "unknown"
                     style?.addReference(vector, model: model, vendor: document.extras[1] ?? options.vendors.vendor(ofModel: model))
@@ -175,9 +175,14 @@ public struct IndexBuilder {
     static func namePhrases(_ buckets: [UInt32], trainer: StyleTrainer, index: ReferenceIndex, limit: Int) -> [StyleModel.Phrase] {
         let wanted = Set(buckets)
         var counts: [UInt32: [String: Int]] = [:]
+        let tokenizer = Tokenizer(seed: index.parameters.seed)
+        var tokens = TokenSequence()
         for reference in stride(from: 0, to: index.referenceCount, by: max(1, index.referenceCount / 5_000)) {
             guard var text = index.text(ofReference: reference) else { continue }
-            text.withUTF8 { StyleFeatures.countNames(wanted, in: $0, counts: &counts) }
+            text.withUTF8 { text in
+                tokenizer.tokenize(text, into: &tokens)
+                StyleFeatures.countNames(wanted, in: text, tokens: tokens, counts: &counts)
+            }
         }
         return buckets.compactMap { bucket in
             let name = counts[bucket]?.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }?.key
@@ -214,7 +219,7 @@ public struct IndexBuilder {
                 }
                 for hashes in shingles { for hash in hashes { try sorter.append(hash, 0) } }
                 guard style != nil else { return }
-                for (document, vector) in zip(batch.documents, StyleTrainer.vectors(of: batch, threads: options.threads, prompts: false))
+                for (document, vector) in zip(batch.documents, StyleTrainer.vectors(of: batch, tokenizer: fingerprinter.tokenizer, threads: options.threads, prompts: false))
                 where document.field != nil {
                     style?.addHuman(vector)
                 }

@@ -132,7 +132,7 @@ public final class ReferenceIndex: @unchecked Sendable {
         }
         nullModel = NullModel(scores: Array(nullScores))
         if let header = sections[.styleModel], let weights = sections[.styleWeights] {
-            style = try StyleModel.decode(header: header, weights: weights, in: file)
+            style = try StyleModel.decode(header: header, weights: weights, in: file, tokenizer: Tokenizer(seed: metadata.parameters.seed))
         } else {
             style = nil
         }

@@ -49,7 +49,7 @@ public struct Matcher: Sendable {
             verdict.flaggedByMarkers = options.markers.flag && !verdict.markers.isEmpty
         }
         if let style {
-            verdict.style = style.score(text, scratch: &scratch.style)
+            verdict.style = style.score(text, tokens: fingerprint.tokens, scratch: &scratch.style)
             verdict.flaggedByStyle = options.style.flag && (verdict.style?.z ?? -.infinity) >= style.header.humanThreshold
         }
         guard fingerprint.tokens.count > 0 else { return verdict }

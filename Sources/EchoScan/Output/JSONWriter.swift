@@ -114,21 +114,25 @@ public struct JSONWriter: Sendable {
         }
     }
 
-    private mutating func appendQuoted<C: Collection>(_ value: C) where C.Element == UInt8 {
+    /// `value` in quotes, escaped; the runs between escapes appended whole (a manifest quotes
+    /// every document's id and every detector's key).
+    private mutating func appendQuoted(_ value: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
-        for byte in value {
+        var run = 0
+        for (offset, byte) in value.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F {
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: value[run..<offset]))
             switch byte {
-            case UInt8(ascii: "\""): bytes.append(0x5C); bytes.append(byte)
-            case UInt8(ascii: "\\"): bytes.append(0x5C); bytes.append(byte)
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(0x5C); bytes.append(byte)
             case 0x0A: bytes.append(0x5C); bytes.append(UInt8(ascii: "n"))
             case 0x0D: bytes.append(0x5C); bytes.append(UInt8(ascii: "r"))
             case 0x09: bytes.append(0x5C); bytes.append(UInt8(ascii: "t"))
-            case 0..<0x20, 0x7F:
+            default:
                 bytes.append(contentsOf: "\\u00".utf8)
                 bytes.append(contentsOf: byteHex(byte).utf8)
-            default: bytes.append(byte)
             }
+            run = offset + 1
         }
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: value[run...]))
         bytes.append(UInt8(ascii: "\""))
     }
 }

@@ -116,23 +116,25 @@ struct ScanRecordWriter: Sendable {
     /// The attribute line of a record: `{"id": …, "attributes": {"echoscan__<detector>": [[start,
     /// end, score]]}}`, the spans of all its segments (offsets within each segment, in order).
     func attributeLine(id: String?, spans: AttributeSpans) -> [UInt8] {
-        var json = JSONWriter(reservingCapacity: 128)
+        var json = JSONWriter(reservingCapacity: 512)
         json.beginObject()
         json.key("id"); json.optionalString(id)
         json.key("attributes"); json.beginObject()
-        var lists = [("echoscan__near_duplicate", spans.nearDuplicate), ("echoscan__containment", spans.containment),
-                     ("echoscan__marker", spans.marker)]
-        // The style scores as whole-segment spans: model-written, then one attribute per vendor.
-        if let name = styleAttributes.modelWritten { lists.append((name, spans.style.compactMap(\.modelWritten))) }
-        for (number, name) in styleAttributes.vendors.enumerated() {
-            lists.append((name, spans.style.compactMap { $0.vendors.isEmpty ? nil : $0.vendors[number] }))
-        }
-        for (name, list) in lists {
+        func list(_ name: String, _ spans: some Sequence<AttributeSpans.Span>) {
             json.key(name); json.beginArray()
-            for span in list {
+            for span in spans {
                 json.beginArray(); json.integer(span.range.lowerBound); json.integer(span.range.upperBound); json.number(span.score); json.endArray()
             }
             json.endArray()
+        }
+        list("echoscan__near_duplicate", spans.nearDuplicate)
+        list("echoscan__containment", spans.containment)
+        list("echoscan__marker", spans.marker)
+        // The style scores as whole-segment spans: model-written, then one attribute per vendor
+        // (lazily: a line is written for every document).
+        if let name = styleAttributes.modelWritten { list(name, spans.style.lazy.compactMap(\.modelWritten)) }
+        for (number, name) in styleAttributes.vendors.enumerated() {
+            list(name, spans.style.lazy.compactMap { $0.vendors.isEmpty ? nil : $0.vendors[number] })
         }
         json.endObject()
         json.endObject()

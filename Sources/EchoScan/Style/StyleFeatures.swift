@@ -5,6 +5,10 @@ import CEchoScanShims
 /// each line's start (heading, bullet, number, bold lead-in, quote, table, code fence, text), and
 /// the first and last three words (openers and closers).
 ///
+/// The words are the fingerprint's tokens (`Tokenizer`: normalized, so look-alike letters and
+/// invisible characters change no feature), which a scan has already computed; the marks and the
+/// line starts are read from the bytes between them (`forEachElement`).
+///
 /// Character n-grams were measured too (leave one model out over ../shared/data, texts of 150
 /// words or more): with them the vendor accuracy fell from 0.73 to 0.69, and they cost five
 /// times the look-ups. Word trigrams added nothing over bigrams (0.728 against 0.726).
@@ -24,44 +28,42 @@ struct StyleFeatures {
 
     init() {}
 
-    /// Reads `text`. A word found in `excludedWords` (the words of the prompt a reference answers)
-    /// gives no unigram, and no bigram with another such word: what a model copies from its prompt
-    /// is not its style.
-    mutating func read(_ text: UnsafeBufferPointer<UInt8>, excludedWords: Set<UInt64>? = nil) {
+    /// Reads `text`, whose tokens are `tokens`. A word found in `excludedWords` (the words of the
+    /// prompt a reference answers) gives no unigram, and no bigram with another such word: what a
+    /// model copies from its prompt is not its style.
+    mutating func read(_ text: UnsafeBufferPointer<UInt8>, tokens: TokenSequence, excludedWords: Set<UInt64>? = nil) {
+        // Local while read (the closure below then holds no access to `self`), kept for its
+        // capacity.
+        var features = self.features
+        self.features = []
         features.removeAll(keepingCapacity: true)
-        wordCount = 0
+        var wordCount = 0
+        defer {
+            self.features = features
+            self.wordCount = wordCount
+        }
         var previous: UInt64 = 0
         var previousExcluded = true
         var first: (UInt64, UInt64, UInt64) = (0, 0, 0)
         var last: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        var tokens = 0
-        var atLineStart = true
-        var position = 0
-        let count = text.count
-        while position < count, wordCount < Self.maximumWords {
-            let byte = text[position]
-            if byte == 0x0A {
-                atLineStart = true
-                position += 1
-                continue
+        var elements = 0
+        Self.forEachElement(of: text, tokens: tokens, words: Self.maximumWords) { element in
+            let hash: UInt64, isWord: Bool
+            switch element {
+            case .lineStart(let shape):
+                features.append(Self.bucket(StableHash.mix(shape.rawValue &+ 0x5348_4150_4500)))
+                return
+            case .token(let value, _, let word):
+                hash = value
+                isWord = word
             }
-            if Self.isSpace(byte) {
-                position += 1
-                continue
-            }
-            if atLineStart {
-                atLineStart = false
-                features.append(Self.bucket(StableHash.mix(LineShape(text, at: position).rawValue &+ 0x5348_4150_4500)))
-            }
-            let (hash, end, isWord) = Self.token(text, at: position)
-            position = end
             let excluded = isWord && excludedWords?.contains(hash) == true
             if isWord { wordCount += 1 }
             if !excluded { features.append(Self.wordBucket(hash)) }
-            if tokens > 0 && !(excluded && previousExcluded) {
+            if elements > 0 && !(excluded && previousExcluded) {
                 features.append(Self.pairBucket(previous, hash))
             }
-            switch tokens {
+            switch elements {
             case 0: first.0 = hash
             case 1: first.1 = hash
             case 2: first.2 = hash
@@ -70,67 +72,103 @@ struct StyleFeatures {
             last = (last.1, last.2, hash)
             previous = hash
             previousExcluded = excluded
-            tokens += 1
+            elements += 1
         }
-        guard tokens > 0 else { return }
-        let opener = [first.0, first.1, first.2].prefix(tokens)
+        guard elements > 0 else { return }
+        let opener = [first.0, first.1, first.2].prefix(elements)
         features.append(Self.bucket(StableHash.sequence(Array(opener)) ^ 0x4F50_454E))
-        let closer = [last.0, last.1, last.2].suffix(min(3, tokens))
+        let closer = [last.0, last.1, last.2].suffix(min(3, elements))
         features.append(Self.bucket(StableHash.sequence(Array(closer)) ^ 0x434C_4F53))
     }
 
     /// Counts, for each wanted bucket, the words and pairs of words of `text` that fall in it
     /// (lowercased, joined by a space): a bucket is named by its most frequent one.
-    static func countNames(_ wanted: Set<UInt32>, in text: UnsafeBufferPointer<UInt8>, counts: inout [UInt32: [String: Int]]) {
+    static func countNames(_ wanted: Set<UInt32>, in text: UnsafeBufferPointer<UInt8>, tokens: TokenSequence, counts: inout [UInt32: [String: Int]]) {
         var previous: (hash: UInt64, start: Int)? = nil
         func record(_ bucket: UInt32, _ range: Range<Int>) {
             guard wanted.contains(bucket) else { return }
             let name = String(decoding: text[range], as: UTF8.self).lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
             counts[bucket, default: [:]][name, default: 0] += 1
         }
-        forEachToken(of: text) { hash, range, _ in
+        forEachElement(of: text, tokens: tokens, words: .max) { element in
+            guard case .token(let hash, let range, _) = element else { return }
             record(wordBucket(hash), range)
             if let previous { record(pairBucket(previous.hash, hash), previous.start..<range.upperBound) }
             previous = (hash, range.lowerBound)
         }
     }
 
-    /// The hashes of the words of `text`, for `read(_:excludedWords:)`.
-    static func words(of text: UnsafeBufferPointer<UInt8>) -> Set<UInt64> {
-        var words = Set<UInt64>()
-        forEachToken(of: text) { hash, _, isWord in
-            if isWord { words.insert(hash) }
-        }
-        return words
+    /// What the features are made of, in text order.
+    enum Element {
+        /// The first thing on a line.
+        case lineStart(LineShape)
+        /// A word (a fingerprint token) or a mark: its hash and byte range.
+        case token(hash: UInt64, range: Range<Int>, isWord: Bool)
     }
 
-    /// Calls `body` with each token of `text`: its hash, its byte range, whether it is a word.
-    static func forEachToken(of text: UnsafeBufferPointer<UInt8>, _ body: (UInt64, Range<Int>, Bool) -> Void) {
+    /// Calls `body` with the elements of `text` up to its first `words` words: before each word,
+    /// the marks and line starts of the bytes since the previous one; after the last, those of the
+    /// rest of the text when every word was read. A mark is an ASCII punctuation mark or a
+    /// non-ASCII character between words (a dash, a curly quote, a bullet, an emoji), except
+    /// invisible characters and spaces.
+    static func forEachElement(of text: UnsafeBufferPointer<UInt8>, tokens: TokenSequence, words: Int, _ body: (Element) -> Void) {
+        let wordCount = min(tokens.count, words)
+        var atLineStart = true
         var position = 0
-        while position < text.count {
-            if isSpace(text[position]) { position += 1; continue }
-            let (hash, end, isWord) = token(text, at: position)
-            body(hash, position..<end, isWord)
-            position = end
+        for word in 0...wordCount {
+            let gapEnd = word < wordCount ? Int(tokens.starts[word]) : (wordCount == tokens.count ? text.count : position)
+            while position < gapEnd {
+                let byte = text[position]
+                let byteClass = echoscan_style_class(byte)
+                if byteClass == UInt8(ECHOSCAN_STYLE_NEWLINE) {
+                    atLineStart = true
+                    position += 1
+                    continue
+                }
+                if byteClass == UInt8(ECHOSCAN_STYLE_SPACE) {
+                    position += 1
+                    continue
+                }
+                var end = position + 1
+                if byte >= 0x80 {
+                    let (scalar, length) = Tokenizer.decode(text, at: position)
+                    end = min(position + length, gapEnd)
+                    if Tokenizer.isInvisible(scalar) || isUnicodeSpace(scalar) {
+                        position = end
+                        continue
+                    }
+                }
+                if atLineStart {
+                    atLineStart = false
+                    body(.lineStart(LineShape(text, at: position)))
+                }
+                // ASCII letters and digits between words (a tag's, a list marker's) are no mark.
+                if byte >= 0x80 || byteClass == UInt8(ECHOSCAN_STYLE_MARK) {
+                    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+                    for offset in position..<end { hash = (hash ^ UInt64(text[offset])) &* 0x100_0000_01b3 }
+                    body(.token(hash: hash, range: position..<end, isWord: false))
+                }
+                position = end
+            }
+            guard word < wordCount else { break }
+            let start = Int(tokens.starts[word])
+            if atLineStart {
+                atLineStart = false
+                body(.lineStart(LineShape(text, at: start)))
+            }
+            position = Int(tokens.ends[word])
+            body(.token(hash: tokens.hashes[word], range: start..<position, isWord: true))
         }
     }
 
-    /// The token at `position` (not a space): its hash (FNV-1a of its lowercased bytes), where it
-    /// ends, and whether it is a word rather than a punctuation mark (`echoscan_style_token`).
+    /// Unicode's spaces beyond ASCII (no-break, en and em, thin, ideographic, line and paragraph
+    /// separators): they separate, like a space.
     @inline(__always)
-    static func token(_ text: UnsafeBufferPointer<UInt8>, at start: Int) -> (hash: UInt64, end: Int, isWord: Bool) {
-        guard let base = text.baseAddress else { return (0, start + 1, false) }
-        var hash: UInt64 = 0
-        var isWord: Int32 = 0
-        let end = echoscan_style_token(base, text.count, start, &hash, &isWord)
-        return (hash, end, isWord != 0)
-    }
-
-    /// Whether `byte` separates tokens (a space, a tab, a carriage return or a line feed).
-    @inline(__always)
-    static func isSpace(_ byte: UInt8) -> Bool {
-        let c = echoscan_style_class(byte)
-        return c == UInt8(ECHOSCAN_STYLE_SPACE) || c == UInt8(ECHOSCAN_STYLE_NEWLINE)
+    static func isUnicodeSpace(_ scalar: UInt32) -> Bool {
+        switch scalar {
+        case 0x00A0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: return true
+        default: return false
+        }
     }
 
     @inline(__always)

@@ -69,7 +69,7 @@ public struct StyleModel: @unchecked Sendable {
         enum CodingKeys: String, CodingKey { case text, bucket, humanRate = "human_rate" }
     }
 
-    public static let version = 3
+    public static let version = 4
     /// A minimum length no text reaches (texts are read up to `StyleFeatures.maximumWords`): the
     /// calibration supports no verdict at any length.
     public static let noLength = StyleFeatures.maximumWords + 1
@@ -78,6 +78,8 @@ public struct StyleModel: @unchecked Sendable {
     static let maximumVendors = classStride - 2
 
     public let header: Header
+    /// The index's tokenizer: the style's words are the fingerprint's tokens.
+    let tokenizer: Tokenizer
     /// `classStride` signed bytes per bucket.
     let weights: UnsafeRawBufferPointer
     let laneScales: SIMD8<Float>
@@ -87,8 +89,9 @@ public struct StyleModel: @unchecked Sendable {
     let phraseNumbers: [UInt32: Int]
     let phraseBits: [UInt64]
 
-    init(header: Header, weights: UnsafeRawBufferPointer, mapping: MappedFile) {
+    init(header: Header, weights: UnsafeRawBufferPointer, mapping: MappedFile, tokenizer: Tokenizer) {
         self.header = header
+        self.tokenizer = tokenizer
         self.weights = weights
         self.mapping = mapping
         var scales = SIMD8<Float>(repeating: 0)
@@ -105,7 +108,7 @@ public struct StyleModel: @unchecked Sendable {
     }
 
     /// Reads the two sections, checking what the scan will index with.
-    static func decode(header bytes: UnsafeRawBufferPointer, weights: UnsafeRawBufferPointer, in mapping: MappedFile) throws -> StyleModel {
+    static func decode(header bytes: UnsafeRawBufferPointer, weights: UnsafeRawBufferPointer, in mapping: MappedFile, tokenizer: Tokenizer) throws -> StyleModel {
         let path = mapping.path
         let header: Header
         do {
@@ -135,62 +138,61 @@ public struct StyleModel: @unchecked Sendable {
               start >= base, start + weights.count <= base + mapping.bytes.count else {
             throw IndexError(path: path, reason: "section styleWeights lies outside the index's mapping")
         }
-        return StyleModel(header: header, weights: weights, mapping: mapping)
+        return StyleModel(header: header, weights: weights, mapping: mapping, tokenizer: tokenizer)
     }
 
-    /// Per-worker buffers: a count per bucket (saturating at 255, one byte so that the table stays
-    /// in the core's cache), zeroed again after each text.
+    /// Per-worker buffers: a count per bucket (one byte, zero between texts) and room for a
+    /// text's phrases.
     public struct Scratch {
         var features = StyleFeatures()
+        var tokens = TokenSequence()
         var counts: [UInt8]
+        var phrases: [UInt32] = []
         public init() { counts = Array(repeating: 0, count: StyleFeatures.bucketCount) }
     }
 
     /// The classes' decisions (without the biases) for features already read into
-    /// `scratch.features`: Σ w·x over the text's buckets, x = log(1 + count) × idf / ‖x‖.
+    /// `scratch.features`: Σ w·x over the text's buckets, x = log(1 + count) × idf / ‖x‖
+    /// (`echoscan_style_weigh`; each bucket weighed at its first occurrence).
     func decisions(scratch: inout Scratch, phrases: inout [Int]) -> SIMD8<Float> {
         var sum = SIMD8<Float>(repeating: 0)
         var norm: Float = 0
         let features = scratch.features.features
-        let stride = Self.classStride
-        let idfScale = laneScales[Self.classStride - 1]
-        guard let base = weights.baseAddress else { return sum }
-        scratch.counts.withUnsafeMutableBufferPointer { counts in
-            for feature in features where counts[Int(feature)] < .max { counts[Int(feature)] += 1 }
-            // Each bucket is weighed once, at its first occurrence. The rows (a 2 MB table, most
-            // look-ups missing the cache) are fetched `prefetchDistance` features ahead, so that
-            // the misses overlap instead of following each other (fetched all at once, while
-            // counting, most fetches were dropped before their rows were read).
-            for (position, feature) in features.enumerated() {
-                if position + Self.prefetchDistance < features.count {
-                    echoscan_prefetch(base + Int(features[position + Self.prefetchDistance]) * stride)
-                }
-                guard counts[Int(feature)] != 0 else { continue }
-                let bytes = weights.loadUnaligned(fromByteOffset: Int(feature) * stride, as: SIMD8<Int8>.self)
-                let row = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: bytes))
-                let value = Float(Self.logOnePlus(Int(counts[Int(feature)]))) * row[Self.classStride - 1] * idfScale
-                counts[Int(feature)] = 0
-                sum += value * row
-                norm += value * value
-                if phraseBits[Int(feature) >> 6] & (1 << (UInt64(feature) & 63)) != 0, let number = phraseNumbers[feature] {
-                    phrases.append(number - 1)
+        guard let base = weights.baseAddress?.assumingMemoryBound(to: Int8.self), !features.isEmpty else { return sum }
+        if scratch.phrases.count < features.count { scratch.phrases = Array(repeating: 0, count: features.count) }
+        let found = features.withUnsafeBufferPointer { features in
+            scratch.counts.withUnsafeMutableBufferPointer { counts in
+                scratch.phrases.withUnsafeMutableBufferPointer { phrases in
+                    phraseBits.withUnsafeBufferPointer { phraseBits in
+                        withUnsafeMutableBytes(of: &sum) { sum in
+                            echoscan_style_weigh(features.baseAddress, features.count, counts.baseAddress, base, Self.logTable,
+                                                 laneScales[Self.classStride - 1], phraseBits.baseAddress,
+                                                 sum.baseAddress?.assumingMemoryBound(to: Float.self), &norm, phrases.baseAddress)
+                        }
+                    }
                 }
             }
+        }
+        for bucket in scratch.phrases.prefix(found) {
+            if let number = phraseNumbers[bucket] { phrases.append(number - 1) }
         }
         sum *= laneScales
         return norm > 0 ? sum / norm.squareRoot() : sum
     }
 
-    /// Features ahead of the one weighed whose rows are fetched.
-    static let prefetchDistance = 16
-
-    /// log(1 + n) for small n from a table.
-    static func logOnePlus(_ count: Int) -> Double { count < logTable.count ? logTable[count] : log1p(Double(count)) }
-    private static let logTable: [Double] = (0..<64).map { log1p(Double($0)) }
+    /// log(1 + n) for the counts a bucket can reach.
+    static let logTable: [Float] = (0...255).map { Float(log1p(Double($0))) }
 
     /// Style scores of one text; nil when it is shorter than the calibration supports.
     public func score(_ text: UnsafeBufferPointer<UInt8>, scratch: inout Scratch) -> StyleVerdict? {
-        scratch.features.read(text)
+        tokenizer.tokenize(text, into: &scratch.tokens)
+        let tokens = scratch.tokens
+        return score(text, tokens: tokens, scratch: &scratch)
+    }
+
+    /// Style scores of one text whose tokens (by the index's tokenizer) a scan already has.
+    func score(_ text: UnsafeBufferPointer<UInt8>, tokens: TokenSequence, scratch: inout Scratch) -> StyleVerdict? {
+        scratch.features.read(text, tokens: tokens)
         guard scratch.features.wordCount >= header.minimumWords else { return nil }
         var phrases: [Int] = []
         let sums = decisions(scratch: &scratch, phrases: &phrases)

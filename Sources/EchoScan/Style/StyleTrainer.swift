@@ -108,14 +108,19 @@ struct StyleTrainer {
 
     /// The features of each document of a batch, read in parallel, packed (bucket, count) in
     /// first-occurrence order, with the word count.
-    static func vectors(of batch: DocumentBatch, threads: Int, prompts: Bool) -> [(features: [UInt32], words: Int)] {
+    static func vectors(of batch: DocumentBatch, tokenizer: Tokenizer, threads: Int, prompts: Bool) -> [(features: [UInt32], words: Int)] {
         Parallel.map(count: batch.documents.count, threads: threads, makeState: { StyleModel.Scratch() }) { scratch, index in
             let document = batch.documents[index]
             var excluded: Set<UInt64>? = nil
             if prompts, var prompt = document.prompt, !prompt.isEmpty {
-                excluded = prompt.withUTF8 { StyleFeatures.words(of: $0) }
+                prompt.withUTF8 { tokenizer.tokenize($0, into: &scratch.tokens) }
+                excluded = Set(scratch.tokens.hashes)
             }
-            batch.withText(of: document) { scratch.features.read($0, excludedWords: excluded) }
+            batch.withText(of: document) { text in
+                tokenizer.tokenize(text, into: &scratch.tokens)
+                let tokens = scratch.tokens
+                scratch.features.read(text, tokens: tokens, excludedWords: excluded)
+            }
             return (pack(scratch.features.features, counts: &scratch.counts), scratch.features.wordCount)
         }
     }
@@ -211,7 +216,7 @@ struct StyleTrainer {
         var texts = SparseTexts()
         for (sample, label) in kept {
             let buckets = sample.features.map { $0 >> Self.countBits }
-            var values = sample.features.map { Float(StyleModel.logOnePlus(Int($0 & ((1 << Self.countBits) - 1)))) * idf[Int($0 >> Self.countBits)] }
+            var values = sample.features.map { StyleModel.logTable[Int($0 & ((1 << Self.countBits) - 1))] * idf[Int($0 >> Self.countBits)] }
             let norm = values.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
             if norm > 0 { values = values.map { $0 / norm } }
             texts.append(buckets: buckets, values: values, label: label)
