@@ -20,23 +20,26 @@ public enum StableHash {
     /// mixed once at the end. Four lanes, each over every fourth value, so that the multiplies'
     /// latency overlaps.
     public static func sequence(_ values: [UInt64]) -> UInt64 {
+        values.withUnsafeBufferPointer(sequence)
+    }
+
+    /// `sequence(_:)` of the values in a buffer.
+    public static func sequence(_ values: UnsafeBufferPointer<UInt64>) -> UInt64 {
         let base: UInt64 = 0x9E37_79B9_7F4A_7C15
         var lanes: (UInt64, UInt64, UInt64, UInt64) = (0x4558_4143_5453_4551, 0x4C41_4E45_2D54_574F,
                                                        0x4C41_4E45_2D54_4852, 0x4C41_4E45_2D46_4F55)
-        values.withUnsafeBufferPointer { values in
-            var index = 0
-            while index + 4 <= values.count {
-                lanes.0 = lanes.0 &* base &+ values[index]
-                lanes.1 = lanes.1 &* base &+ values[index + 1]
-                lanes.2 = lanes.2 &* base &+ values[index + 2]
-                lanes.3 = lanes.3 &* base &+ values[index + 3]
-                index += 4
-            }
-            // The last one to three values continue the first lanes.
-            if index < values.count { lanes.0 = lanes.0 &* base &+ values[index] }
-            if index + 1 < values.count { lanes.1 = lanes.1 &* base &+ values[index + 1] }
-            if index + 2 < values.count { lanes.2 = lanes.2 &* base &+ values[index + 2] }
+        var index = 0
+        while index + 4 <= values.count {
+            lanes.0 = lanes.0 &* base &+ values[index]
+            lanes.1 = lanes.1 &* base &+ values[index + 1]
+            lanes.2 = lanes.2 &* base &+ values[index + 2]
+            lanes.3 = lanes.3 &* base &+ values[index + 3]
+            index += 4
         }
+        // The last one to three values continue the first lanes.
+        if index < values.count { lanes.0 = lanes.0 &* base &+ values[index] }
+        if index + 1 < values.count { lanes.1 = lanes.1 &* base &+ values[index + 1] }
+        if index + 2 < values.count { lanes.2 = lanes.2 &* base &+ values[index + 2] }
         return mix(mix(mix(mix(lanes.0) ^ lanes.1) ^ lanes.2) ^ lanes.3 ^ UInt64(values.count))
     }
 

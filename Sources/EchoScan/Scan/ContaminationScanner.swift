@@ -144,6 +144,7 @@ public struct ContaminationScanner: Sendable {
         let records = context.records
         let index = context.index
         var counts = ScanSummary.Counts()
+        var styleTally = matcher.style.map(StyleTally.init(model:))
         var textBytes = 0
         let shardEnd = HandOff<ShardReadResult>()
         OrderedStream<DocumentBatch, ScanLine>(threads: threads, budget: context.workers).run(
@@ -177,7 +178,7 @@ public struct ContaminationScanner: Sendable {
                     }
                     for vendor in line.keys.markerVendors { counts.markersByVendor[vendor, default: 0] += 1 }
                     if let verdict = line.keys.style, let model = matcher.style {
-                        counts.updateStyle { $0.count(verdict, model: model) }
+                        styleTally?.count(verdict, model: model)
                     }
                     pending.append(line.spans)
                     let document = batch.documents[position]
@@ -193,6 +194,9 @@ public struct ContaminationScanner: Sendable {
         // The reader's last event ends the stream, so its result is there once the stream is done.
         guard let result = shardEnd.value else {
             throw StageError(stage: .scan, task: task, reason: "\(path): the reader ended without a result")
+        }
+        if let styleTally, let model = matcher.style, styleTally.documents > 0 {
+            counts.updateStyle { $0.add(styleTally, model: model) }
         }
         counts.bytes = result.uncompressedBytes
         counts.badLines = result.badLines

@@ -106,9 +106,7 @@ struct ScanRecordWriter: Sendable {
         spans.containment.sort { $0.range.lowerBound != $1.range.lowerBound ? $0.range.lowerBound < $1.range.lowerBound : $0.range.upperBound < $1.range.upperBound }
         for marker in verdict.markers { spans.marker.append(.init(range: marker.span, score: 1)) }
         if let style = verdict.style {
-            let whole = 0..<document.textRange.count
-            spans.style.append((style.modelWritten.map { .init(range: whole, score: $0) },
-                                style.vendorProbabilities.map { .init(range: whole, score: $0) }))
+            spans.style.append(.init(range: 0..<document.textRange.count, modelWritten: style.modelWritten, vendors: style.vendorProbabilities))
         }
         return spans
     }
@@ -132,9 +130,11 @@ struct ScanRecordWriter: Sendable {
         list("echoscan__marker", spans.marker)
         // The style scores as whole-segment spans: model-written, then one attribute per vendor
         // (lazily: a line is written for every document).
-        if let name = styleAttributes.modelWritten { list(name, spans.style.lazy.compactMap(\.modelWritten)) }
+        if let name = styleAttributes.modelWritten {
+            list(name, spans.style.lazy.compactMap { style in style.modelWritten.map { .init(range: style.range, score: $0) } })
+        }
         for (number, name) in styleAttributes.vendors.enumerated() {
-            list(name, spans.style.lazy.compactMap { $0.vendors.isEmpty ? nil : $0.vendors[number] })
+            list(name, spans.style.lazy.compactMap { $0.vendors.isEmpty ? nil : .init(range: $0.range, score: $0.vendors[number]) })
         }
         json.endObject()
         json.endObject()
@@ -152,10 +152,24 @@ struct AttributeSpans: Sendable {
     var nearDuplicate: [Span] = []
     var containment: [Span] = []
     var marker: [Span] = []
-    /// Per segment with a style verdict: its model-written score and each vendor's probability.
-    var style: [(modelWritten: Span?, vendors: [Span])] = []
+    /// A segment with a style verdict: its model-written score and each vendor's probability
+    /// (none when it is too short to name a vendor).
+    struct StyleSpan: Sendable {
+        var range: Range<Int>
+        var modelWritten: Double?
+        var vendors: [Double]
+    }
+
+    var style: [StyleSpan] = []
+
+    var isEmpty: Bool { nearDuplicate.isEmpty && containment.isEmpty && marker.isEmpty && style.isEmpty }
 
     mutating func append(_ other: AttributeSpans) {
+        // Most records are one segment: their spans are taken as they are, not copied.
+        if isEmpty {
+            self = other
+            return
+        }
         nearDuplicate += other.nearDuplicate
         containment += other.containment
         marker += other.marker

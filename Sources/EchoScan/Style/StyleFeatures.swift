@@ -75,10 +75,11 @@ struct StyleFeatures {
             elements += 1
         }
         guard elements > 0 else { return }
-        let opener = [first.0, first.1, first.2].prefix(elements)
-        features.append(Self.bucket(StableHash.sequence(Array(opener)) ^ 0x4F50_454E))
-        let closer = [last.0, last.1, last.2].suffix(min(3, elements))
-        features.append(Self.bucket(StableHash.sequence(Array(closer)) ^ 0x434C_4F53))
+        let kept = min(3, elements)
+        let opener = withUnsafeBytes(of: first) { StableHash.sequence(UnsafeBufferPointer(rebasing: $0.bindMemory(to: UInt64.self).prefix(kept))) }
+        features.append(Self.bucket(opener ^ 0x4F50_454E))
+        let closer = withUnsafeBytes(of: last) { StableHash.sequence(UnsafeBufferPointer(rebasing: $0.bindMemory(to: UInt64.self).suffix(kept))) }
+        features.append(Self.bucket(closer ^ 0x434C_4F53))
     }
 
     /// Counts, for each wanted bucket, the words and pairs of words of `text` that fall in it

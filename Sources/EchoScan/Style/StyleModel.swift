@@ -223,10 +223,15 @@ public struct StyleModel: @unchecked Sendable {
 
     /// The vendor a verdict names (the most probable); nil when the text is too short for one.
     func vendor(of verdict: StyleVerdict) -> String? {
+        vendorNumber(of: verdict).map { header.vendors[$0] }
+    }
+
+    /// The number in `header.vendors` of the vendor a verdict names.
+    func vendorNumber(of verdict: StyleVerdict) -> Int? {
         guard !verdict.vendorProbabilities.isEmpty else { return nil }
         var best = 0
         for (index, probability) in verdict.vendorProbabilities.enumerated() where probability > verdict.vendorProbabilities[best] { best = index }
-        return header.vendors[best]
+        return best
     }
 }
 

@@ -25,14 +25,42 @@ public struct StyleCounts: Codable, Sendable, Equatable {
         phrases.merge(other.phrases, uniquingKeysWith: +)
     }
 
+    /// Adds what `tally` counted.
+    mutating func add(_ tally: StyleTally, model: StyleModel) {
+        documents += tally.documents
+        modelWritten += tally.modelWritten
+        for (vendor, count) in tally.byVendor.enumerated() where count > 0 {
+            byVendor[vendor < model.header.vendors.count ? model.header.vendors[vendor] : StyleProfile.unattributed, default: 0] += count
+        }
+        for (number, count) in tally.phrases.enumerated() where count > 0 {
+            phrases[model.header.phrases[number].text, default: 0] += count
+        }
+    }
+}
+
+/// `StyleCounts` as a shard's documents are scanned, by vendor and phrase number rather than name
+/// (no string is hashed per document), added to the counts once per shard.
+struct StyleTally {
+    var documents = 0
+    var modelWritten = 0
+    /// By the model's vendor number; the last, unattributed.
+    var byVendor: [Int]
+    /// By the model's phrase number.
+    var phrases: [Int]
+
+    init(model: StyleModel) {
+        byVendor = Array(repeating: 0, count: model.header.vendors.count + 1)
+        phrases = Array(repeating: 0, count: model.header.phrases.count)
+    }
+
     mutating func count(_ verdict: StyleVerdict, model: StyleModel) {
         documents += 1
         let isModelWritten = verdict.z.map { $0 >= model.header.humanThreshold } ?? true
         if isModelWritten {
             if verdict.z != nil { modelWritten += 1 }
-            byVendor[model.vendor(of: verdict) ?? StyleProfile.unattributed, default: 0] += 1
+            byVendor[model.vendorNumber(of: verdict) ?? model.header.vendors.count] += 1
         }
-        for number in verdict.phrases { phrases[model.header.phrases[number].text, default: 0] += 1 }
+        for number in verdict.phrases { phrases[number] += 1 }
     }
 }
 
