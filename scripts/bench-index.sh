@@ -51,7 +51,7 @@ PY
   rm -f "$EXTRA"
 done
 column -t "$WORK/bench-index.tsv"
-python3 - "$WORK/bench-index.tsv" docs/index-scaling.png <<'PY'
+"$(scripts/python-env.sh matplotlib)" - "$WORK/bench-index.tsv" docs/index-scaling.png <<'PY'
 import csv, sys
 import matplotlib
 matplotlib.use("Agg")

@@ -14,8 +14,8 @@ WORK="${2:-/tmp/echoscan-eval}"
 BIN="${ECHOSCAN:-.build/release/echoscan}"
 [ -x "$BIN" ] || swift build -c release --product echoscan >/dev/null
 rm -rf "$WORK"
-python3 -c "import matplotlib" 2>/dev/null || pip install -q matplotlib
-python3 scripts/make_corpus.py --data "$DATA" --out "$WORK" --seed "${SEED:-20261129}" \
+PYTHON=$(scripts/python-env.sh matplotlib)
+"$PYTHON" scripts/make_corpus.py --data "$DATA" --out "$WORK" --seed "${SEED:-20261129}" \
   --indexed alpaca_eval__gpt4 alpaca_eval__claude-2 alpaca_eval__gemini-pro alpaca_eval__mistral-large-2402 \
             alpaca_eval__cohere arena-hard__gpt-4-0314 self-instruct__text-davinci-003 gsm8k__175b_finetuning fastchat__bard \
   --negative-models alpaca_eval__gpt4_1106_preview alpaca_eval__claude-3-opus-20240229 alpaca_eval__gpt-4o-2024-05-13 \
@@ -33,5 +33,5 @@ detectors:
   marker: {enabled: false}
 YAML
 "$BIN" scan --index "$WORK/ref.idx" -o "$WORK/neardup" --pipeline "$WORK/neardup.yaml" "$WORK/corpus" >/dev/null
-python3 scripts/eval_quality.py "$WORK/labels.jsonl" "$WORK/references" "$WORK/corpus" \
+"$PYTHON" scripts/eval_quality.py "$WORK/labels.jsonl" "$WORK/references" "$WORK/corpus" \
   "$WORK/scan/manifest.jsonl" "$WORK/neardup/manifest.jsonl" "$WORK/recall.png"

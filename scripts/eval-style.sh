@@ -14,8 +14,7 @@ DATA="$(cd "${1:-../shared/data}" && pwd)"
 WORK="${2:-/tmp/echoscan-eval-style}"
 BIN="$(pwd)/${ECHOSCAN:-.build/release/echoscan}"
 [ -x "$BIN" ] || swift build -c release --product echoscan >/dev/null
-PYTHON="${ECHOSCAN_PYTHON:-$(scripts/python-env.sh)}"
-"$PYTHON" -c "import sklearn, matplotlib" 2>/dev/null || "$(dirname "$PYTHON")/pip" install -q scikit-learn matplotlib
+PYTHON="${ECHOSCAN_PYTHON:-$(scripts/python-env.sh scikit-learn matplotlib)}"
 rm -rf "$WORK"; mkdir -p "$WORK/human-train" "$WORK/human-test" "$WORK/folds"
 for file in "$DATA"/human/*.jsonl "$DATA"/background/*.jsonl; do
   name=$(basename "$file")
