@@ -6,5 +6,5 @@
 #include "byte_classes.h"
 #include "file_system_sync.h"
 #include "prefetch.h"
-#include "style_tokens.h"
+#include "style_byte_classes.h"
 #include "style_weights.h"

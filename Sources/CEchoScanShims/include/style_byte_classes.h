@@ -1,5 +1,5 @@
-#ifndef ECHOSCAN_STYLE_TOKENS_H
-#define ECHOSCAN_STYLE_TOKENS_H
+#ifndef ECHOSCAN_STYLE_BYTE_CLASSES_H
+#define ECHOSCAN_STYLE_BYTE_CLASSES_H
 
 #include <stddef.h>
 #include <stdint.h>
