@@ -26,19 +26,23 @@ final class ReferenceIndexTests: XCTestCase {
         let dictionary = try XCTUnwrap(texts.withSamples { TextCodec.trainDictionary(samples: $0) })
         XCTAssertLessThanOrEqual(dictionary.bytes.count, texts.reduce(0) { $0 + $1.count } / 100)
         XCTAssertEqual(texts.withSamples { TextCodec.trainDictionary(samples: $0) }?.bytes, dictionary.bytes, "the same samples, the same dictionary")
-        let context = TextCodec.Context()
+        let context = TextCodec.Context(.compression)
+        let decompression = TextCodec.Context(.decompression)
         let text = texts[0]
         for used in [dictionary, nil] {
-            let compressed = text.withUnsafeBytes { TextCodec.compress($0, dictionary: used, context: context.pointer) }
+            let compressed = text.withUnsafeBytes { TextCodec.compress($0, dictionary: used, context: context) }
             compressed.withUnsafeBytes { bytes in
-                XCTAssertEqual(TextCodec.decompress(bytes, length: text.count, dictionary: used), text)
-                XCTAssertNil(TextCodec.decompress(bytes, length: text.count - 1, dictionary: used))
-                XCTAssertNil(TextCodec.decompress(bytes, length: 1 << 32, dictionary: used))
-                XCTAssertNil(TextCodec.decompress(UnsafeRawBufferPointer(rebasing: bytes.dropLast(3)), length: text.count, dictionary: used))
+                XCTAssertEqual(TextCodec.decompress(bytes, length: text.count, dictionary: used, context: decompression), text)
+                XCTAssertNil(TextCodec.decompress(bytes, length: text.count - 1, dictionary: used, context: decompression))
+                XCTAssertNil(TextCodec.decompress(bytes, length: 1 << 32, dictionary: used, context: decompression))
+                XCTAssertNil(TextCodec.decompress(UnsafeRawBufferPointer(rebasing: bytes.dropLast(3)), length: text.count, dictionary: used,
+                                                  context: decompression))
+                // The context a failed frame left behind decodes the next one.
+                XCTAssertEqual(TextCodec.decompress(bytes, length: text.count, dictionary: used, context: decompression), text)
             }
         }
-        let plain = text.withUnsafeBytes { TextCodec.compress($0, dictionary: nil, context: context.pointer) }
-        let trained = text.withUnsafeBytes { TextCodec.compress($0, dictionary: dictionary, context: context.pointer) }
+        let plain = text.withUnsafeBytes { TextCodec.compress($0, dictionary: nil, context: context) }
+        let trained = text.withUnsafeBytes { TextCodec.compress($0, dictionary: dictionary, context: context) }
         XCTAssertLessThan(trained.count, plain.count)
     }
 

@@ -177,8 +177,9 @@ public struct IndexBuilder {
         var counts: [UInt32: [String: Int]] = [:]
         let tokenizer = Tokenizer(seed: index.parameters.seed)
         var tokens = TokenSequence()
+        let context = TextCodec.Context(.decompression)
         for reference in stride(from: 0, to: index.referenceCount, by: max(1, index.referenceCount / 5_000)) {
-            guard var text = index.text(ofReference: reference) else { continue }
+            guard var text = index.text(ofReference: reference, context: context) else { continue }
             text.withUTF8 { text in
                 tokenizer.tokenize(text, into: &tokens)
                 StyleFeatures.countNames(wanted, in: text, tokens: tokens, counts: &counts)

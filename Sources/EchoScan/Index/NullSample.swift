@@ -46,10 +46,11 @@ enum NullSample {
         let stride = max(1, (eligible.count + limit - 1) / max(limit, 1))
         let sample = Swift.stride(from: 0, to: eligible.count, by: stride).map { eligible[$0] }
         let matcher = Matcher(index: index, options: MatchOptions(), markers: [])
-        return Parallel.map(count: sample.count, threads: threads, makeState: { Matcher.Scratch() }) { scratch, position in
+        return Parallel.map(count: sample.count, threads: threads,
+                            makeState: { (matcher: Matcher.Scratch(), texts: TextCodec.Context(.decompression)) }) { state, position in
             let group = sample[position]
-            guard var text = index.text(ofReference: index.representative(ofGroup: group)) else { return 0 }
-            return text.withUTF8 { matcher.nullScore(ofGroup: group, text: $0, scratch: &scratch) }
+            guard var text = index.text(ofReference: index.representative(ofGroup: group), context: state.texts) else { return 0 }
+            return text.withUTF8 { matcher.nullScore(ofGroup: group, text: $0, scratch: &state.matcher) }
         }
     }
 }

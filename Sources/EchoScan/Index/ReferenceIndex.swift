@@ -332,11 +332,17 @@ public final class ReferenceIndex: @unchecked Sendable {
 
     /// The text of a reference, decompressed from the index.
     public func text(ofReference index: Int) -> String? {
+        text(ofReference: index, context: TextCodec.Context(.decompression))
+    }
+
+    /// The text of a reference, decompressed in `context` (one per thread, for many texts).
+    func text(ofReference index: Int, context: TextCodec.Context) -> String? {
         let record = referenceRecord(index)
         let start = Int(record.textOffset)
         let end = start + Int(record.textCompressedLength)
         guard end <= texts.count else { return nil }
-        return TextCodec.decompress(UnsafeRawBufferPointer(rebasing: texts[start..<end]), length: Int(record.textLength), dictionary: textDictionary)
+        return TextCodec.decompress(UnsafeRawBufferPointer(rebasing: texts[start..<end]), length: Int(record.textLength),
+                                    dictionary: textDictionary, context: context)
             .map { String(decoding: $0, as: UTF8.self) }
     }
 

@@ -30,8 +30,8 @@ struct TextCompression {
         lengths.reserveCapacity(count)
         for start in Swift.stride(from: 0, to: count, by: Self.chunk) {
             let end = min(count, start + Self.chunk)
-            let frames = Parallel.map(count: end - start, threads: threads, makeState: { TextCodec.Context() }) { context, index in
-                TextCodec.compress(text(start + index), dictionary: dictionary, context: context.pointer)
+            let frames = Parallel.map(count: end - start, threads: threads, makeState: { TextCodec.Context(.compression) }) { context, index in
+                TextCodec.compress(text(start + index), dictionary: dictionary, context: context)
             }
             for frame in frames {
                 offsets.append(UInt64(output.count))
