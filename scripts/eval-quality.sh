@@ -3,7 +3,9 @@
 # scripts/make_corpus.py: transform families with random parameters): recall per family and for
 # the target slices, false-positive rate per kind of negative, right model among hits, for
 # echoscan and, on the same corpus in the same run, two baselines (13-gram overlap; MinHash-LSH
-# at Jaccard 0.8). Recall curves go to WORK_DIR/recall.png.
+# at Jaccard 0.8). Recall curves go to WORK_DIR/recall.png. Then the calibration: at nominal rates
+# from 0.01 to 0.0003, the share of each kind of negative whose false-match probability is at most
+# the rate (from a third scan that reports every match).
 # Usage: scripts/eval-quality.sh [DATA_DIR] [WORK_DIR]
 # SEED=N draws another corpus from the same data. Choose anything on some seeds and report on
 # others: docs/QUALITY.md says which seeds its tables come from.
@@ -33,5 +35,12 @@ detectors:
   marker: {enabled: false}
 YAML
 "$BIN" scan --index "$WORK/ref.idx" -o "$WORK/neardup" --pipeline "$WORK/neardup.yaml" "$WORK/corpus" >/dev/null
+cat > "$WORK/every-match.yaml" <<'YAML'
+version: 1
+detectors: {max_false_match_rate: 1}
+outputs: {attributes: false, max_matches: 100}
+YAML
+"$BIN" scan --index "$WORK/ref.idx" -o "$WORK/every-match" --pipeline "$WORK/every-match.yaml" "$WORK/corpus" >/dev/null
 "$PYTHON" scripts/eval_quality.py "$WORK/labels.jsonl" "$WORK/references" "$WORK/corpus" \
-  "$WORK/scan/manifest.jsonl" "$WORK/neardup/manifest.jsonl" "$WORK/recall.png"
+  "$WORK/scan/manifest.jsonl" "$WORK/neardup/manifest.jsonl" "$WORK/recall.png" \
+  --calibration "$WORK/every-match/manifest.jsonl"

@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Scores echoscan's manifest (and two baselines) against the labels of a planted corpus.
 
-Usage: eval_quality.py LABELS REFERENCES_DIR CORPUS_DIR ECHOSCAN_MANIFEST NEARDUP_MANIFEST
+Usage: eval_quality.py LABELS REFERENCES_DIR CORPUS_DIR ECHOSCAN_MANIFEST NEARDUP_MANIFEST [PLOT]
+                       [--calibration MANIFEST]
 Prints a markdown table: recall per transform, false-positive rate per negative kind, and how
-often the top match names the model the planted copy came from.
+often the top match names the model the planted copy came from. With --calibration (the manifest
+of a scan that reports every match, max_false_match_rate: 1), a second table: at each nominal
+rate, the share of each kind of negative whose best match's false-match probability is at most
+that rate (answers of other models also per model), and the recall it gives.
 """
 import gzip, io, json, os, re, subprocess, sys
 from collections import Counter
@@ -96,9 +100,39 @@ def plot(path, labels, systems):
     figure.savefig(path, dpi=90)
 
 
+def calibration(manifest, labels, rates=(0.01, 0.003, 0.001, 0.0003)):
+    """Per kind of negative, the share whose lowest false-match probability is at most each rate;
+    for the copies keeping >= 50 words with <= 10% edited, that of their own reference."""
+    lowest = {}
+    with open(manifest, encoding="utf-8") as handle:
+        for record in map(json.loads, handle):
+            lowest[record["id"]] = {m["ref_id"]: m["false_match_probability"] for m in record["matches"]}
+    rows = []
+    negatives = [l for l in labels if l["label"] == "negative"]
+    groups = sorted({(l["kind"], None) for l in negatives} | {(l["kind"], l["model"]) for l in negatives if l["kind"].endswith("_model")},
+                    key=lambda g: (g[0], g[1] or ""))
+    for kind, model in groups:
+        members = [min(lowest.get(l["id"], {}).values(), default=1.0) for l in negatives
+                   if l["kind"] == kind and (model is None or l["model"] == model)]
+        rows.append((f"false positives: {kind}{', ' + model if model else ''} ({len(members)})", members))
+    copies = [l for l in labels if l["label"] == "positive" and in_slice(l, 50, 0.0, 0.1)]
+    rows.append((f"recall: >= 50 words kept, <= 10% edited ({len(copies)})",
+                 [min((p for r, p in lowest.get(l["id"], {}).items() if r in l["ref_ids"]), default=1.0) for l in copies]))
+    print("\n| rate | " + " | ".join(f"{rate:g}" for rate in rates) + " |")
+    print("|" + "---|" * (len(rates) + 1))
+    for title, probabilities in rows:
+        print(f"| {title} | " + " | ".join(f"{sum(p <= rate for p in probabilities) / max(len(probabilities), 1):.4f}" for rate in rates) + " |")
+
+
 def main():
-    labels_path, references_dir, corpus_dir, echoscan_manifest, neardup_manifest = sys.argv[1:6]
-    plot_path = sys.argv[6] if len(sys.argv) > 6 else None
+    arguments = sys.argv[1:]
+    calibration_manifest = None
+    if "--calibration" in arguments:
+        at = arguments.index("--calibration")
+        calibration_manifest = arguments[at + 1]
+        del arguments[at:at + 2]
+    labels_path, references_dir, corpus_dir, echoscan_manifest, neardup_manifest = arguments[:5]
+    plot_path = arguments[5] if len(arguments) > 5 else None
     labels = [json.loads(line) for line in open(labels_path, encoding="utf-8")]
     systems = {
         "echoscan": flagged(echoscan_manifest),
@@ -143,6 +177,8 @@ def main():
     print(f"echoscan misses by kind: {Counter(k for _, k in misses)}; first: {misses[:10]}", file=sys.stderr)
     false_positives = [(l["id"], l["kind"], l.get("model")) for l in negatives if l["id"] in systems["echoscan"]]
     print(f"echoscan false positives by model: {Counter(m for _, _, m in false_positives)}", file=sys.stderr)
+    if calibration_manifest:
+        calibration(calibration_manifest, labels)
     if plot_path:
         plot(plot_path, labels, systems)
 

@@ -11,11 +11,16 @@
 /// unmatched inside it. So an edited copy, even with a quarter of its words changed, is one long
 /// chain, while the phrases that two independent texts share stay short chains of their own.
 /// Chains are taken best first, each from anchors no better chain used (reordered sentences and
-/// interleaved answers give several chains); those of `minimumChainScore` or more are the
-/// passages of the match. The evidence score of the match is its best passage's score plus, for
-/// each further passage that repeats no counted part of the reference, what it holds beyond twice
-/// `minimumChainScore`: reordered sentences add up, while the many short phrases two answers to
-/// one prompt share add nothing (plain sums made such answers look like copies).
+/// interleaved answers give several chains), down to fragments of two anchors in a row.
+/// Chains that abut in the document are one run, however their reference parts are ordered: a
+/// text cut into sentences and shuffled is tiled by its sentences, which two independent texts'
+/// shared phrases never do. A run's score is its chains' scores less `jumpCost` for each jump
+/// between them (what one k-gram gives), a chain that repeats a part of the reference the run
+/// already holds adding nothing; runs of `minimumChainScore` or more are the passages of the
+/// match. The evidence score of the match is its best run's score plus, for each further run
+/// that repeats no counted part of the reference, what it holds beyond twice
+/// `minimumChainScore`: separate copied passages add up, while the many short phrases two
+/// answers to one prompt share add nothing (plain sums made such answers look like copies).
 ///
 /// The score does not depend on how much of the reference the document holds; `NullModel`
 /// turns it into a false-match probability.
@@ -33,8 +38,13 @@ struct EvidenceAligner {
     static let lookBack = 32
     /// Positions of a k-gram repeated in the reference that become anchors.
     static let repeatsPerKGram = 8
-    /// Chains below this score are not evidence: one shared k-gram is not, two in a row may be.
+    /// Runs below this score are not evidence: one shared k-gram is not, two in a row may be.
     static func minimumChainScore(shingleSize: Int) -> Double { Double(2 * shingleSize) }
+    /// The shortest chain kept for a run: two anchors in a row.
+    static func minimumFragmentScore(shingleSize: Int) -> Double { Double(shingleSize + 1) }
+    /// What a jump in the reference between two abutting chains of a run takes from its score:
+    /// the k-gram across the joint that the copy no longer has.
+    static func jumpCost(shingleSize: Int) -> Double { Double(shingleSize) }
 
     /// One chain of anchors: a passage of the document aligned with a passage of the reference.
     struct Chain: Equatable {
@@ -194,8 +204,8 @@ struct EvidenceAligner {
         return best
     }
 
-    /// Chains best first, each ending where a better one took an anchor; the passages are those
-    /// of `minimumChainScore` that overlap no better passage in the document.
+    /// Chains best first, each ending where a better one took an anchor, down to fragments; the
+    /// passages are those that overlap no better chain in the document, gathered into runs.
     private mutating func extractChains(k: Int) -> Alignment {
         let count = anchorDocument.count
         order.removeAll(keepingCapacity: true)
@@ -204,10 +214,10 @@ struct EvidenceAligner {
         order.sort { scores[Int($0)] != scores[Int($1)] ? scores[Int($0)] > scores[Int($1)] : $0 < $1 }
         used.removeAll(keepingCapacity: true)
         used.append(contentsOf: repeatElement(false, count: count))
-        var alignment = Alignment()
-        let minimum = Self.minimumChainScore(shingleSize: k)
+        var chains: [Chain] = []
+        let fragment = Self.minimumFragmentScore(shingleSize: k)
         for end in order.map({ Int($0) }) where !used[end] {
-            if chainScore[end] < minimum { break }
+            if chainScore[end] < fragment { break }
             var first = end
             var cursor = end
             var below = 0.0
@@ -223,24 +233,52 @@ struct EvidenceAligner {
                 cursor = Int(predecessor[cursor])
             }
             let score = chainScore[end] - below
-            guard score >= minimum else { continue }
+            guard score >= fragment else { continue }
             let passage = Chain(document: Int(anchorDocument[first])..<(Int(anchorDocument[end]) + k),
                                 reference: Int(anchorReference[first])..<(Int(anchorReference[end]) + k),
                                 score: score, matchedTokens: Int(chainMatched[end]) - belowMatched)
-            guard !alignment.chains.contains(where: { $0.document.overlaps(passage.document) }) else { continue }
-            alignment.chains.append(passage)
+            guard !chains.contains(where: { $0.document.overlaps(passage.document) }) else { continue }
+            chains.append(passage)
         }
-        // Best first: the first passage counts whole, each further one beyond two short passages.
+        chains.sort { $0.document.lowerBound < $1.document.lowerBound }
+        let runs = Self.runs(of: chains, k: k)
+        var alignment = Alignment()
+        // Best first: the first run counts whole, each further one beyond two short passages.
+        let minimum = Self.minimumChainScore(shingleSize: k)
         var counted: [Range<Int>] = []
-        for passage in alignment.chains where !counted.contains(where: { $0.overlaps(passage.reference) }) {
-            alignment.score += counted.isEmpty ? passage.score : max(0, passage.score - 2 * minimum)
-            counted.append(passage.reference)
+        for run in runs.sorted(by: { $0.score != $1.score ? $0.score > $1.score : $0.chains.lowerBound < $1.chains.lowerBound }) {
+            let parts = chains[run.chains]
+            alignment.chains.append(contentsOf: parts)
+            guard !parts.contains(where: { part in counted.contains { $0.overlaps(part.reference) } }) else { continue }
+            alignment.score += counted.isEmpty ? run.score : max(0, run.score - 2 * minimum)
+            counted.append(contentsOf: parts.map(\.reference))
         }
         alignment.chains.sort { $0.document.lowerBound < $1.document.lowerBound }
         alignment.matchedTokens = alignment.chains.reduce(0) { $0 + $1.matchedTokens }
         alignment.documentTokensCovered = alignment.chains.reduce(0) { $0 + $1.document.count }
         alignment.referenceTokensCovered = Self.unionCount(alignment.chains.map(\.reference))
         return alignment
+    }
+
+    /// Runs of chains (in document order) that abut in the document, with their scores; those
+    /// below `minimumChainScore` are left out.
+    static func runs(of chains: [Chain], k: Int) -> [(chains: Range<Int>, score: Double)] {
+        var runs: [(chains: Range<Int>, score: Double)] = []
+        var start = 0
+        var score = 0.0
+        for (position, chain) in chains.enumerated() {
+            if position > start && chain.document.lowerBound == chains[position - 1].document.upperBound {
+                let repeats = chains[start..<position].contains { $0.reference.overlaps(chain.reference) }
+                score += repeats ? 0 : chain.score - jumpCost(shingleSize: k)
+            } else {
+                if position > start { runs.append((start..<position, score)) }
+                start = position
+                score = chain.score
+            }
+        }
+        if start < chains.count { runs.append((start..<chains.count, score)) }
+        let minimum = minimumChainScore(shingleSize: k)
+        return runs.filter { $0.score >= minimum }
     }
 
     static func unionCount(_ ranges: [Range<Int>]) -> Int {

@@ -4,8 +4,8 @@
 /// false-match probability is at most the pipeline's `max_false_match_rate`.
 public struct ReferenceMatch: Sendable, Equatable {
     public var group: Int
-    /// Evidence of the alignment: the matched tokens of its best passage less its unmatched ones,
-    /// plus what each further passage holds beyond twice the shortest (`EvidenceAligner`).
+    /// Evidence of the alignment: the matched tokens of its best run of abutting passages less its
+    /// unmatched ones, plus what each further run holds beyond twice the shortest (`EvidenceAligner`).
     public var score: Double
     /// Estimated share of texts unrelated to the reference with at least this score (`NullModel`).
     public var falseMatchProbability: Double
