@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # The reference index against its size: for each scale S of SCALES (default "1 10"), the
-# references of DATA/reference plus (S-1) times their size of distinct text from this machine's
-# documentation (scripts/make_doc_references.py), built into an index and scanned. Reports build
+# references of DATA/reference plus (S-1) times their size of distinct text, built into an index
+# and scanned. The text is this machine's documentation (scripts/make_doc_references.py, about
+# 250 MB of it) or, with EXTRA_TEXT=ngram, answers of a word bigram model of DATA
+# (scripts/make_ngram_references.py, any size). Reports build
 # seconds, MB of reference text per second per core and peak RSS; index bytes per reference byte;
 # scan start-up (one document, best of 3) and its peak RSS; a one-core scan of a clean 50 MB
 # corpus (MB/s, peak RSS). Writes WORK/bench-index.tsv and docs/index-scaling.png.
-# Usage: scripts/bench-index.sh [DATA_DIR] [WORK_DIR]    (SCALES="1 10 100" for 100x, if the
-# machine has the text: about 26 MB of it per step of scale)
+# Usage: scripts/bench-index.sh [DATA_DIR] [WORK_DIR]    (SCALES="1 10 100" EXTRA_TEXT=ngram for
+# 100x: 2.6 GB of generated text; the plot goes to docs/index-scaling-ngram.png then)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="${1:-../shared/data}"
 WORK="${2:-/tmp/echoscan-bench-index}"
 SCALES="${SCALES:-1 10}"
+EXTRA_TEXT="${EXTRA_TEXT:-docs}"
+PLOT=docs/index-scaling.png
+[ "$EXTRA_TEXT" = docs ] || PLOT="docs/index-scaling-$EXTRA_TEXT.png"
 BIN="$(pwd)/.build/release/echoscan"
 swift build -c release --product echoscan >/dev/null
 mkdir -p "$WORK"
@@ -24,8 +29,13 @@ for SCALE in $SCALES; do
   rm -f "$EXTRA"
   INPUTS=("$DATA/reference")
   if [ "$SCALE" -gt 1 ]; then
-    GOT=$(python3 scripts/make_doc_references.py "$EXTRA" "$(python3 -c "print($BASE_MB * ($SCALE - 1))")")
-    echo "scale $SCALE: $GOT MB of documentation text added"
+    MB=$(python3 -c "print($BASE_MB * ($SCALE - 1))")
+    if [ "$EXTRA_TEXT" = ngram ]; then
+      GOT=$("$(scripts/python-env.sh numpy)" scripts/make_ngram_references.py "$DATA" "$EXTRA" "$MB")
+    else
+      GOT=$(python3 scripts/make_doc_references.py "$EXTRA" "$MB")
+    fi
+    echo "scale $SCALE: $GOT MB of $EXTRA_TEXT text added"
     INPUTS+=("$EXTRA")
   fi
   IDX="$WORK/x$SCALE.idx"
@@ -51,7 +61,7 @@ PY
   rm -f "$EXTRA"
 done
 column -t "$WORK/bench-index.tsv"
-"$(scripts/python-env.sh matplotlib)" - "$WORK/bench-index.tsv" docs/index-scaling.png <<'PY'
+"$(scripts/python-env.sh matplotlib)" - "$WORK/bench-index.tsv" "$PLOT" <<'PY'
 import csv, sys
 import matplotlib
 matplotlib.use("Agg")

@@ -258,14 +258,26 @@ final class ReferenceIndexTests: XCTestCase {
 
     /// A filter large enough for the huge-page allocation (2 MiB of words): every member is
     /// found, and the share of non-members let through is what the bits per member promise.
-    func testLargeLeadingBitsFilterKeepsEveryMember() {
+    func testLargeBlockedBloomFilterKeepsEveryMember() {
         var generator = SplitMix64(seed: 7)
         let members = (0..<400_000).map { _ in generator.next() }
-        let filter = LeadingBitsFilter(members, count: members.count, bitsPerHash: 32)
+        let filter = BlockedBloomFilter(members, count: members.count, bitsPerHash: 24)
         XCTAssertTrue(members.allSatisfy(filter.mightContain))
         let passed = (0..<100_000).filter { _ in filter.mightContain(generator.next()) }.count
-        XCTAssertLessThan(passed, 5_000, "2^24 bits for 400,000 members: about 2.4% of non-members pass")
+        XCTAssertLessThan(passed, 300, "2^24 bits for 400,000 members, three bits a member: about 0.1% of non-members pass")
         XCTAssertGreaterThan(passed, 0)
+    }
+
+    /// At the fewest bits per member the posting filter is built with (12), the share of
+    /// non-members let through is what three bits in one word promise (about 0.8% at 16 bits).
+    func testPostingFilterTurnsAwayMostNonMembers() {
+        var generator = SplitMix64(seed: 8)
+        let members = (0..<(1 << 16)).map { _ in generator.next() }
+        let filter = BlockedBloomFilter(members, count: members.count, bitsPerHash: IndexFormat.postingFilterBits)
+        XCTAssertTrue(members.allSatisfy(filter.mightContain))
+        let passed = (0..<100_000).filter { _ in filter.mightContain(generator.next()) }.count
+        XCTAssertLessThan(passed, 2_000, "2^20 bits for 2^16 members: about 0.8% pass")
+        XCTAssertGreaterThan(passed, 400)
     }
 }
 

@@ -296,7 +296,7 @@ public struct IndexBuilder {
         var keys: ScratchFile
         var shortKeys: ScratchFile
         /// The look-up filter over the full hashes (section `postingFilter`).
-        var filter: LeadingBitsFilter
+        var filter: BlockedBloomFilter
         var groups: ScratchFile
         var directory: ScratchFile
         var count = 0
@@ -339,7 +339,7 @@ public struct IndexBuilder {
             try directory.close()
             for key in sortedKeys { shortKeys.append(IndexFormat.shortKey(key, leadingBits: bits)) }
             try shortKeys.close()
-            filter = LeadingBitsFilter(sortedKeys, count: count, bitsPerHash: IndexFormat.postingFilterBits)
+            filter = BlockedBloomFilter(sortedKeys, count: count, bitsPerHash: IndexFormat.postingFilterBits)
         }
     }
 
@@ -383,7 +383,7 @@ public struct IndexBuilder {
         let numbers = TokenCodec.numbers(of: vocabulary)
         var encoded: [UInt8] = []
         // Most k-grams are not common: a filter of the common ones spares them the search.
-        let prefilter = LeadingBitsFilter(common, count: common.count, bitsPerHash: 16)
+        let prefilter = BlockedBloomFilter(common, count: common.count, bitsPerHash: 16)
         for group in 0..<groups.count {
             let representative = Int(groups.representatives[group])
             let tokens = Array(fingerprints.tokens(representative))
@@ -440,7 +440,7 @@ public struct IndexBuilder {
         var directory: [UInt32] = []
         let bandCount = options.parameters.banding.bands
         for band in 0..<bandCount {
-            filters += LeadingBitsFilter((0..<groups).lazy.map { bandHash(band, $0) }, count: groups, bitsPerHash: IndexFormat.bandFilterBits).bytes
+            filters += BlockedBloomFilter((0..<groups).lazy.map { bandHash(band, $0) }, count: groups, bitsPerHash: IndexFormat.bandFilterBits).bytes
             ReferenceIndex.appendPrefixDirectory(to: &directory, bits: IndexFormat.bandDirectoryBits, count: groups) { bandHash(band, $0) }
         }
         file.add(.bandFilters, bytes: filters, count: bandCount)

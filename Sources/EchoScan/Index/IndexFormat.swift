@@ -11,7 +11,7 @@ import Foundation
 /// parsing at open beyond the header, the table, the checksums and the small JSON metadata.
 enum IndexFormat {
     static let magic: [UInt8] = Array("ECHOSIDX".utf8)
-    static let version: UInt32 = 9
+    static let version: UInt32 = 10
     /// Magic, version, section count, 8 reserved bytes, then the SHA-256 of everything after the
     /// header (the section table and the sections), computed once at build.
     static let headerBytes = 56
@@ -100,10 +100,10 @@ enum IndexFormat {
         case styleWeights = 18
         /// u64 token hash of each token number, the most frequent first (ties by hash).
         case vocabulary = 19
-        /// `LeadingBitsFilter` words over the posting keys (`postingFilterBits` per posting),
+        /// `BlockedBloomFilter` words over the posting keys (`postingFilterBits` per posting),
         /// built once so that the open does not read the keys.
         case postingFilter = 20
-        /// Per band, `LeadingBitsFilter` words over its band hashes (`bandFilterBits` per group).
+        /// Per band, `BlockedBloomFilter` words over its band hashes (`bandFilterBits` per group).
         case bandFilters = 21
         /// Per band, u32 the first entry of each `bandDirectoryBits` prefix, plus an end.
         case bandDirectory = 22
@@ -111,9 +111,9 @@ enum IndexFormat {
         case textDictionary = 23
     }
 
-    /// Filter bits per posting key and per band hash: one probe turns away most misses.
-    static let postingFilterBits = 32
-    static let bandFilterBits = 16
+    /// Filter bits per posting key and per band hash: one word's three bits turn away most misses.
+    static let postingFilterBits = 12
+    static let bandFilterBits = 8
     /// Leading bits of a band hash that index a band's directory.
     static let bandDirectoryBits = 10
 

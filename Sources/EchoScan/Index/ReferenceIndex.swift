@@ -40,8 +40,8 @@ public final class ReferenceIndex: @unchecked Sendable {
     /// that stays in the last-level cache, unlike the directory and the tables. 32 bits per posting
     /// (8 MB for all of ../shared/data/reference; 2% of misses pass): against 8 bits, the posting
     /// look-ups went from 18% to 12% of a scan profile. 16 bits per band entry.
-    private let postingFilter: LeadingBitsFilter
-    private let bandFilters: [LeadingBitsFilter]
+    private let postingFilter: BlockedBloomFilter
+    private let bandFilters: [BlockedBloomFilter]
     /// Per band, the start of each leading-bits bucket in its sorted entries (plus an end), as
     /// the build stored it; about 4 KiB per band, checked at open.
     private let bandDirectory: UnsafeBufferPointer<UInt32>
@@ -138,7 +138,7 @@ public final class ReferenceIndex: @unchecked Sendable {
         }
         directoryBits = IndexFormat.directoryBits(postings: postingKeys.count)
         directoryShift = UInt64(64 - directoryBits)
-        guard let postingFilter = LeadingBitsFilter(stored: try section(.postingFilter), count: postingKeys.count,
+        guard let postingFilter = BlockedBloomFilter(stored: try section(.postingFilter), count: postingKeys.count,
                                                     bitsPerHash: IndexFormat.postingFilterBits) else {
             throw IndexError(path: path, reason: "section \(IndexFormat.Section.postingFilter) is not of its postings' size")
         }
@@ -177,7 +177,7 @@ public final class ReferenceIndex: @unchecked Sendable {
         let filterBytes = metadata.bands > 0 ? filters.count / metadata.bands : 0
         bandFilters = try (0..<metadata.bands).map { band in
             let bytes = UnsafeRawBufferPointer(rebasing: filters[(band * filterBytes)..<((band + 1) * filterBytes)])
-            guard let filter = LeadingBitsFilter(stored: bytes, count: groups, bitsPerHash: IndexFormat.bandFilterBits),
+            guard let filter = BlockedBloomFilter(stored: bytes, count: groups, bitsPerHash: IndexFormat.bandFilterBits),
                   filterBytes * metadata.bands == filters.count else {
                 throw IndexError(path: path, reason: "section \(IndexFormat.Section.bandFilters) is not of its bands' size")
             }
