@@ -88,7 +88,7 @@ struct ScanRecordWriter: Sendable {
         if let vendor = model.vendor(of: style) {
             json.key("vendor"); json.string(vendor)
             json.key("vendors"); json.beginObject()
-            for (name, probability) in zip(model.header.vendors, style.vendorProbabilities) { json.key(name); json.probability(probability) }
+            for (number, name) in model.header.vendors.enumerated() { json.key(name); json.probability(style.probability(ofVendor: number)) }
             json.endObject()
         }
         json.endObject()
@@ -106,7 +106,7 @@ struct ScanRecordWriter: Sendable {
         spans.containment.sort { $0.range.lowerBound != $1.range.lowerBound ? $0.range.lowerBound < $1.range.lowerBound : $0.range.upperBound < $1.range.upperBound }
         for marker in verdict.markers { spans.marker.append(.init(range: marker.span, score: 1)) }
         if let style = verdict.style {
-            spans.style.append(.init(range: 0..<document.textRange.count, modelWritten: style.modelWritten, vendors: style.vendorProbabilities))
+            spans.style.append(.init(range: 0..<document.textRange.count, verdict: style))
         }
         return spans
     }
@@ -131,10 +131,12 @@ struct ScanRecordWriter: Sendable {
         // The style scores as whole-segment spans: model-written, then one attribute per vendor
         // (lazily: a line is written for every document).
         if let name = styleAttributes.modelWritten {
-            list(name, spans.style.lazy.compactMap { style in style.modelWritten.map { .init(range: style.range, score: $0) } })
+            list(name, spans.style.lazy.compactMap { style in style.verdict.modelWritten.map { .init(range: style.range, score: $0) } })
         }
         for (number, name) in styleAttributes.vendors.enumerated() {
-            list(name, spans.style.lazy.compactMap { $0.vendors.isEmpty ? nil : .init(range: $0.range, score: $0.vendors[number]) })
+            list(name, spans.style.lazy.compactMap { style in
+                style.verdict.vendorCount == 0 ? nil : .init(range: style.range, score: style.verdict.probability(ofVendor: number))
+            })
         }
         json.endObject()
         json.endObject()
@@ -152,12 +154,10 @@ struct AttributeSpans: Sendable {
     var nearDuplicate: [Span] = []
     var containment: [Span] = []
     var marker: [Span] = []
-    /// A segment with a style verdict: its model-written score and each vendor's probability
-    /// (none when it is too short to name a vendor).
+    /// A segment with a style verdict (its model-written score and each vendor's probability).
     struct StyleSpan: Sendable {
         var range: Range<Int>
-        var modelWritten: Double?
-        var vendors: [Double]
+        var verdict: StyleVerdict
     }
 
     var style: [StyleSpan] = []

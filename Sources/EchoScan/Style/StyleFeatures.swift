@@ -21,8 +21,11 @@ struct StyleFeatures {
     /// without a limit), and a long document costs no more than that.
     static let maximumWords = 256
 
-    /// One occurrence of a feature per element, in text order.
-    private(set) var features: [UInt32] = []
+    /// The features read, one occurrence per element, in text order: the first `featureCount`
+    /// entries of `storage`, which keeps its size between texts.
+    var features: ArraySlice<UInt32> { storage[..<featureCount] }
+    private var storage: [UInt32] = []
+    private var featureCount = 0
     /// Words (not punctuation) read.
     private(set) var wordCount = 0
 
@@ -32,54 +35,70 @@ struct StyleFeatures {
     /// prompt a reference answers) gives no unigram, and no bigram with another such word: what a
     /// model copies from its prompt is not its style.
     mutating func read(_ text: UnsafeBufferPointer<UInt8>, tokens: TokenSequence, excludedWords: Set<UInt64>? = nil) {
-        // Local while read (the closure below then holds no access to `self`), kept for its
-        // capacity.
-        var features = self.features
-        self.features = []
-        features.removeAll(keepingCapacity: true)
+        // Every element (a word, or a mark of at least one byte between words) gives at most a
+        // line start, a unigram and a bigram, and the text an opener and a closer: the features
+        // fit in that many entries, written without a capacity check each.
+        let words = min(tokens.count, Self.maximumWords)
+        var wordBytes = 0
+        for word in 0..<words { wordBytes += Int(tokens.ends[word] - tokens.starts[word]) }
+        let readBytes = words == tokens.count ? text.count : Int(tokens.ends[words - 1])
+        let bound = 3 * (words + readBytes - wordBytes) + 2
+        if storage.count < bound { storage = Array(repeating: 0, count: bound) }
+        var count = 0
         var wordCount = 0
         defer {
-            self.features = features
+            featureCount = count
             self.wordCount = wordCount
         }
-        var previous: UInt64 = 0
-        var previousExcluded = true
-        var first: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        var last: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        var elements = 0
-        Self.forEachElement(of: text, tokens: tokens, words: Self.maximumWords) { element in
-            let hash: UInt64, isWord: Bool
-            switch element {
-            case .lineStart(let shape):
-                features.append(Self.bucket(StableHash.mix(shape.rawValue &+ 0x5348_4150_4500)))
-                return
-            case .token(let value, _, let word):
-                hash = value
-                isWord = word
+        // The writes are inline: a local function capturing `count` would be checked for
+        // exclusive access at run time on every call.
+        storage.withUnsafeMutableBufferPointer { features in
+            var previous: UInt64 = 0
+            var previousExcluded = true
+            var first: (UInt64, UInt64, UInt64) = (0, 0, 0)
+            var last: (UInt64, UInt64, UInt64) = (0, 0, 0)
+            var elements = 0
+            Self.forEachElement(of: text, tokens: tokens, words: Self.maximumWords) { element in
+                let hash: UInt64, isWord: Bool
+                switch element {
+                case .lineStart(let shape):
+                    features[count] = Self.bucket(StableHash.mix(shape.rawValue &+ 0x5348_4150_4500))
+                    count += 1
+                    return
+                case .token(let value, _, let word):
+                    hash = value
+                    isWord = word
+                }
+                let excluded = isWord && excludedWords?.contains(hash) == true
+                if isWord { wordCount += 1 }
+                if !excluded {
+                    features[count] = Self.wordBucket(hash)
+                    count += 1
+                }
+                if elements > 0 && !(excluded && previousExcluded) {
+                    features[count] = Self.pairBucket(previous, hash)
+                    count += 1
+                }
+                switch elements {
+                case 0: first.0 = hash
+                case 1: first.1 = hash
+                case 2: first.2 = hash
+                default: break
+                }
+                last = (last.1, last.2, hash)
+                previous = hash
+                previousExcluded = excluded
+                elements += 1
             }
-            let excluded = isWord && excludedWords?.contains(hash) == true
-            if isWord { wordCount += 1 }
-            if !excluded { features.append(Self.wordBucket(hash)) }
-            if elements > 0 && !(excluded && previousExcluded) {
-                features.append(Self.pairBucket(previous, hash))
-            }
-            switch elements {
-            case 0: first.0 = hash
-            case 1: first.1 = hash
-            case 2: first.2 = hash
-            default: break
-            }
-            last = (last.1, last.2, hash)
-            previous = hash
-            previousExcluded = excluded
-            elements += 1
+            guard elements > 0 else { return }
+            let kept = min(3, elements)
+            let opener = withUnsafeBytes(of: first) { StableHash.sequence(UnsafeBufferPointer(rebasing: $0.bindMemory(to: UInt64.self).prefix(kept))) }
+            features[count] = Self.bucket(opener ^ 0x4F50_454E)
+            count += 1
+            let closer = withUnsafeBytes(of: last) { StableHash.sequence(UnsafeBufferPointer(rebasing: $0.bindMemory(to: UInt64.self).suffix(kept))) }
+            features[count] = Self.bucket(closer ^ 0x434C_4F53)
+            count += 1
         }
-        guard elements > 0 else { return }
-        let kept = min(3, elements)
-        let opener = withUnsafeBytes(of: first) { StableHash.sequence(UnsafeBufferPointer(rebasing: $0.bindMemory(to: UInt64.self).prefix(kept))) }
-        features.append(Self.bucket(opener ^ 0x4F50_454E))
-        let closer = withUnsafeBytes(of: last) { StableHash.sequence(UnsafeBufferPointer(rebasing: $0.bindMemory(to: UInt64.self).suffix(kept))) }
-        features.append(Self.bucket(closer ^ 0x434C_4F53))
     }
 
     /// Counts, for each wanted bucket, the words and pairs of words of `text` that fall in it

@@ -9,8 +9,10 @@ import Foundation
 /// Style evidence is a likelihood that a text reads like a vendor's model wrote it, not evidence
 /// of a copy: it matches no known output.
 /// The weights lie in the index's read-only memory map, which the model keeps alive (`mapping`)
-/// however long it outlives the `ReferenceIndex`: shared by all threads without locks.
-public struct StyleModel: @unchecked Sendable {
+/// however long it outlives the `ReferenceIndex`: shared by all threads without locks. A class:
+/// every document's verdict passes the model along, and a copy is one reference, not the header's
+/// dozen arrays and strings.
+public final class StyleModel: @unchecked Sendable {
     /// What the index's `styleModel` section holds (JSON); the weights are the `styleWeights`
     /// section, `StyleModel.classStride` signed bytes per feature bucket: the classes' weights,
     /// then the bucket's idf in the last lane, each lane in units of its `laneScales` entry (2 MB
@@ -196,52 +198,48 @@ public struct StyleModel: @unchecked Sendable {
         guard scratch.features.wordCount >= header.minimumWords else { return nil }
         var phrases: [Int] = []
         let sums = decisions(scratch: &scratch, phrases: &phrases)
-        let decisions = header.biases.indices.map { Double(sums[$0]) + header.biases[$0] }
+        var decisions = SIMD8<Double>(repeating: 0)
+        for (lane, bias) in header.biases.enumerated() { decisions[lane] = Double(sums[lane]) + bias }
         return verdict(decisions: decisions, words: scratch.features.wordCount, phrases: phrases)
     }
 
-    func verdict(decisions: [Double], words: Int, phrases: [Int]) -> StyleVerdict {
+    func verdict(decisions: SIMD8<Double>, words: Int, phrases: [Int]) -> StyleVerdict {
         let vendorCount = header.vendors.count
-        let vendorDecisions = decisions.prefix(vendorCount)
-        let best = vendorDecisions.max() ?? 0
-        var probabilities: [Double] = []
+        var best = decisions[0]
+        for lane in 1..<vendorCount { best = max(best, decisions[lane]) }
+        var verdict = StyleVerdict(words: words, phrases: phrases.sorted())
         if words >= header.vendorMinimumWords {
-            probabilities = vendorDecisions.map { exp(($0 - best) * header.vendorScale) }
-            let sum = probabilities.reduce(0, +)
-            probabilities = probabilities.map { $0 / sum }
+            var probabilities = SIMD8<Double>(repeating: 0)
+            var sum = 0.0
+            for lane in 0..<vendorCount {
+                probabilities[lane] = exp((decisions[lane] - best) * header.vendorScale)
+                sum += probabilities[lane]
+            }
+            verdict.probabilities = probabilities / sum
+            verdict.vendorCount = vendorCount
         }
-        var modelWritten: Double? = nil
-        var z: Double? = nil
         if header.scoresModelWritten {
-            let value = best - decisions[vendorCount]
-            z = value
-            modelWritten = 1 / (1 + exp(-(header.modelWrittenSlope * value + header.modelWrittenOffset)))
+            let z = best - decisions[vendorCount]
+            verdict.z = z
+            verdict.modelWritten = 1 / (1 + exp(-(header.modelWrittenSlope * z + header.modelWrittenOffset)))
         }
-        return StyleVerdict(words: words, vendorProbabilities: probabilities, modelWritten: modelWritten, z: z,
-                            phrases: phrases.sorted())
+        return verdict
     }
 
     /// The vendor a verdict names (the most probable); nil when the text is too short for one.
     func vendor(of verdict: StyleVerdict) -> String? {
-        vendorNumber(of: verdict).map { header.vendors[$0] }
-    }
-
-    /// The number in `header.vendors` of the vendor a verdict names.
-    func vendorNumber(of verdict: StyleVerdict) -> Int? {
-        guard !verdict.vendorProbabilities.isEmpty else { return nil }
-        var best = 0
-        for (index, probability) in verdict.vendorProbabilities.enumerated() where probability > verdict.vendorProbabilities[best] { best = index }
-        return best
+        verdict.mostProbableVendor.map { header.vendors[$0] }
     }
 }
 
-/// The style detector's scores for one text.
+/// The style detector's scores for one text: a value without references (a verdict is made,
+/// copied and counted for every document of a scan).
 public struct StyleVerdict: Sendable, Equatable {
     /// Words read (at most `StyleFeatures.maximumWords`).
     public var words: Int
     /// Calibrated probability of each of the model's vendors, given that a model wrote the text;
     /// empty below the model's `vendorMinimumWords`.
-    public var vendorProbabilities: [Double]
+    public var vendorProbabilities: [Double] { (0..<vendorCount).map { probabilities[$0] } }
     /// Calibrated probability that a model rather than a person wrote the text (equal priors);
     /// nil when the index was built without human text.
     public var modelWritten: Double?
@@ -249,4 +247,23 @@ public struct StyleVerdict: Sendable, Equatable {
     public var z: Double?
     /// Numbers of the model's phrases the text holds.
     public var phrases: [Int]
+    /// The vendors' probabilities in their first `vendorCount` lanes (0: no vendor named).
+    var probabilities = SIMD8<Double>(repeating: 0)
+    var vendorCount = 0
+
+    init(words: Int, phrases: [Int]) {
+        self.words = words
+        self.phrases = phrases
+    }
+
+    /// The vendor's probability; `vendor` < `vendorCount`.
+    func probability(ofVendor vendor: Int) -> Double { probabilities[vendor] }
+
+    /// The number of the most probable vendor (the first of equals); nil when none is named.
+    var mostProbableVendor: Int? {
+        guard vendorCount > 0 else { return nil }
+        var best = 0
+        for vendor in 1..<vendorCount where probabilities[vendor] > probabilities[best] { best = vendor }
+        return best
+    }
 }

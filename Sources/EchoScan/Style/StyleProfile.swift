@@ -58,7 +58,7 @@ struct StyleTally {
         let isModelWritten = verdict.z.map { $0 >= model.header.humanThreshold } ?? true
         if isModelWritten {
             if verdict.z != nil { modelWritten += 1 }
-            byVendor[model.vendorNumber(of: verdict) ?? model.header.vendors.count] += 1
+            byVendor[verdict.mostProbableVendor ?? model.header.vendors.count] += 1
         }
         for number in verdict.phrases { phrases[number] += 1 }
     }

@@ -127,7 +127,7 @@ struct StyleTrainer {
 
     static let countBits: UInt32 = 14
 
-    static func pack(_ features: [UInt32], counts: inout [UInt8]) -> [UInt32] {
+    static func pack(_ features: ArraySlice<UInt32>, counts: inout [UInt8]) -> [UInt32] {
         var packed: [UInt32] = []
         counts.withUnsafeMutableBufferPointer { counts in
             for feature in features where counts[Int(feature)] < .max { counts[Int(feature)] += 1 }
