@@ -8,7 +8,9 @@
 # the rate (from a third scan that reports every match).
 # Usage: scripts/eval-quality.sh [DATA_DIR] [WORK_DIR]
 # SEED=N draws another corpus from the same data. Choose anything on some seeds and report on
-# others: docs/QUALITY.md says which seeds its tables come from.
+# others: docs/QUALITY.md says which seeds its tables come from. EXTRA_REFERENCES="PATH..." indexes
+# more reference files beside the nine model sets (other models, generated text: quality as the
+# index grows); the 13-gram baseline does not see them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA="${1:-../shared/data}"
@@ -24,7 +26,8 @@ PYTHON=$(scripts/python-env.sh matplotlib)
             alpaca_eval__claude-2.1 arena-hard__gpt-4-0613 arena-hard__gpt-3.5-turbo-0125 self-instruct__text-davinci-002 \
             fastchat__gpt-3.5-turbo alpaca_eval__text_davinci_001 \
   --sibling-models alpaca_eval__gpt4_1106_preview alpaca_eval__claude-2.1 arena-hard__gpt-4-0613 self-instruct__text-davinci-002
-"$BIN" index build -o "$WORK/ref.idx" "$WORK/references" --background "$WORK/background"
+# shellcheck disable=SC2086 # EXTRA_REFERENCES is a list of paths
+"$BIN" index build -o "$WORK/ref.idx" "$WORK/references" ${EXTRA_REFERENCES:-} --background "$WORK/background"
 "$BIN" scan --index "$WORK/ref.idx" -o "$WORK/scan" --pipeline pipelines/default.yaml "$WORK/corpus" >/dev/null
 cat > "$WORK/neardup.yaml" <<'YAML'
 version: 1
