@@ -75,10 +75,12 @@ struct ExternalSorter {
 final class SortedEntries {
     typealias Entry = ExternalSorter.Entry
 
-    private var entries: [Entry]
-    private var position = 0
+    // A merge is read by one thread, entry by entry (hundreds of millions in a large build): its
+    // state is not checked for exclusive access at run time on every read.
+    @exclusivity(unchecked) private var entries: [Entry]
+    @exclusivity(unchecked) private var position = 0
     private let runs: [RunReader]
-    private var heap: [(entry: Entry, run: Int)] = []
+    @exclusivity(unchecked) private var heap: [(entry: Entry, run: Int)] = []
 
     init(entries: [Entry]) {
         self.entries = entries
@@ -135,9 +137,10 @@ final class RunReader {
     static let bufferBytes = 64 << 10
     let path: String
     private let descriptor: Int32
-    private var buffer: [UInt8]
-    private var filled = 0
-    private var position = 0
+    // Read by its merge alone (see `SortedEntries`).
+    @exclusivity(unchecked) private var buffer: [UInt8]
+    @exclusivity(unchecked) private var filled = 0
+    @exclusivity(unchecked) private var position = 0
 
     init(path: String) throws {
         self.path = path
