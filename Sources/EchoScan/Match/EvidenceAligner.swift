@@ -76,7 +76,8 @@ struct EvidenceAligner {
     private var chainMatched: [Int32] = []
     private var predecessor: [Int32] = []
     private var used: [Bool] = []
-    private var order: [Int32] = []
+    /// Chain ends worth extracting (at least a fragment's score), best first.
+    private var ends: [(score: Double, anchor: Int32)] = []
 
     mutating func align(document: DocumentFingerprint, reference: UnsafeBufferPointer<UInt64>,
                         shingler: Shingler, isCommonAt: (Int) -> Bool) -> Alignment {
@@ -208,16 +209,17 @@ struct EvidenceAligner {
     /// passages are those that overlap no better chain in the document, gathered into runs.
     private mutating func extractChains(k: Int) -> Alignment {
         let count = anchorDocument.count
-        order.removeAll(keepingCapacity: true)
-        order.append(contentsOf: (0..<Int32(count)))
-        let scores = chainScore
-        order.sort { scores[Int($0)] != scores[Int($1)] ? scores[Int($0)] > scores[Int($1)] : $0 < $1 }
+        let fragment = Self.minimumFragmentScore(shingleSize: k)
+        // Only ends that can give a fragment are ordered (the scores and numbers side by side:
+        // the sort compares neighbours in memory, not look-ups into the scores).
+        ends.removeAll(keepingCapacity: true)
+        for anchor in 0..<count where chainScore[anchor] >= fragment { ends.append((chainScore[anchor], Int32(anchor))) }
+        ends.sort { $0.score != $1.score ? $0.score > $1.score : $0.anchor < $1.anchor }
         used.removeAll(keepingCapacity: true)
         used.append(contentsOf: repeatElement(false, count: count))
         var chains: [Chain] = []
-        let fragment = Self.minimumFragmentScore(shingleSize: k)
-        for end in order.map({ Int($0) }) where !used[end] {
-            if chainScore[end] < fragment { break }
+        for (_, anchor) in ends where !used[Int(anchor)] {
+            let end = Int(anchor)
             var first = end
             var cursor = end
             var below = 0.0
