@@ -6,7 +6,7 @@ struct IndexCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "index",
         abstract: "Build and inspect reference indexes of known model outputs.",
-        subcommands: [Build.self, Info.self, List.self, Verify.self])
+        subcommands: [Build.self, Add.self, Compact.self, Info.self, List.self, Verify.self])
 
     struct Build: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -17,12 +17,6 @@ struct IndexCommand: ParsableCommand {
 
         @Option(parsing: .upToNextOption, help: "Human-written text: k-grams found there are common, not evidence.")
         var background: [String] = []
-
-        @Option(help: "Field path of the model name (record level).")
-        var modelField = "model"
-
-        @Option(help: "Field path of the vendor name; without it, the vendor table names the vendor from the model.")
-        var vendorField = "vendor"
 
         @Option(help: "k-grams in more reference groups than this are stock phrases.")
         var maxDocumentFrequency = IndexBuildOptions().maximumDocumentFrequency
@@ -36,64 +30,100 @@ struct IndexCommand: ParsableCommand {
         @Option(help: "Winnowing window, in k-grams.")
         var winnowWindow = FingerprintParameters().winnowWindow
 
-        @Option(help: "Worker threads (default: all cores).")
-        var threads = ProcessInfo.processInfo.activeProcessorCount
-
-        @Option(help: "MiB of memory for sorting k-grams and band hashes; beyond it, sorted runs spill to disk.")
-        var sortMemory = IndexBuildOptions().sortMemoryBytes >> 20
-
-        @Option(help: "Folder for scratch files (default: the output's folder); about 40 bytes per reference token.")
-        var scratchDir = ""
-
         @Flag(inversion: .prefixedNo, help: "Train the style detector's model (vendors' style, and model-written against human text).")
         var style = true
 
-        @OptionGroup var reader: ReaderArguments
+        @OptionGroup var build: BuildArguments
 
         @Argument(help: "Reference files, directories or globs.")
         var references: [String]
 
         func validate() throws {
-            guard shingleSize >= 1, permutations >= 1, winnowWindow >= 1, threads >= 1, sortMemory >= 1 else {
-                throw ValidationError("--shingle-size, --permutations, --winnow-window, --threads and --sort-memory must be at least 1")
+            guard shingleSize >= 1, permutations >= 1, winnowWindow >= 1 else {
+                throw ValidationError("--shingle-size, --permutations and --winnow-window must be at least 1")
             }
         }
 
         func run() throws {
-            var options = IndexBuildOptions()
-            options.reader = reader.options(over: options.reader)
-            do {
-                options.modelPath = try FieldPath(modelField)
-                options.vendorPath = try FieldPath(vendorField)
-            } catch {
-                throw ValidationError(error.description)
-            }
+            var options = try build.options()
             options.maximumDocumentFrequency = maxDocumentFrequency
             options.parameters.shingleSize = shingleSize
             options.parameters.permutations = permutations
             options.parameters.winnowWindow = winnowWindow
-            options.threads = threads
-            options.sortMemoryBytes = sortMemory << 20
             options.style.enabled = style
-            options.scratchDirectory = scratchDir
-            let (paths, errors) = ShardInputs.expand(references)
-            if let first = errors.first { throw CommandError(first.description) }
-            let backgroundPaths = ShardInputs.expand(background)
-            if let first = backgroundPaths.errors.first { throw CommandError(first.description) }
-            do {
-                let report = try IndexBuilder(options: options).build(references: paths, background: backgroundPaths.paths, output: output)
-                for warning in report.warnings { log("warning: \(warning)") }
-                let megabytes = Double(report.referenceBytes) / 1_000_000
-                print("""
-                    wrote \(output): \(report.metadata.referenceCount) references in \(report.metadata.groupCount) groups, \
-                    \(report.metadata.postingCount) postings, \(report.metadata.commonByFrequency + report.metadata.commonByBackground + report.metadata.commonByPrompt) common k-grams
-                    \(String(format: "%.1f", megabytes)) MB of reference text in \(String(format: "%.2f", report.seconds)) s \
-                    (\(String(format: "%.1f", megabytes / report.seconds / Double(threads))) MB/s per core, \(threads) threads); \
-                    index \(report.indexBytes) bytes (\(String(format: "%.2f", Double(report.indexBytes) / Double(max(report.referenceBytes, 1)))) bytes per reference byte)
-                    """)
-            } catch let error as ShardError {
-                throw CommandError(error.description)
+            try build.build(expanding(references), background: expanding(background), output: output, options: options)
+        }
+    }
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add references to an index as a new segment, without rebuilding it; scans search all segments as one.",
+            discussion: """
+                The segment is INDEX.segment-N beside the index, listed in INDEX.segments. Its k-grams' rarity is \
+                counted over the whole index; its fingerprint parameters, thresholds and background text are the \
+                index's. `echoscan index compact` makes one file of the index and its segments again.
+                """)
+
+        @Option(help: "The index to add to.")
+        var index: String
+
+        @Option(parsing: .upToNextOption, help: "Human-written text (default: the background text the index was built with).")
+        var background: [String] = []
+
+        @OptionGroup var build: BuildArguments
+
+        @Argument(help: "Reference files, directories or globs.")
+        var references: [String]
+
+        func run() throws {
+            let opened = try openIndex(index)
+            let backgroundPaths = background.isEmpty ? try recordedPaths(opened.metadata.backgroundSources, of: index) : try expanding(background)
+            let (report, path) = try build.run { try IndexBuilder(options: $0).addSegment(references: try expanding(references), background: backgroundPaths, toIndex: index) }
+            build.print(report, output: path)
+            print("\(index): \(URL(fileURLWithPath: path).lastPathComponent) added; \(opened.referenceCount + report.metadata.referenceCount) references in \(opened.segments.count + 1) segments")
+        }
+    }
+
+    struct Compact: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make one index file of an index and its segments again: a build from the files they were built from.",
+            discussion: """
+                The reference and background files the index and its segments record are read again (from the \
+                current directory, for relative paths) and must have the SHA-256 they had; the result is \
+                byte-identical to `echoscan index build` of those files with the index's parameters. Give the \
+                reader options (--text-field, --format, ...) the index was built with.
+                """)
+
+        @Argument(help: "The index file.")
+        var index: String
+
+        @OptionGroup var build: BuildArguments
+
+        func run() throws {
+            let opened = try openIndex(index)
+            guard opened.segments.count > 1 else {
+                print("\(index): one segment, nothing to compact")
+                return
             }
+            var options = try build.options()
+            options.adopt(opened.metadata)
+            options.style.enabled = opened.style != nil
+            let recorded = opened.segments.flatMap(\.metadata.sources)
+            let rebuilt = index + ".compacting"
+            let report = try build.build(try recordedPaths(recorded, of: index),
+                                         background: try recordedPaths(opened.metadata.backgroundSources, of: index),
+                                         output: rebuilt, options: options)
+            let changed = zip(report.metadata.sources, recorded).first { $0.sha256 != $1.sha256 || $0.records != $1.records }
+            guard report.metadata.referenceCount == opened.referenceCount, changed == nil else {
+                try? FileManager.default.removeItem(atPath: rebuilt)
+                throw CommandError("\(index): " + (changed.map { "\($0.1.path) has changed since it was indexed" }
+                    ?? "the rebuild holds \(report.metadata.referenceCount) references, the index \(opened.referenceCount) (other reader options?)"))
+            }
+            let list = try SegmentList.read(forIndex: index)
+            guard rename(rebuilt, index) == 0 else { throw CommandError("cannot replace \(index): \(String(cString: strerror(errno)))") }
+            try? FileManager.default.removeItem(atPath: SegmentList.path(forIndex: index))
+            for entry in list?.segments ?? [] { try? FileManager.default.removeItem(atPath: SegmentList.segmentPath(entry.file, forIndex: index)) }
+            print("\(index): \(opened.segments.count) segments compacted into one")
         }
     }
 
@@ -107,13 +137,20 @@ struct IndexCommand: ParsableCommand {
             let opened = try openIndex(index)
             let metadata = opened.metadata
             print("index \(index)")
-            print("  size \(opened.fileSize) bytes, sha256 \(opened.sha256) (of the content after the header; `index verify` checks it)")
+            print("  size \(opened.base.fileSize) bytes, sha256 \(opened.base.sha256) (of the content after the header; `index verify` checks it)")
             print("  format \(metadata.formatVersion), built by echoscan \(metadata.echoscanVersion)")
+            if opened.segments.count > 1 {
+                print("  segments: the file below and \(opened.segments.count - 1) added (\(SegmentList.path(forIndex: index))): \(opened.referenceCount) references in \(opened.groupCount) groups; a scan records sha256 \(opened.sha256)")
+                for (number, segment) in opened.segments.enumerated().dropFirst() {
+                    print("    segment \(number) \(URL(fileURLWithPath: segment.path).lastPathComponent): \(segment.referenceCount) references in \(segment.groupCount) groups, \(segment.fileSize) bytes, sha256 \(segment.sha256)")
+                }
+            }
             let p = metadata.parameters
             print("  parameters: seed \(p.seed), shingle \(p.shingleSize), permutations \(p.permutations), winnow window \(p.winnowWindow) (runs of \(p.guaranteedRun) tokens guaranteed), LSH \(metadata.bands)x\(metadata.rows) for Jaccard \(p.nearDuplicateThreshold)")
             print("  references \(metadata.referenceCount) in \(metadata.groupCount) groups (grouping at MinHash similarity \(metadata.groupingThreshold)); \(metadata.skippedRecords) bad records skipped")
             print("  postings \(metadata.postingCount); common k-grams: \(metadata.commonByFrequency) in more than \(metadata.maximumDocumentFrequency) groups, \(metadata.commonByBackground) in background text, \(metadata.commonByPrompt) in prompts")
             let null = opened.nullModel
+            // With segments, the null samples of all of them, pooled.
             let thresholds = [0.01, 0.001, 0.0001].map { String(format: "%.1f at %g", null.threshold(forRate: $0), $0) }
             print("  null sample: \(null.scores.count) references against the other groups; evidence needed: \(thresholds.joined(separator: ", "))")
             if let style = opened.style?.header {
@@ -147,7 +184,7 @@ struct IndexCommand: ParsableCommand {
                 print("    \(model): \(count)")
             }
             print("  sources:")
-            for source in metadata.sources { print("    \(source.path) \(source.records) records, \(source.bytes) bytes, sha256 \(source.sha256)") }
+            for source in opened.segments.flatMap(\.metadata.sources) { print("    \(source.path) \(source.records) records, \(source.bytes) bytes, sha256 \(source.sha256)") }
             for source in metadata.backgroundSources { print("    background \(source.path) \(source.records) records, sha256 \(source.sha256)") }
         }
 
@@ -197,15 +234,101 @@ extension IndexCommand {
     }
 }
 
+/// What building an index or a segment takes besides its parameters: how references are read,
+/// threads, sort memory and scratch space.
+struct BuildArguments: ParsableArguments {
+    @Option(help: "Field path of the model name (record level).")
+    var modelField = "model"
+
+    @Option(help: "Field path of the vendor name; without it, the vendor table names the vendor from the model.")
+    var vendorField = "vendor"
+
+    @Option(help: "Worker threads (default: all cores).")
+    var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "MiB of memory for sorting k-grams and band hashes; beyond it, sorted runs spill to disk.")
+    var sortMemory = IndexBuildOptions().sortMemoryBytes >> 20
+
+    @Option(help: "Folder for scratch files (default: the output's folder); about 40 bytes per reference token.")
+    var scratchDir = ""
+
+    @OptionGroup var reader: ReaderArguments
+
+    func validate() throws {
+        guard threads >= 1, sortMemory >= 1 else { throw ValidationError("--threads and --sort-memory must be at least 1") }
+    }
+
+    func options() throws -> IndexBuildOptions {
+        var options = IndexBuildOptions()
+        options.reader = reader.options(over: options.reader)
+        do {
+            options.modelPath = try FieldPath(modelField)
+            options.vendorPath = try FieldPath(vendorField)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        options.threads = threads
+        options.sortMemoryBytes = sortMemory << 20
+        options.scratchDirectory = scratchDir
+        return options
+    }
+
+    /// Builds and reports what was written.
+    @discardableResult
+    func build(_ references: [String], background: [String], output: String, options: IndexBuildOptions) throws -> IndexBuildReport {
+        let report = try run { _ in try IndexBuilder(options: options).build(references: references, background: background, output: output) }
+        print(report, output: output)
+        return report
+    }
+
+    /// Runs a build with these options, a bad input's error as one line.
+    func run<Result>(_ body: (IndexBuildOptions) throws -> Result) throws -> Result {
+        do {
+            return try body(try options())
+        } catch let error as ShardError {
+            throw CommandError(error.description)
+        } catch let error as IndexError {
+            throw CommandError(error.description)
+        }
+    }
+
+    func print(_ report: IndexBuildReport, output: String) {
+        for warning in report.warnings { log("warning: \(warning)") }
+        let megabytes = Double(report.referenceBytes) / 1_000_000
+        Swift.print("""
+            wrote \(output): \(report.metadata.referenceCount) references in \(report.metadata.groupCount) groups, \
+            \(report.metadata.postingCount) postings, \(report.metadata.commonByFrequency + report.metadata.commonByBackground + report.metadata.commonByPrompt) common k-grams
+            \(String(format: "%.1f", megabytes)) MB of reference text in \(String(format: "%.2f", report.seconds)) s \
+            (\(String(format: "%.1f", megabytes / report.seconds / Double(threads))) MB/s per core, \(threads) threads); \
+            index \(report.indexBytes) bytes (\(String(format: "%.2f", Double(report.indexBytes) / Double(max(report.referenceBytes, 1)))) bytes per reference byte)
+            """)
+    }
+}
+
+/// Files, directories or globs as the shard paths they stand for.
+func expanding(_ inputs: [String]) throws -> [String] {
+    let (paths, errors) = ShardInputs.expand(inputs)
+    if let first = errors.first { throw CommandError(first.description) }
+    return paths
+}
+
+/// The paths of the files an index records it was built from; each must still exist.
+func recordedPaths(_ sources: [IndexMetadata.Source], of index: String) throws -> [String] {
+    for source in sources where !FileManager.default.fileExists(atPath: source.path) {
+        throw CommandError("\(index) was built from \(source.path), which is not found from here (paths are as given to the build)")
+    }
+    return sources.map(\.path)
+}
+
 /// A failure worth one clear line on standard error and exit status 1.
 struct CommandError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
 
-func openIndex(_ path: String) throws -> ReferenceIndex {
+func openIndex(_ path: String) throws -> SegmentedIndex {
     do {
-        return try ReferenceIndex(path: path)
+        return try SegmentedIndex(path: path)
     } catch let error as IndexError {
         throw CommandError(error.description)
     }

@@ -250,9 +250,9 @@ final class EvidenceTests: XCTestCase {
             return scratch.fingerprint
         }
         let a2 = try XCTUnwrap((0..<index.groupCount).first { index.reference(index.representative(ofGroup: $0)).id == "a2" })
-        XCTAssertGreaterThan(matcher.evaluate(group: a2, fingerprint: fingerprint, scratch: &scratch, leavingOneOut: true).score, 100)
+        XCTAssertGreaterThan(matcher.evaluate(group: a2, segment: 0, fingerprint: fingerprint, scratch: &scratch, leavingOneOut: true).score, 100)
         // For a document of the corpus, a k-gram in two groups is common: the paragraph is no evidence.
-        XCTAssertEqual(matcher.evaluate(group: a2, fingerprint: fingerprint, scratch: &scratch).score, 0)
+        XCTAssertEqual(matcher.evaluate(group: a2, segment: 0, fingerprint: fingerprint, scratch: &scratch).score, 0)
     }
 
     /// Human pages are not copies of any model's answer: none of them is flagged.

@@ -36,6 +36,14 @@ public struct IndexBuildOptions: Sendable {
     public var scratchDirectory = ""
 
     public init() {}
+
+    /// Takes the parameters and thresholds an index was built with, for a segment to add to it
+    /// or a rebuild of it.
+    public mutating func adopt(_ metadata: IndexMetadata) {
+        parameters = metadata.parameters
+        maximumDocumentFrequency = metadata.maximumDocumentFrequency
+        groupingThreshold = metadata.groupingThreshold
+    }
 }
 
 /// What a build did, for the command line and the closing report.
@@ -67,7 +75,11 @@ public struct IndexBuilder {
     /// Sorters alive at once during the first pass (five for references, one for background).
     private static let concurrentSorters = 6
 
-    public func build(references: [String], background: [String] = [], output: String) throws -> IndexBuildReport {
+    /// Builds the index of `references` at `output`. With `earlier`, the index is a segment to
+    /// add to that index (`SegmentedIndex`): its k-grams' rarity is counted over the earlier
+    /// segments' groups too, and it lists the earlier k-grams it makes common.
+    public func build(references: [String], background: [String] = [], output: String,
+                      earlier: SegmentedIndex? = nil) throws -> IndexBuildReport {
         let started = Date()
         let parameters = options.parameters
         let folder = try Self.makeScratchFolder(for: output, in: options.scratchDirectory)
@@ -108,8 +120,15 @@ public struct IndexBuilder {
         let fingerprints = try SpilledFingerprints(folder: folder, permutations: parameters.permutations)
         let groups = try ReferenceGroups(count: spill.referenceCount, exact: try spill.exact.sorted(), bands: try spill.bands.sorted(),
                                      fingerprints: fingerprints, threshold: options.groupingThreshold)
+        var earlierKGrams: SortedEntries? = nil
+        var duplicates: [Bool] = []
+        if let earlier {
+            duplicates = Self.groupsDuplicating(earlier, groups: groups, fingerprints: fingerprints, threshold: options.groupingThreshold)
+            earlierKGrams = try Self.kGrams(of: earlier, folder: folder, sortEntries: sortEntries)
+        }
         let common = try commonKGrams(shingles: try spill.shingles.sorted(), background: try backgroundSorter.sorted(),
-                                      prompts: try spill.prompts.sorted(), groups: groups, folder: folder)
+                                      prompts: try spill.prompts.sorted(), earlier: earlierKGrams, duplicates: duplicates,
+                                      groups: groups, folder: folder)
         let commonFile = try MappedFile.scratch(common.file.path)
         let commonHashes = commonFile.bytes.bindMemory(to: UInt64.self)
         let borderlineFile = try MappedFile.scratch(common.borderline.path)
@@ -142,6 +161,9 @@ public struct IndexBuilder {
         file.add(.postingDirectory, file: postings.directory, count: postings.directoryCount)
         file.add(.postingFilter, bytes: postings.filter.bytes, count: 1)
         try addBandLookUpSections(to: file, bandHashes: bands.hashes.path, groups: groups.count)
+        if earlier != nil {
+            file.add(.commonInEarlierSegments, file: common.inEarlierSegments, count: common.inEarlierSegmentsCount)
+        }
 
         // The null sample is scored against the index itself: written once without it, opened,
         // scored, then written with it.
@@ -230,6 +252,50 @@ public struct IndexBuilder {
         }
     }
 
+    /// Which of the new groups are near-duplicates (at the grouping threshold) of a group of an
+    /// earlier segment, found through the earlier segments' LSH bands.
+    static func groupsDuplicating(_ earlier: SegmentedIndex, groups: ReferenceGroups, fingerprints: SpilledFingerprints,
+                                  threshold: Double) -> [Bool] {
+        let banding = earlier.base.banding
+        return groups.representatives.map { representative in
+            let signature = fingerprints.signature(Int(representative))
+            for segment in earlier.segments {
+                var found = false
+                for band in 0..<banding.bands where !found {
+                    segment.bandMatches(band: band, hash: banding.bandHash(signature, band: band)) { other in
+                        if !found && MinHasher.similarity(signature, lowBits: segment.signature(ofGroup: other)) >= threshold { found = true }
+                    }
+                }
+                if found { return true }
+            }
+            return false
+        }
+    }
+
+    /// Every earlier segment's k-grams, one entry per group that holds one, sorted.
+    static func kGrams(of earlier: SegmentedIndex, folder: String, sortEntries: Int) throws -> SortedEntries {
+        var sorter = ExternalSorter(directory: folder, name: "earlier", runEntries: sortEntries)
+        let shingler = Fingerprinter(parameters: earlier.parameters).shingler
+        var tokens: [UInt64] = []
+        var shingles: [UInt64] = []
+        for segment in earlier.segments {
+            for group in 0..<segment.groupCount {
+                guard segment.tokens(ofGroup: group, into: &tokens) else {
+                    throw IndexError(path: segment.path, reason: "the tokens of group \(group) do not decode (damaged file)")
+                }
+                guard !tokens.isEmpty else { continue }
+                shingler.shingles(of: tokens, into: &shingles)
+                shingles.sort()
+                var previous: UInt64? = nil
+                for hash in shingles where hash != previous {
+                    previous = hash
+                    try sorter.append(hash, 0)
+                }
+            }
+        }
+        return try sorter.sorted()
+    }
+
     /// The common k-grams, sorted, in a scratch file, with how many were judged common for each
     /// reason; and, in a second file, the *borderline* ones: common only by frequency, in exactly
     /// `maximumDocumentFrequency + 1` groups. For a reference of one of those groups in the null
@@ -238,6 +304,9 @@ public struct IndexBuilder {
     struct CommonKGrams {
         var file: ScratchFile
         var borderline: ScratchFile
+        /// For a segment: the earlier segments' k-grams that its references make common.
+        var inEarlierSegments: ScratchFile
+        var inEarlierSegmentsCount = 0
         var count = 0
         var byFrequency = 0
         var byBackground = 0
@@ -246,11 +315,15 @@ public struct IndexBuilder {
 
     /// Common k-grams: those of the representatives' k-grams found in more than
     /// `maximumDocumentFrequency` groups, in the background text, or in a prompt — one merge of
-    /// three sorted streams.
+    /// three sorted streams. For a segment, a fourth: the earlier segments' k-grams, one entry
+    /// per group that holds one, which count towards the frequency, except for the groups that
+    /// `duplicates` marks (near-duplicates of an earlier group: one group in a whole build).
     func commonKGrams(shingles: SortedEntries, background: SortedEntries, prompts: SortedEntries,
+                      earlier: SortedEntries? = nil, duplicates: [Bool] = [],
                       groups: ReferenceGroups, folder: String) throws -> CommonKGrams {
         var result = CommonKGrams(file: try ScratchFile(path: folder + "/common.bin"),
-                                  borderline: try ScratchFile(path: folder + "/borderline.bin"))
+                                  borderline: try ScratchFile(path: folder + "/borderline.bin"),
+                                  inEarlierSegments: try ScratchFile(path: folder + "/common-in-earlier-segments.bin"))
         var nextBackground = try background.next()
         var nextPrompt = try prompts.next()
         func contains(_ hash: UInt64, _ stream: SortedEntries, _ head: inout SortedEntries.Entry?) throws -> Bool {
@@ -258,19 +331,36 @@ public struct IndexBuilder {
             return head?.key == hash
         }
         var entry = try shingles.next()
-        while let current = entry {
+        var nextEarlier = try earlier?.next()
+        while let key = [entry?.key, nextEarlier?.key].compactMap({ $0 }).min() {
             var frequency = 0
-            while let same = entry, same.key == current.key {
-                if groups.isRepresentative(Int(same.value)) { frequency += 1 }
+            var duplicated = 0
+            while let same = entry, same.key == key {
+                let reference = Int(same.value)
+                if groups.isRepresentative(reference) {
+                    if !duplicates.isEmpty && duplicates[Int(groups.groupOf[reference])] { duplicated += 1 } else { frequency += 1 }
+                }
                 entry = try shingles.next()
             }
-            guard frequency > 0 else { continue }
-            let inBackground = try contains(current.key, background, &nextBackground)
-            let inPrompt = try contains(current.key, prompts, &nextPrompt)
+            var earlierFrequency = 0
+            while let same = nextEarlier, same.key == key {
+                earlierFrequency += 1
+                nextEarlier = try earlier?.next()
+            }
+            guard frequency + duplicated > 0 else { continue }
+            let inBackground = try contains(key, background, &nextBackground)
+            let inPrompt = try contains(key, prompts, &nextPrompt)
+            // A near-duplicate of an earlier group shares its k-grams with that group only.
+            frequency += earlierFrequency > 0 ? earlierFrequency : duplicated
+            if earlierFrequency > 0 && earlierFrequency <= options.maximumDocumentFrequency
+                && (frequency > options.maximumDocumentFrequency || inPrompt) {
+                result.inEarlierSegments.append(key)
+                result.inEarlierSegmentsCount += 1
+            }
             if frequency > options.maximumDocumentFrequency {
                 result.byFrequency += 1
                 if frequency == options.maximumDocumentFrequency + 1 && !inBackground && !inPrompt {
-                    result.borderline.append(current.key)
+                    result.borderline.append(key)
                 }
             } else if inBackground {
                 result.byBackground += 1
@@ -279,11 +369,12 @@ public struct IndexBuilder {
             } else {
                 continue
             }
-            result.file.append(current.key)
+            result.file.append(key)
             result.count += 1
         }
         try result.file.close()
         try result.borderline.close()
+        try result.inEarlierSegments.close()
         return result
     }
 

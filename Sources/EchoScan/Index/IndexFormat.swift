@@ -109,6 +109,9 @@ enum IndexFormat {
         case bandDirectory = 22
         /// The zstd dictionary of the texts (`TextCodec`); empty when the build trained none.
         case textDictionary = 23
+        /// Only in a segment added to an index (`SegmentedIndex`): u64 k-gram hashes, sorted, of
+        /// the earlier segments' groups that this segment's references make common.
+        case commonInEarlierSegments = 24
     }
 
     /// Filter bits per posting key and per band hash: one word's three bits turn away most misses.

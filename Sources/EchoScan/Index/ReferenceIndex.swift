@@ -35,6 +35,9 @@ public final class ReferenceIndex: @unchecked Sendable {
     private let postingDirectory: UnsafeBufferPointer<UInt32>
     private let commonPositions: UnsafeBufferPointer<UInt64>
     private let borderlinePositions: UnsafeBufferPointer<UInt64>
+    /// In an added segment, the k-grams of earlier segments that it makes common, sorted (empty
+    /// in an index built whole).
+    let commonInEarlierSegments: UnsafeBufferPointer<UInt64>
     private let directoryShift: UInt64
     /// Computed at open: most look-ups miss, and these filters turn most misses away with one load
     /// that stays in the last-level cache, unlike the directory and the tables. 32 bits per posting
@@ -126,6 +129,7 @@ public final class ReferenceIndex: @unchecked Sendable {
         postingDirectory = try section(.postingDirectory).bindMemory(to: UInt32.self)
         commonPositions = try section(.commonPositions).bindMemory(to: UInt64.self)
         borderlinePositions = try section(.borderlinePositions).bindMemory(to: UInt64.self)
+        commonInEarlierSegments = (sections[.commonInEarlierSegments] ?? UnsafeRawBufferPointer(start: nil, count: 0)).bindMemory(to: UInt64.self)
         let nullScores = try section(.nullScores).bindMemory(to: Double.self)
         guard nullScores.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
             throw IndexError(path: path, reason: "section \(IndexFormat.Section.nullScores) holds a score that is negative or not a number")

@@ -80,7 +80,7 @@ struct EvidenceAligner {
     private var ends: [(score: Double, anchor: Int32)] = []
 
     mutating func align(document: DocumentFingerprint, reference: UnsafeBufferPointer<UInt64>,
-                        shingler: Shingler, isCommonAt: (Int) -> Bool) -> Alignment {
+                        shingler: Shingler, isCommonAt: (Int, UInt64) -> Bool) -> Alignment {
         let k = shingler.size
         let documentTokens = document.tokens.hashes
         guard reference.count >= k, documentTokens.count >= k else { return Alignment() }
@@ -92,13 +92,13 @@ struct EvidenceAligner {
         return extractChains(k: k)
     }
 
-    /// `isCommonAt(i)`: whether the reference's k-gram at token i is common.
-    private mutating func collectAnchors(_ shingles: [UInt64], isCommonAt: (Int) -> Bool) {
+    /// `isCommonAt(i, hash)`: whether the reference's k-gram at token i, of that hash, is common.
+    private mutating func collectAnchors(_ shingles: [UInt64], isCommonAt: (Int, UInt64) -> Bool) {
         anchorDocument.removeAll(keepingCapacity: true)
         anchorReference.removeAll(keepingCapacity: true)
         for (position, hash) in shingles.enumerated() {
             var candidate = lookup(hash)
-            guard candidate >= 0, !isCommonAt(Int(candidate)) else { continue }
+            guard candidate >= 0, !isCommonAt(Int(candidate), hash) else { continue }
             var taken = 0
             while candidate >= 0 && taken < Self.repeatsPerKGram {
                 anchorDocument.append(Int32(position))

@@ -1,11 +1,11 @@
 import CEchoScanShims
 
-/// Runs the three detectors on documents against one reference index.
+/// Runs the three detectors on documents against one reference index and its segments.
 ///
 /// A `Matcher` is immutable and shared by all workers; each worker owns a `Matcher.Scratch` with
 /// the buffers that make matching allocation-free once warm.
 public struct Matcher: Sendable {
-    public let index: ReferenceIndex
+    public let index: SegmentedIndex
     public let options: MatchOptions
     public let fingerprinter: Fingerprinter
     public let markers: MarkerDetector?
@@ -15,6 +15,10 @@ public struct Matcher: Sendable {
     public let style: StyleModel?
 
     public init(index: ReferenceIndex, options: MatchOptions, markers: [MarkerPhrase]) {
+        self.init(index: SegmentedIndex(index), options: options, markers: markers)
+    }
+
+    public init(index: SegmentedIndex, options: MatchOptions, markers: [MarkerPhrase]) {
         self.index = index
         self.options = options
         fingerprinter = Fingerprinter(parameters: index.parameters)
@@ -53,9 +57,12 @@ public struct Matcher: Sendable {
             verdict.flaggedByStyle = options.style.flag && (verdict.style?.z ?? -.infinity) >= style.header.humanThreshold
         }
         guard fingerprint.tokens.count > 0 else { return verdict }
-        for group in candidates(fingerprint, scratch: &scratch) {
-            let found = evaluate(group: group, fingerprint: fingerprint, scratch: &scratch)
-            if found.falseMatchProbability <= options.maximumFalseMatchRate { verdict.matches.append(found) }
+        for segment in index.segments.indices {
+            for group in candidates(fingerprint, segment: segment, scratch: &scratch) {
+                var found = evaluate(group: group, segment: segment, fingerprint: fingerprint, scratch: &scratch)
+                found.group += index.firstGroup(ofSegment: segment)
+                if found.falseMatchProbability <= options.maximumFalseMatchRate { verdict.matches.append(found) }
+            }
         }
         verdict.matches.sort { lhs, rhs in
             if lhs.score != rhs.score { return lhs.score > rhs.score }
@@ -71,29 +78,33 @@ public struct Matcher: Sendable {
     /// another vendor (of any other group where the vendor is unknown): one draw of the null
     /// sample (`NullModel`). Other versions of the same vendor's model are not independent of
     /// it — they often share whole paragraphs — and an index that holds several would otherwise
-    /// calibrate its verdicts on them.
+    /// calibrate its verdicts on them. The sample is drawn within one index file: `group` is a
+    /// group of the base segment, matched against the base segment's groups.
     func nullScore(ofGroup group: Int, text: UnsafeBufferPointer<UInt8>, scratch: inout Scratch) -> Double {
         fingerprinter.fingerprint(text, into: &scratch.fingerprint, parts: options.nearDuplicate.enabled ? .all : .winnowed)
         let fingerprint = scratch.fingerprint
-        let vendor = index.vendorCode(ofGroup: group)
-        let unknown = index.metadata.vendors.firstIndex(of: "unknown")
+        let base = index.base
+        let vendor = base.vendorCode(ofGroup: group)
+        let unknown = base.metadata.vendors.firstIndex(of: "unknown")
         let excluded: (Int) -> Bool = { other in
-            other == group || (vendor != unknown && self.index.vendorCode(ofGroup: other) == vendor)
+            other == group || (vendor != unknown && base.vendorCode(ofGroup: other) == vendor)
         }
         var best = 0.0
-        for candidate in candidates(fingerprint, scratch: &scratch, excluding: excluded, leavingOneOut: true) {
-            best = max(best, evaluate(group: candidate, fingerprint: fingerprint, scratch: &scratch, leavingOneOut: true).score)
+        for candidate in candidates(fingerprint, segment: 0, scratch: &scratch, excluding: excluded, leavingOneOut: true) {
+            best = max(best, evaluate(group: candidate, segment: 0, fingerprint: fingerprint, scratch: &scratch, leavingOneOut: true).score)
         }
         return best
     }
 
-    /// The groups worth aligning with: containment candidates, then near-duplicate ones. With
-    /// `leavingOneOut`, for a reference of the index itself, borderline postings count too.
-    func candidates(_ fingerprint: DocumentFingerprint, scratch: inout Scratch,
+    /// The groups of one segment worth aligning with (numbered within it): containment
+    /// candidates, then near-duplicate ones. With `leavingOneOut`, for a reference of the index
+    /// itself, borderline postings count too.
+    func candidates(_ fingerprint: DocumentFingerprint, segment: Int, scratch: inout Scratch,
                     excluding excluded: (Int) -> Bool = { _ in false }, leavingOneOut: Bool = false) -> [Int] {
         guard fingerprint.tokens.count > 0 else { return [] }
-        var found = containmentCandidates(fingerprint, scratch: &scratch, excluding: excluded, leavingOneOut: leavingOneOut)
-        for group in nearDuplicateCandidates(fingerprint) where !excluded(group) && !found.contains(group) { found.append(group) }
+        let index = self.index.segments[segment]
+        var found = containmentCandidates(fingerprint, in: index, scratch: &scratch, excluding: excluded, leavingOneOut: leavingOneOut)
+        for group in nearDuplicateCandidates(fingerprint, in: index) where !excluded(group) && !found.contains(group) { found.append(group) }
         return found
     }
 
@@ -103,7 +114,7 @@ public struct Matcher: Sendable {
     /// Groups ranked by rarity-weighted shared winnowed fingerprints: a k-gram found in d
     /// reference groups adds 1/d to each (common k-grams are not in the postings at all, and
     /// borderline ones only for `leavingOneOut`).
-    func containmentCandidates(_ fingerprint: DocumentFingerprint, scratch: inout Scratch,
+    func containmentCandidates(_ fingerprint: DocumentFingerprint, in index: ReferenceIndex, scratch: inout Scratch,
                                excluding excluded: (Int) -> Bool = { _ in false }, leavingOneOut: Bool = false) -> [Int] {
         guard options.containment.enabled else { return [] }
         // Most look-ups miss. First the index's posting filter alone, keeping each k-gram
@@ -174,7 +185,7 @@ public struct Matcher: Sendable {
     }
 
     /// Groups that share at least one LSH band with the document.
-    func nearDuplicateCandidates(_ fingerprint: DocumentFingerprint) -> [Int] {
+    func nearDuplicateCandidates(_ fingerprint: DocumentFingerprint, in index: ReferenceIndex) -> [Int] {
         guard options.nearDuplicate.enabled, fingerprint.tokens.count >= options.nearDuplicate.minimumTokens,
               !fingerprint.signature.isEmpty else { return [] }
         let banding = index.banding
@@ -196,10 +207,13 @@ public struct Matcher: Sendable {
         return found.sorted()
     }
 
-    /// Aligns the document with a group's representative and weighs the evidence; with
-    /// `leavingOneOut`, for a reference of the index itself (see `ReferenceIndex.isCommon`).
-    func evaluate(group: Int, fingerprint: DocumentFingerprint, scratch: inout Scratch,
+    /// Aligns the document with the representative of a segment's group and weighs the evidence;
+    /// with `leavingOneOut`, for a reference of the index itself (see `ReferenceIndex.isCommon`).
+    /// A k-gram is common when its segment says so or a later segment made it so.
+    func evaluate(group: Int, segment: Int, fingerprint: DocumentFingerprint, scratch: inout Scratch,
                   leavingOneOut: Bool = false) -> ReferenceMatch {
+        let segments = self.index
+        let index = segments.segments[segment]
         index.tokens(ofGroup: group, into: &scratch.referenceTokens)
         let referenceTokens = scratch.referenceTokens
         let jaccard = fingerprint.signature.isEmpty || referenceTokens.isEmpty ? 0 : fingerprint.signature.withUnsafeBufferPointer {
@@ -207,7 +221,10 @@ public struct Matcher: Sendable {
         }
         let alignment = referenceTokens.withUnsafeBufferPointer { reference in
             scratch.aligner.align(document: fingerprint, reference: reference, shingler: fingerprinter.shingler,
-                                  isCommonAt: { index.isCommon(group: group, position: $0, leavingOneOut: leavingOneOut) })
+                                  isCommonAt: { position, hash in
+                                      index.isCommon(group: group, position: position, leavingOneOut: leavingOneOut)
+                                          || segments.isCommonInLaterSegment(hash, segment: segment)
+                                  })
         }
         let evidenceTokens = index.evidenceTokenCount(ofGroup: group)
         let near = options.nearDuplicate

@@ -21,6 +21,9 @@ public struct PipelineConfiguration: Sendable {
     public var indexPath: String?
     public var indexReferences: [String] = []
     public var indexBackground: [String] = []
+    /// References to add to the index as a segment before a run (`index.add`): those of these
+    /// files that no segment of the index was built from yet (`IndexBuilder.addSegment`).
+    public var indexAdditions: [String] = []
     /// How the index is built when it is missing (`index.max_document_frequency`, `index.sort_memory_mb`).
     public var indexBuild = IndexBuildOptions()
     public var output: String?
@@ -211,7 +214,7 @@ struct YAMLReader {
                     return stage
                 }
             case "index":
-                let allowed: Set<String> = ["path", "references", "background", "max_document_frequency", "sort_memory_mb",
+                let allowed: Set<String> = ["path", "references", "add", "background", "max_document_frequency", "sort_memory_mb",
                                             "model_field", "vendor_field", "vendors", "style"]
                 for (name, item) in try mapping(value, key, allowed: allowed) {
                     switch name {
@@ -236,6 +239,7 @@ struct YAMLReader {
                     case "style": configuration.indexBuild.style.enabled = try bool(item, "index.style")
                     case "path": configuration.indexPath = try string(item, "index.path")
                     case "references": configuration.indexReferences = try strings(item, "index.references")
+                    case "add": configuration.indexAdditions = try strings(item, "index.add")
                     case "background": configuration.indexBackground = try strings(item, "index.background")
                     case "max_document_frequency":
                         configuration.indexBuild.maximumDocumentFrequency = try int(item, "index.max_document_frequency")

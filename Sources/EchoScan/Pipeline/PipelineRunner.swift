@@ -143,8 +143,32 @@ public struct PipelineRunner: Sendable {
     }
 
     /// The index file, built first from `index.references` when it does not exist yet, or when it
-    /// is an index of another format version (a nightly job that outlived an upgrade).
+    /// is an index of another format version (a nightly job that outlived an upgrade); then the
+    /// references of `index.add` added to it.
     func prepareIndex() throws -> String {
+        let path = try buildIndex()
+        try addReferences(to: path)
+        return path
+    }
+
+    /// Adds the files of `index.add` that no segment of the index was built from yet as one new
+    /// segment: a nightly job lists the week's reference files, each added once.
+    func addReferences(to path: String) throws {
+        guard !configuration.indexAdditions.isEmpty else { return }
+        let additions = ShardInputs.expand(configuration.indexAdditions)
+        let background = ShardInputs.expand(configuration.indexBackground)
+        if let first = (additions.errors + background.errors).first { throw first }
+        let indexed = Set(try SegmentedIndex(path: path).segments.flatMap(\.metadata.sources).map(\.path))
+        let new = additions.paths.filter { !indexed.contains($0) }
+        guard !new.isEmpty else { return }
+        log("adding \(new.count) reference files to index \(path) as a segment")
+        var options = configuration.indexBuild
+        options.threads = configuration.effectiveThreads
+        _ = try IndexBuilder(options: options).addSegment(references: new, background: background.paths, toIndex: path)
+    }
+
+    /// The index file, built first when it is missing or of another format version.
+    func buildIndex() throws -> String {
         guard let path = configuration.indexPath else { throw Error(description: "the pipeline names no index (index.path)") }
         if FileManager.default.fileExists(atPath: path) {
             guard !configuration.indexReferences.isEmpty, let version = IndexFormat.version(ofFileAt: path),
@@ -161,6 +185,8 @@ public struct PipelineRunner: Sendable {
         var options = configuration.indexBuild
         options.threads = configuration.effectiveThreads
         _ = try IndexBuilder(options: options).build(references: references.paths, background: background.paths, output: path)
+        // Segments of the index it replaces do not apply to it; `index.add` adds their files again.
+        try? FileManager.default.removeItem(atPath: SegmentList.path(forIndex: path))
         return path
     }
 

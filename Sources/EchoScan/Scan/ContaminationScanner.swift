@@ -62,7 +62,7 @@ public struct ContaminationScanner: Sendable {
 
     /// The index, matcher and provenance a process needs to scan; opened once per process.
     public final class Context: @unchecked Sendable {
-        let index: ReferenceIndex
+        let index: SegmentedIndex
         let matcher: Matcher
         let records: ScanRecordWriter
         let indexSHA256: String
@@ -71,7 +71,7 @@ public struct ContaminationScanner: Sendable {
         let workers: WorkerBudget
 
         init(request: ScanRequest) throws {
-            index = try ReferenceIndex(path: request.indexPath)
+            index = try SegmentedIndex(path: request.indexPath)
             let markers = try request.configuration.loadMarkers()
             matcher = Matcher(index: index, options: request.configuration.match, markers: markers)
             records = ScanRecordWriter(index: index, style: matcher.style)
@@ -248,7 +248,8 @@ public struct ContaminationScanner: Sendable {
         let firstStart = shardSummaries.compactMap(\.seconds).reduce(0, +)
         var summary = ScanSummary(
             index: .init(path: request.indexPath, sha256: context.indexSHA256, parameters: index.parameters,
-                         bands: index.metadata.bands, rows: index.metadata.rows, references: index.referenceCount, groups: index.groupCount),
+                         bands: index.metadata.bands, rows: index.metadata.rows, references: index.referenceCount, groups: index.groupCount,
+                         segments: index.segments.count > 1 ? index.segments.map { .init(path: $0.path, sha256: $0.sha256, references: $0.referenceCount) } : nil),
             pipeline: .init(path: configuration.source, sha256: configuration.sha256),
             startedAt: Self.timestamp(started.addingTimeInterval(-firstStart)), finishedAt: Self.timestamp(Date()),
             host: ProcessInfo.processInfo.hostName, threads: configuration.effectiveThreads, status: partial ? .partial : .ok,
@@ -302,7 +303,7 @@ extension DocumentVerdict {
         var style: StyleVerdict?
     }
 
-    func summaryKeys(index: ReferenceIndex) -> SummaryKeys {
+    func summaryKeys(index: SegmentedIndex) -> SummaryKeys {
         let best = matches.first.map { index.reference(index.representative(ofGroup: $0.group)) }
         var vendors: [String] = []
         for marker in markers where !vendors.contains(marker.vendor) { vendors.append(marker.vendor) }

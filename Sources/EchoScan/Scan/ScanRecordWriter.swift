@@ -1,12 +1,12 @@
 /// Encodes one document's verdict as a manifest line and a Dolma-style attribute line.
 struct ScanRecordWriter: Sendable {
-    let index: ReferenceIndex
+    let index: SegmentedIndex
     /// The style model whose scores the lines carry (nil: the index has none, or style is off).
     let style: StyleModel?
     /// The style attributes' names: model-written (when the model scores it), then one per vendor.
     private let styleAttributes: (modelWritten: String?, vendors: [String])
 
-    init(index: ReferenceIndex, style: StyleModel?) {
+    init(index: SegmentedIndex, style: StyleModel?) {
         self.index = index
         self.style = style
         let header = style?.header

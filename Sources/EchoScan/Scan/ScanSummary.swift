@@ -3,12 +3,22 @@ public struct ScanSummary: Codable, Sendable {
     /// The index a scan used: its path, SHA-256, fingerprint parameters and what it holds.
     public struct IndexProvenance: Codable, Sendable {
         public var path: String
+        /// The index file's SHA-256; with segments, the SHA-256 of theirs in order.
         public var sha256: String
         public var parameters: FingerprintParameters
         public var bands: Int
         public var rows: Int
         public var references: Int
         public var groups: Int
+        /// The base file and the segments added to it (`echoscan index add`); absent for an
+        /// index of one file.
+        public var segments: [Segment]?
+
+        public struct Segment: Codable, Sendable {
+            public var path: String
+            public var sha256: String
+            public var references: Int
+        }
     }
 
     /// The pipeline file a run used (nil path and hash for the built-in defaults).
