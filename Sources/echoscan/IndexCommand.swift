@@ -153,6 +153,12 @@ struct IndexCommand: ParsableCommand {
             // With segments, the null samples of all of them, pooled.
             let thresholds = [0.01, 0.001, 0.0001].map { String(format: "%.1f at %g", null.threshold(forRate: $0), $0) }
             print("  null sample: \(null.scores.count) references against the other groups; evidence needed: \(thresholds.joined(separator: ", "))")
+            for (number, model) in null.byLength.enumerated() {
+                guard let model else { continue }
+                let bounds = NullModel.lengthBounds
+                let name = number < bounds.count ? "under \(bounds[number]) words" : "from \(bounds[bounds.count - 1]) words"
+                print(String(format: "    texts %@: %d of them; evidence needed: %.1f at 0.001", name, model.scores.count, model.threshold(forRate: 0.001)))
+            }
             if let style = opened.style?.header {
                 let calibration = style.calibration
                 let human = style.scoresModelWritten ? " and human text"

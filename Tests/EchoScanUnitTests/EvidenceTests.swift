@@ -71,6 +71,45 @@ final class EvidenceTests: XCTestCase {
         XCTAssertEqual(String(decoding: writer.bytes, as: UTF8.self), "[\(Int.min),\(Int.max),null,-3e+20]")
     }
 
+    /// Short null texts share less by chance than long ones: a short text's probability comes
+    /// from the short null texts, a long one's from the long ones, and a length class with too
+    /// few null texts for a tail of its own from the whole sample.
+    func testNullModelCalibratesEachLengthOnTheNullTextsOfThatLength() {
+        var generator = SplitMix64(seed: 3)
+        func exponential(_ mean: Double) -> Double { -log(1 - Double(generator.next() >> 11) / Double(1 << 53)) * mean }
+        var scores: [Double] = []
+        var lengths: [Int] = []
+        for _ in 0..<2_000 { scores.append(exponential(4)); lengths.append(40) }
+        for _ in 0..<2_000 { scores.append(exponential(12)); lengths.append(400) }
+        for _ in 0..<50 { scores.append(exponential(12)); lengths.append(100) }
+        let model = NullModel(scores: scores, lengths: lengths)
+        let pooled = NullModel(scores: scores)
+        XCTAssertLessThan(model.falseMatchProbability(30, documentTokens: 40), 0.002)
+        XCTAssertGreaterThan(model.falseMatchProbability(30, documentTokens: 400), 0.05)
+        XCTAssertEqual(model.falseMatchProbability(30, documentTokens: 100), pooled.falseMatchProbability(30), "50 texts: the whole sample")
+        XCTAssertEqual(model.falseMatchProbability(30), pooled.falseMatchProbability(30))
+        XCTAssertEqual(NullModel(scores: scores).falseMatchProbability(30, documentTokens: 40), pooled.falseMatchProbability(30),
+                       "lengths unknown: one model")
+    }
+
+    /// Between two chained anchors, the words a copy kept count however many words were inserted
+    /// or deleted around them, as long as they lie between the anchors' diagonals.
+    func testWordsKeptBetweenAnchorsCountWhateverTheEdits() {
+        func common(_ document: [UInt64], _ reference: [UInt64]) -> Int {
+            document.withUnsafeBufferPointer { doc in
+                reference.withUnsafeBufferPointer { EvidenceAligner.commonTokens(doc, 0..<document.count, $0, 0..<reference.count) }
+            }
+        }
+        // Two insertions apart: 1 on the first diagonal, 2 between, 3 4 5 on the last.
+        XCTAssertEqual(common([1, 99, 2, 98, 3, 4, 5], [1, 2, 3, 4, 5]), 5)
+        XCTAssertEqual(common([1, 2, 3, 4, 5], [1, 97, 2, 3, 96, 4, 5]), 5, "deletions")
+        XCTAssertEqual(common([1, 9, 3, 9, 5], [1, 2, 3, 4, 5]), 3, "substitutions")
+        XCTAssertEqual(common([7, 8, 9, 1], [1, 2, 3, 4]), 0, "a word far off the diagonals is chance")
+        XCTAssertEqual(common([], [1]), 0)
+        let long = (0..<64).map { UInt64($0) }
+        XCTAssertEqual(common(long, long), 64)
+    }
+
     func testNullModelOfATinySampleFallsBackToItsPrior() {
         let model = NullModel(scores: [0, 3])
         XCTAssertEqual(model.tailRate, NullModel.fallbackRate)

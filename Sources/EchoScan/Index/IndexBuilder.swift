@@ -184,9 +184,14 @@ public struct IndexBuilder {
             file.add(.styleWeights, bytes: trained.weights, count: StyleFeatures.bucketCount)
         }
         try? FileManager.default.removeItem(atPath: uncalibrated)
+        // Sorted by score, then length; the lengths in that order in their own section.
+        let sample = nullScores.sorted { $0.score != $1.score ? $0.score < $1.score : $0.tokens < $1.tokens }
         var encoded = BinaryBuffer()
-        for score in nullScores.sorted() { encoded.append(score.bitPattern) }
-        file.add(.nullScores, bytes: encoded.bytes, count: nullScores.count)
+        for draw in sample { encoded.append(draw.score.bitPattern) }
+        file.add(.nullScores, bytes: encoded.bytes, count: sample.count)
+        var lengths = BinaryBuffer()
+        for draw in sample { lengths.append(UInt32(clamping: draw.tokens)) }
+        file.add(.nullLengths, bytes: lengths.bytes, count: sample.count)
         let written = try file.write(to: output)
         return IndexBuildReport(metadata: metadata, referenceBytes: spill.textBytes, indexBytes: written,
                                 seconds: Date().timeIntervalSince(started), warnings: warnings)

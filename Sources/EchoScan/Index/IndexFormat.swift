@@ -112,6 +112,9 @@ enum IndexFormat {
         /// Only in a segment added to an index (`SegmentedIndex`): u64 k-gram hashes, sorted, of
         /// the earlier segments' groups that this segment's references make common.
         case commonInEarlierSegments = 24
+        /// u32 length in tokens of each null sample text, in the order of `nullScores` (the
+        /// length classes of `NullModel`; without it, one model for all lengths).
+        case nullLengths = 25
     }
 
     /// Filter bits per posting key and per band hash: one word's three bits turn away most misses.

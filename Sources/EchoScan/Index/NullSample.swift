@@ -40,8 +40,8 @@ enum NullSample {
     static let minimumPeeredGroups = 200
 
     /// The best score of each sampled group's representative (among `groups`) against the groups
-    /// of other vendors, in group order.
-    static func scores(index: ReferenceIndex, groups: [Int], limit: Int, threads: Int) -> [Double] {
+    /// of other vendors, with the representative's length in tokens, in group order.
+    static func scores(index: ReferenceIndex, groups: [Int], limit: Int, threads: Int) -> [(score: Double, tokens: Int)] {
         let eligible = groups.filter { index.tokenCount(ofGroup: $0) >= minimumTokens }
         let stride = max(1, (eligible.count + limit - 1) / max(limit, 1))
         let sample = Swift.stride(from: 0, to: eligible.count, by: stride).map { eligible[$0] }
@@ -49,8 +49,9 @@ enum NullSample {
         return Parallel.map(count: sample.count, threads: threads,
                             makeState: { (matcher: Matcher.Scratch(), texts: TextCodec.Context(.decompression)) }) { state, position in
             let group = sample[position]
-            guard var text = index.text(ofReference: index.representative(ofGroup: group), context: state.texts) else { return 0 }
-            return text.withUTF8 { matcher.nullScore(ofGroup: group, text: $0, scratch: &state.matcher) }
+            let tokens = index.tokenCount(ofGroup: group)
+            guard var text = index.text(ofReference: index.representative(ofGroup: group), context: state.texts) else { return (0, tokens) }
+            return (text.withUTF8 { matcher.nullScore(ofGroup: group, text: $0, scratch: &state.matcher) }, tokens)
         }
     }
 }

@@ -134,7 +134,15 @@ public final class ReferenceIndex: @unchecked Sendable {
         guard nullScores.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
             throw IndexError(path: path, reason: "section \(IndexFormat.Section.nullScores) holds a score that is negative or not a number")
         }
-        nullModel = NullModel(scores: Array(nullScores))
+        let nullLengths = (sections[.nullLengths] ?? UnsafeRawBufferPointer(start: nil, count: 0)).bindMemory(to: UInt32.self)
+        if sections[.nullLengths] != nil {
+            guard nullLengths.count == nullScores.count else {
+                throw IndexError(path: path, reason: "section \(IndexFormat.Section.nullLengths) has \(nullLengths.count) entries, expected \(nullScores.count)")
+            }
+            nullModel = NullModel(scores: Array(nullScores), lengths: nullLengths.map { Int($0) })
+        } else {
+            nullModel = NullModel(scores: Array(nullScores))
+        }
         if let header = sections[.styleModel], let weights = sections[.styleWeights] {
             style = try StyleModel.decode(header: header, weights: weights, in: file, tokenizer: Tokenizer(seed: metadata.parameters.seed))
         } else {
@@ -227,8 +235,8 @@ public final class ReferenceIndex: @unchecked Sendable {
 
     /// The sections the open reads whole. The look-up filters are read in place, a word per
     /// look-up (a damaged word makes a look-up miss or search in vain; `verify` checks them).
-    static let checkedAtOpen: [IndexFormat.Section] = [.metadata, .references, .groups, .members, .bandDirectory, .nullScores, .styleModel,
-                                                        .textDictionary]
+    static let checkedAtOpen: [IndexFormat.Section] = [.metadata, .references, .groups, .members, .bandDirectory, .nullScores, .nullLengths,
+                                                        .styleModel, .textDictionary]
 
     static func crc(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         UInt32(crc32_z(0, bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), bytes.count))

@@ -78,7 +78,10 @@ public final class SegmentedIndex: @unchecked Sendable {
             nullModel = segments[0].nullModel
             sha256 = segments[0].sha256
         } else {
-            nullModel = NullModel(scores: segments.flatMap(\.nullModel.scores))
+            let models = segments.map(\.nullModel)
+            nullModel = models.allSatisfy({ $0.lengths.count == $0.scores.count })
+                ? NullModel(scores: models.flatMap(\.scores), lengths: models.flatMap(\.lengths))
+                : NullModel(scores: models.flatMap(\.scores))
             sha256 = SHA256.hash(data: Data(segments.map(\.sha256).joined(separator: "\n").utf8)).hexString
         }
     }

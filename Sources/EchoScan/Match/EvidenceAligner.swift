@@ -141,13 +141,10 @@ struct EvidenceAligner {
                     let shift = abs(documentStep - referenceStep)
                     // A link gains at most one token per document step: most links cannot win.
                     if shift <= Self.maximumShift && chainScore[j] + Double(documentStep) > best {
-                        // Words between the anchors that equal their counterparts are matched:
-                        // on the earlier anchor's diagonal up to the edit, on the later one's after.
-                        let previousEnd = Int(anchorDocument[j]) + k
-                        let equal = documentAt > previousEnd
-                            ? Self.equalTokens(doc, reference, from: previousEnd, to: documentAt,
-                                               before: Int(anchorReference[j]) - Int(anchorDocument[j]), after: referenceAt - documentAt)
-                            : 0
+                        // Words between the anchors that a copy kept are matched.
+                        let documentGap = (Int(anchorDocument[j]) + k)..<max(documentAt, Int(anchorDocument[j]) + k)
+                        let referenceGap = (Int(anchorReference[j]) + k)..<max(referenceAt, Int(anchorReference[j]) + k)
+                        let equal = Self.commonTokens(doc, documentGap, reference, referenceGap)
                         let gain = min(k, documentStep, referenceStep) + equal
                         let unmatched = max(0, max(documentStep, referenceStep) - k - equal) + (shift > 0 ? 1 : 0)
                         let score = chainScore[j] + Double(gain) - Self.mismatchCost * Double(unmatched)
@@ -178,31 +175,34 @@ struct EvidenceAligner {
         return nil
     }
 
-    /// The most document tokens in `from..<to` that equal their reference counterparts when the
-    /// first ones are aligned with offset `before` and the rest with offset `after` (one edit in
-    /// between: the split that matches most).
-    static func equalTokens(_ doc: UnsafeBufferPointer<UInt64>, _ reference: UnsafeBufferPointer<UInt64>,
-                            from: Int, to: Int, before: Int, after: Int) -> Int {
-        func equal(_ position: Int, _ offset: Int) -> Int {
-            let other = position + offset
-            return other >= 0 && other < reference.count && doc[position] == reference[other] ? 1 : 0
+    /// The most words between two chained anchors that a copy kept, however many of the others
+    /// were substituted, inserted or deleted: the longest common subsequence of the document's
+    /// tokens `document` (at most 64) and the reference's `referenceRange` whose pairs lie
+    /// between the two anchors' diagonals (an edited copy's words drift from one to the other;
+    /// words matched off them would be chance). Bit-parallel (Allison and Dix; Hyyrö 2004), one
+    /// bit of state per document token.
+    static func commonTokens(_ doc: UnsafeBufferPointer<UInt64>, _ document: Range<Int>,
+                             _ reference: UnsafeBufferPointer<UInt64>, _ referenceRange: Range<Int>) -> Int {
+        precondition(document.count <= 64, "a gap of at most 64 document tokens")
+        guard !document.isEmpty, !referenceRange.isEmpty else { return 0 }
+        // Reference offset i may match document offsets i - high ... i - low.
+        let drift = referenceRange.count - document.count
+        let low = min(0, drift)
+        let high = max(0, drift)
+        let width = document.count
+        let all: UInt64 = width == 64 ? .max : (1 << UInt64(width)) - 1
+        var columns = UInt64.max
+        for (offset, referencePosition) in referenceRange.enumerated() {
+            let first = max(0, offset - high)
+            let last = min(width - 1, offset - low)
+            guard first <= last else { continue }
+            let word = reference[referencePosition]
+            var matches: UInt64 = 0
+            for bit in first...last where doc[document.lowerBound + bit] == word { matches |= 1 << UInt64(bit) }
+            let kept = columns & matches
+            columns = (columns &+ kept) | (columns & ~matches)
         }
-        if before == after {
-            var count = 0
-            for position in from..<to { count += equal(position, before) }
-            return count
-        }
-        // Matches after the split, all of them first; then the split moves right.
-        var trailing = 0
-        for position in from..<to { trailing += equal(position, after) }
-        var leading = 0
-        var best = trailing
-        for position in from..<to {
-            leading += equal(position, before)
-            trailing -= equal(position, after)
-            best = max(best, leading + trailing)
-        }
-        return best
+        return width - (columns & all).nonzeroBitCount
     }
 
     /// Chains best first, each ending where a better one took an anchor, down to fragments; the

@@ -229,7 +229,7 @@ public struct Matcher: Sendable {
         let evidenceTokens = index.evidenceTokenCount(ofGroup: group)
         let near = options.nearDuplicate
         return ReferenceMatch(
-            group: group, score: alignment.score, falseMatchProbability: nullModel.falseMatchProbability(alignment.score),
+            group: group, score: alignment.score, falseMatchProbability: nullModel.falseMatchProbability(alignment.score, documentTokens: fingerprint.tokens.count),
             jaccard: jaccard,
             containment: evidenceTokens > 0 ? min(1, Double(alignment.referenceTokensCovered) / Double(evidenceTokens)) : 0,
             documentCoverage: Double(alignment.documentTokensCovered) / Double(fingerprint.tokens.count),

@@ -16,9 +16,19 @@ import Foundation
 /// prior, `exp(-fallbackRate * score)`: an index whose references answer no prompt in common
 /// (so that its null sample shares almost nothing) cannot vouch that a passage of 20 words
 /// is a copy; the prior asks for 28 matched tokens at a rate of 0.001.
+///
+/// The chance of a score depends on the length of the text: a text of 50 words shares at most 50
+/// with a reference, and has fewer places to share a passage by chance than one of 500. When the
+/// null texts' lengths are known, a text's probability is read from the null texts of its length
+/// class (`lengthBounds`, in tokens) where that class holds `minimumClassSize` of them, and from
+/// the whole sample otherwise.
 public struct NullModel: Sendable, Equatable {
     /// Best scores of the null texts, ascending.
     public let scores: [Double]
+    /// Each null text's length in tokens, in the order of `scores` (empty when unknown).
+    public let lengths: [Int]
+    /// The model of each length class with enough null texts (nil: the whole sample's).
+    public let byLength: [NullModel?]
     /// Scores above this are in the fitted tail.
     public let tailStart: Double
     /// Share of the null texts in the tail.
@@ -33,9 +43,34 @@ public struct NullModel: Sendable, Equatable {
     /// references) it stands in for the fit, and it bounds the fit from below.
     static let fallbackRate = 0.25
 
+    /// Upper bounds (exclusive) of the length classes, in tokens; the last class is unbounded.
+    public static let lengthBounds = [64, 128, 256]
+    /// Null texts a length class needs for a model of its own: a tail of 20 to fit.
+    static let minimumClassSize = 400
+
+    /// A model of scores of null texts of unknown lengths.
     public init(scores unsorted: [Double]) {
-        let sorted = unsorted.sorted()
+        self.init(sorted: unsorted.sorted(), lengths: [], byLength: [])
+    }
+
+    /// A model of null texts' scores and lengths (tokens), with a model per length class.
+    public init(scores: [Double], lengths: [Int]) {
+        precondition(scores.count == lengths.count)
+        let pairs = zip(scores, lengths).sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+        var classes = [[Double]](repeating: [], count: Self.lengthBounds.count + 1)
+        for (score, length) in pairs { classes[Self.lengthClass(length)].append(score) }
+        self.init(sorted: pairs.map(\.0), lengths: pairs.map(\.1),
+                  byLength: classes.map { $0.count >= Self.minimumClassSize ? NullModel(sorted: $0, lengths: [], byLength: []) : nil })
+    }
+
+    static func lengthClass(_ tokens: Int) -> Int {
+        lengthBounds.firstIndex { tokens < $0 } ?? lengthBounds.count
+    }
+
+    private init(sorted: [Double], lengths: [Int], byLength: [NullModel?]) {
         scores = sorted
+        self.lengths = lengths
+        self.byLength = byLength
         let tailCount = max(Self.minimumTail, Int((Double(sorted.count) * Self.tailFraction).rounded(.up)))
         let excessesFrom = sorted.count - tailCount
         guard excessesFrom > 0 else {
@@ -55,6 +90,17 @@ public struct NullModel: Sendable, Equatable {
     /// The estimated share of unrelated texts whose evidence is `score` or more.
     public func falseMatchProbability(_ score: Double) -> Double {
         max(fitted(score), min(1, exp(-Self.fallbackRate * score)))
+    }
+
+    /// The estimated share of unrelated texts of `documentTokens` tokens whose evidence is
+    /// `score` or more: from the texts of that length class when it has a model.
+    public func falseMatchProbability(_ score: Double, documentTokens: Int) -> Double {
+        model(forLength: documentTokens).falseMatchProbability(score)
+    }
+
+    /// The model that texts of `tokens` tokens are calibrated with.
+    public func model(forLength tokens: Int) -> NullModel {
+        byLength.isEmpty ? self : byLength[Self.lengthClass(tokens)] ?? self
     }
 
     private func fitted(_ score: Double) -> Double {
