@@ -156,7 +156,7 @@ struct IndexCommand: ParsableCommand {
             for (number, model) in null.byLength.enumerated() {
                 guard let model else { continue }
                 let bounds = NullModel.lengthBounds
-                let name = number < bounds.count ? "under \(bounds[number]) words" : "from \(bounds[bounds.count - 1]) words"
+                let name = number < bounds.count ? "under \(bounds[number]) tokens" : "from \(bounds[bounds.count - 1]) tokens"
                 print(String(format: "    texts %@: %d of them; evidence needed: %.1f at 0.001", name, model.scores.count, model.threshold(forRate: 0.001)))
             }
             if let style = opened.style?.header {
