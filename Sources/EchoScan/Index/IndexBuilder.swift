@@ -124,7 +124,8 @@ public struct IndexBuilder {
         var duplicates: [Bool] = []
         if let earlier {
             duplicates = Self.groupsDuplicating(earlier, groups: groups, fingerprints: fingerprints, threshold: options.groupingThreshold)
-            earlierKGrams = try Self.kGrams(of: earlier, folder: folder, sortEntries: sortEntries)
+            earlierKGrams = try Self.kGrams(of: earlier, sharedWith: groups, fingerprints: fingerprints, folder: folder,
+                                            sortEntries: sortEntries)
         }
         let common = try commonKGrams(shingles: try spill.shingles.sorted(), background: try backgroundSorter.sorted(),
                                       prompts: try spill.prompts.sorted(), earlier: earlierKGrams, duplicates: duplicates,
@@ -277,12 +278,22 @@ public struct IndexBuilder {
         }
     }
 
-    /// Every earlier segment's k-grams, one entry per group that holds one, sorted.
-    static func kGrams(of earlier: SegmentedIndex, folder: String, sortEntries: Int) throws -> SortedEntries {
+    /// The earlier segments' k-grams that the new groups' representatives may hold too, one
+    /// entry per earlier group that holds one, sorted. Only those count for the new segment, and
+    /// the earlier segments' k-grams are many: a filter over the new k-grams (a few bits each)
+    /// keeps the rest out of the sort, so that an add sorts about what it adds.
+    static func kGrams(of earlier: SegmentedIndex, sharedWith groups: ReferenceGroups, fingerprints: SpilledFingerprints,
+                       folder: String, sortEntries: Int) throws -> SortedEntries {
         var sorter = ExternalSorter(directory: folder, name: "earlier", runEntries: sortEntries)
         let shingler = Fingerprinter(parameters: earlier.parameters).shingler
-        var tokens: [UInt64] = []
         var shingles: [UInt64] = []
+        let newTokens = groups.representatives.reduce(0) { $0 + fingerprints.tokens(Int($1)).count }
+        let newKGrams = groups.representatives.lazy.flatMap { representative -> [UInt64] in
+            shingler.shingles(of: fingerprints.tokens(Int(representative)), into: &shingles)
+            return shingles
+        }
+        let wanted = BlockedBloomFilter(newKGrams, count: max(1, newTokens), bitsPerHash: IndexFormat.postingFilterBits)
+        var tokens: [UInt64] = []
         for segment in earlier.segments {
             for group in 0..<segment.groupCount {
                 guard segment.tokens(ofGroup: group, into: &tokens) else {
@@ -294,7 +305,7 @@ public struct IndexBuilder {
                 var previous: UInt64? = nil
                 for hash in shingles where hash != previous {
                     previous = hash
-                    try sorter.append(hash, 0)
+                    if wanted.mightContain(hash) { try sorter.append(hash, 0) }
                 }
             }
         }
