@@ -312,6 +312,14 @@ public struct IndexBuilder {
         return try sorter.sorted()
     }
 
+    /// The smaller of two keys of merged streams, either of which may have ended.
+    @inline(__always)
+    static func smaller(_ first: UInt64?, _ second: UInt64?) -> UInt64? {
+        guard let first else { return second }
+        guard let second else { return first }
+        return min(first, second)
+    }
+
     /// The common k-grams, sorted, in a scratch file, with how many were judged common for each
     /// reason; and, in a second file, the *borderline* ones: common only by frequency, in exactly
     /// `maximumDocumentFrequency + 1` groups. For a reference of one of those groups in the null
@@ -348,7 +356,7 @@ public struct IndexBuilder {
         }
         var entry = try shingles.next()
         var nextEarlier = try earlier?.next()
-        while let key = [entry?.key, nextEarlier?.key].compactMap({ $0 }).min() {
+        while let key = Self.smaller(entry?.key, nextEarlier?.key) {
             var frequency = 0
             var duplicated = 0
             while let same = entry, same.key == key {
