@@ -103,6 +103,11 @@ final class IndexSegmentTests: XCTestCase {
         _ = try run(["index", "add", "--index", "base.idx", "added.jsonl"], in: dir)
         _ = try run(["scan", "--index", "base.idx", "-o", "out-segmented", "corpus.jsonl"], in: dir)
         XCTAssertEqual(try matches(dir + "/out-segmented/manifest.jsonl").count, 0, "with a segment, the passage is common too")
+
+        _ = try run(["index", "build", "--no-style", "-o", "base.idx", "base.jsonl"], in: dir)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/base.idx.segments"), "a build replaces the index and its segments")
+        _ = try run(["scan", "--index", "base.idx", "-o", "out-rebuilt", "corpus.jsonl"], in: dir)
+        XCTAssertEqual(try matches(dir + "/out-rebuilt/manifest.jsonl").count, 1)
     }
 
     /// A pipeline's `index.add`: the listed files that the index was not built from are added as

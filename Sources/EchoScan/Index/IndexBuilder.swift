@@ -194,6 +194,8 @@ public struct IndexBuilder {
         for draw in sample { lengths.append(UInt32(clamping: draw.tokens)) }
         file.add(.nullLengths, bytes: lengths.bytes, count: sample.count)
         let written = try file.write(to: output)
+        // A segment list beside the output belongs to the index this one replaces.
+        if earlier == nil { try? FileManager.default.removeItem(atPath: SegmentList.path(forIndex: output)) }
         return IndexBuildReport(metadata: metadata, referenceBytes: spill.textBytes, indexBytes: written,
                                 seconds: Date().timeIntervalSince(started), warnings: warnings)
     }

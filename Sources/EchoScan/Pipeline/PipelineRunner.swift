@@ -184,9 +184,8 @@ public struct PipelineRunner: Sendable {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         var options = configuration.indexBuild
         options.threads = configuration.effectiveThreads
+        // The segments of an index it replaces are gone with it; `index.add` adds their files again.
         _ = try IndexBuilder(options: options).build(references: references.paths, background: background.paths, output: path)
-        // Segments of the index it replaces do not apply to it; `index.add` adds their files again.
-        try? FileManager.default.removeItem(atPath: SegmentList.path(forIndex: path))
         return path
     }
 
