@@ -150,7 +150,7 @@ struct IndexCommand: ParsableCommand {
             print("  references \(metadata.referenceCount) in \(metadata.groupCount) groups (grouping at MinHash similarity \(metadata.groupingThreshold)); \(metadata.skippedRecords) bad records skipped")
             print("  postings \(metadata.postingCount); common k-grams: \(metadata.commonByFrequency) in more than \(metadata.maximumDocumentFrequency) groups, \(metadata.commonByBackground) in background text, \(metadata.commonByPrompt) in prompts")
             let null = opened.nullModel
-            // With segments, the null samples of all of them, pooled.
+            // With segments, the base's, which calibrates them all.
             let thresholds = [0.01, 0.001, 0.0001].map { String(format: "%.1f at %g", null.threshold(forRate: $0), $0) }
             print("  null sample: \(null.scores.count) references against the other groups; evidence needed: \(thresholds.joined(separator: ", "))")
             for (number, model) in null.byLength.enumerated() {

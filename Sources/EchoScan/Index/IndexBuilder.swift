@@ -172,10 +172,12 @@ public struct IndexBuilder {
         let uncalibrated = folder + "/uncalibrated.idx"
         _ = try file.write(to: uncalibrated)
         let uncalibratedIndex = try ReferenceIndex(path: uncalibrated)
-        let nullGroups = NullSample.groups(promptKeys: spill.promptKeys, groupOf: groups.groupOf, groupCount: groups.count,
-                                           vendorOf: uncalibratedIndex.vendorCode(ofGroup:))
-        let nullScores = NullSample.scores(index: uncalibratedIndex, groups: nullGroups, limit: options.nullSampleLimit,
-                                           threads: options.threads)
+        // A segment is calibrated by its base's sample (`SegmentedIndex`).
+        let nullScores = earlier != nil ? [] : NullSample.scores(
+            index: uncalibratedIndex,
+            groups: NullSample.groups(promptKeys: spill.promptKeys, groupOf: groups.groupOf, groupCount: groups.count,
+                                      vendorOf: uncalibratedIndex.vendorCode(ofGroup:)),
+            limit: options.nullSampleLimit, threads: options.threads)
         if var trained = style?.finish(threads: options.threads), let trainer = style {
             trained.header.phrases = Self.namePhrases(trained.phraseBuckets, trainer: trainer, index: uncalibratedIndex,
                                                       limit: options.style.phraseCount)

@@ -8,8 +8,11 @@ import Foundation
 /// references that an earlier segment's group holds too is common in the new segment, and the
 /// new segment lists the earlier segments' k-grams it makes common (section
 /// `commonInEarlierSegments`), which a scan treats as common there. Groups and references are
-/// numbered over the segments in order. The evidence is calibrated on the null samples of all
-/// segments pooled; the style model and the fingerprint parameters are the base index's.
+/// numbered over the segments in order. The evidence is calibrated on the base index's null
+/// sample, as are the style model and the fingerprint parameters: a segment's references could
+/// be scored only against its own groups (the prompts that tell which references answer the same
+/// prompt as another vendor's are not kept), and a segment of one vendor's outputs would add
+/// null texts that share nothing, making every passage look rarer than it is.
 ///
 /// The segments are listed in `<index>.segments` (`SegmentList`), written last and atomically:
 /// an index without that file is its base file alone, as `echoscan index build` writes it.
@@ -23,8 +26,8 @@ public final class SegmentedIndex: @unchecked Sendable {
     private let referenceStarts: [Int]
     /// Per segment, the sorted k-gram hashes that later segments made common in it.
     private let laterCommon: [[UnsafeBufferPointer<UInt64>]]
-    /// The calibration of the evidence scores: every segment's null sample.
-    public let nullModel: NullModel
+    /// The calibration of the evidence scores: the base index's.
+    public var nullModel: NullModel { base.nullModel }
     /// The base index's SHA-256 alone, or, with segments, the SHA-256 of the segments' hashes
     /// in order: what a scan records as the index it used.
     public let sha256: String
@@ -74,16 +77,8 @@ public final class SegmentedIndex: @unchecked Sendable {
         laterCommon = segments.indices.map { number in
             segments[(number + 1)...].map(\.commonInEarlierSegments).filter { !$0.isEmpty }
         }
-        if segments.count == 1 {
-            nullModel = segments[0].nullModel
-            sha256 = segments[0].sha256
-        } else {
-            let models = segments.map(\.nullModel)
-            nullModel = models.allSatisfy({ $0.lengths.count == $0.scores.count })
-                ? NullModel(scores: models.flatMap(\.scores), lengths: models.flatMap(\.lengths))
-                : NullModel(scores: models.flatMap(\.scores))
-            sha256 = SHA256.hash(data: Data(segments.map(\.sha256).joined(separator: "\n").utf8)).hexString
-        }
+        sha256 = segments.count == 1 ? segments[0].sha256
+            : SHA256.hash(data: Data(segments.map(\.sha256).joined(separator: "\n").utf8)).hexString
     }
 
     public var base: ReferenceIndex { segments[0] }
