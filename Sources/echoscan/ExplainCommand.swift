@@ -54,6 +54,9 @@ struct Explain: ParsableCommand {
         let colour = !plain && isatty(1) == 1
         print("document \(shard):\(line) id \(id ?? "null"): \(verdict.tokenCount) words; detectors: \(verdict.detectors.isEmpty ? "none" : verdict.detectors.joined(separator: ", "))")
         for marker in verdict.markers { print("  marker \"\(marker.phrase)\" (\(marker.vendor)) at \(marker.span.lowerBound)..<\(marker.span.upperBound)") }
+        let rate = configuration.match.maximumFalseMatchRate
+        let needed = opened.nullModel.model(forLength: verdict.tokenCount).threshold(forRate: rate)
+        print(String(format: "  evidence needed at a false-match rate of %g for a text of this length: %.1f", rate, needed))
         if verdict.matches.isEmpty { print("no reference matches") }
         for match in verdict.matches.prefix(matches) {
             let representative = opened.representative(ofGroup: match.group)
