@@ -76,6 +76,7 @@ struct EvidenceAligner {
     private var chainMatched: [Int32] = []
     private var predecessor: [Int32] = []
     private var used: [Bool] = []
+    private var superseded: [Bool] = []
     /// Chain ends worth extracting (at least a fragment's score), best first.
     private var ends: [(score: Double, anchor: Int32)] = []
 
@@ -211,9 +212,19 @@ struct EvidenceAligner {
         let count = anchorDocument.count
         let fragment = Self.minimumFragmentScore(shingleSize: k)
         // Only ends that can give a fragment are ordered (the scores and numbers side by side:
-        // the sort compares neighbours in memory, not look-ups into the scores).
+        // the sort compares neighbours in memory, not look-ups into the scores). An anchor that
+        // precedes a better-scoring one is no end: that one comes first and, taken or passed
+        // through, takes it (in a copy, nearly every anchor).
+        superseded.removeAll(keepingCapacity: true)
+        superseded.append(contentsOf: repeatElement(false, count: count))
+        for anchor in 0..<count {
+            let previous = Int(predecessor[anchor])
+            if previous >= 0 && chainScore[anchor] > chainScore[previous] { superseded[previous] = true }
+        }
         ends.removeAll(keepingCapacity: true)
-        for anchor in 0..<count where chainScore[anchor] >= fragment { ends.append((chainScore[anchor], Int32(anchor))) }
+        for anchor in 0..<count where chainScore[anchor] >= fragment && !superseded[anchor] {
+            ends.append((chainScore[anchor], Int32(anchor)))
+        }
         ends.sort { $0.score != $1.score ? $0.score > $1.score : $0.anchor < $1.anchor }
         used.removeAll(keepingCapacity: true)
         used.append(contentsOf: repeatElement(false, count: count))
