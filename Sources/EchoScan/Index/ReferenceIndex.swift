@@ -397,12 +397,15 @@ public final class ReferenceIndex: @unchecked Sendable {
     /// How many tokens a group's representative text has.
     public func tokenCount(ofGroup group: Int) -> Int { Int(groupRecord(group).tokenCount) }
 
-    /// Whether the k-gram at token `position` of a group's representative is common. For a
-    /// reference of the null sample (`leavingOneOut`), a k-gram common only because that
-    /// reference's own group is one of its groups is not.
+    /// The bit of a group's first token in the common and borderline bitmaps (`isCommon(bit:)`).
+    public func commonBitStart(ofGroup group: Int) -> Int { Int(groupRecord(group).tokenStart) }
+
+    /// Whether the k-gram at `bit` of the bitmaps (a group's `commonBitStart` plus the position
+    /// of its first token in the group's representative) is common. For a reference of the null
+    /// sample (`leavingOneOut`), a k-gram common only because that reference's own group is one
+    /// of its groups is not.
     @inline(__always)
-    public func isCommon(group: Int, position: Int, leavingOneOut: Bool = false) -> Bool {
-        let bit = Int(groupRecord(group).tokenStart) + position
+    public func isCommon(bit: Int, leavingOneOut: Bool = false) -> Bool {
         let mask: UInt64 = 1 << UInt64(bit & 63)
         guard commonPositions[bit >> 6] & mask != 0 else { return false }
         return !leavingOneOut || borderlinePositions[bit >> 6] & mask == 0

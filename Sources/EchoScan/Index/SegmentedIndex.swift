@@ -97,6 +97,9 @@ public final class SegmentedIndex: @unchecked Sendable {
         return (segment, group - groupStarts[segment])
     }
 
+    /// Whether a later segment made some k-gram of segment `segment` common.
+    func hasLaterCommon(segment: Int) -> Bool { !laterCommon[segment].isEmpty }
+
     /// Whether a later segment made the k-gram `hash` of segment `segment` common.
     @inline(__always)
     func isCommonInLaterSegment(_ hash: UInt64, segment: Int) -> Bool {

@@ -208,7 +208,7 @@ public struct Matcher: Sendable {
     }
 
     /// Aligns the document with the representative of a segment's group and weighs the evidence;
-    /// with `leavingOneOut`, for a reference of the index itself (see `ReferenceIndex.isCommon`).
+    /// with `leavingOneOut`, for a reference of the index itself (see `ReferenceIndex.isCommon(bit:)`).
     /// A k-gram is common when its segment says so or a later segment made it so.
     func evaluate(group: Int, segment: Int, fingerprint: DocumentFingerprint, scratch: inout Scratch,
                   leavingOneOut: Bool = false) -> ReferenceMatch {
@@ -219,11 +219,13 @@ public struct Matcher: Sendable {
         let jaccard = fingerprint.signature.isEmpty || referenceTokens.isEmpty ? 0 : fingerprint.signature.withUnsafeBufferPointer {
             MinHasher.similarity($0, lowBits: index.signature(ofGroup: group))
         }
+        let commonStart = index.commonBitStart(ofGroup: group)
+        let laterCommon = segments.hasLaterCommon(segment: segment)
         let alignment = referenceTokens.withUnsafeBufferPointer { reference in
             scratch.aligner.align(document: fingerprint, reference: reference, shingler: fingerprinter.shingler,
                                   isCommonAt: { position, hash in
-                                      index.isCommon(group: group, position: position, leavingOneOut: leavingOneOut)
-                                          || segments.isCommonInLaterSegment(hash, segment: segment)
+                                      index.isCommon(bit: commonStart + position, leavingOneOut: leavingOneOut)
+                                          || laterCommon && segments.isCommonInLaterSegment(hash, segment: segment)
                                   })
         }
         let evidenceTokens = index.evidenceTokenCount(ofGroup: group)
