@@ -114,59 +114,77 @@ struct EvidenceAligner {
     private mutating func chain(_ doc: UnsafeBufferPointer<UInt64>, _ reference: UnsafeBufferPointer<UInt64>, k: Int) {
         let count = anchorDocument.count
         chainScore.removeAll(keepingCapacity: true)
+        chainScore.append(contentsOf: repeatElement(0, count: count))
         chainMatched.removeAll(keepingCapacity: true)
+        chainMatched.append(contentsOf: repeatElement(0, count: count))
         predecessor.removeAll(keepingCapacity: true)
-        for i in 0..<count {
-            let documentAt = Int(anchorDocument[i])
-            let referenceAt = Int(anchorReference[i])
-            // An anchor that continues the previous word's anchor on its diagonal takes it as its
-            // predecessor without a search: one more matched word is what any other link could
-            // give at best, and in a copy nearly every anchor is such a continuation.
-            if let previous = continued(i, documentAt: documentAt, referenceAt: referenceAt) {
-                chainScore.append(chainScore[previous] + 1)
-                chainMatched.append(chainMatched[previous] + 1)
-                predecessor.append(Int32(previous))
-                continue
-            }
-            var best = Double(k)
-            var bestMatched = k
-            var from = -1
-            var j = i - 1
-            var looked = 0
-            while j >= 0 && looked < Self.lookBack {
-                let documentStep = documentAt - Int(anchorDocument[j])
-                if documentStep > Self.maximumGap { break }
-                let referenceStep = referenceAt - Int(anchorReference[j])
-                if documentStep > 0 && referenceStep > 0 {
-                    looked += 1
-                    let shift = abs(documentStep - referenceStep)
-                    // A link gains at most one token per document step: most links cannot win.
-                    if shift <= Self.maximumShift && chainScore[j] + Double(documentStep) > best {
-                        // Words between the anchors that a copy kept are matched.
-                        let documentGap = (Int(anchorDocument[j]) + k)..<max(documentAt, Int(anchorDocument[j]) + k)
-                        let referenceGap = (Int(anchorReference[j]) + k)..<max(referenceAt, Int(anchorReference[j]) + k)
-                        let equal = Self.commonTokens(doc, documentGap, reference, referenceGap)
-                        let gain = min(k, documentStep, referenceStep) + equal
-                        let unmatched = max(0, max(documentStep, referenceStep) - k - equal) + (shift > 0 ? 1 : 0)
-                        let score = chainScore[j] + Double(gain) - Self.mismatchCost * Double(unmatched)
-                        if score > best {
-                            best = score
-                            bestMatched = Int(chainMatched[j]) + gain
-                            from = j
+        predecessor.append(contentsOf: repeatElement(-1, count: count))
+        // Through buffers: the arrays' uniqueness is checked once, not at every store.
+        anchorDocument.withUnsafeBufferPointer { anchorDocument in
+            anchorReference.withUnsafeBufferPointer { anchorReference in
+                chainScore.withUnsafeMutableBufferPointer { chainScore in
+                    chainMatched.withUnsafeMutableBufferPointer { chainMatched in
+                        predecessor.withUnsafeMutableBufferPointer { predecessor in
+                            for i in 0..<count {
+                                let documentAt = Int(anchorDocument[i])
+                                let referenceAt = Int(anchorReference[i])
+                                // An anchor that continues the previous word's anchor on its
+                                // diagonal takes it as its predecessor without a search: one more
+                                // matched word is what any other link could give at best, and in
+                                // a copy nearly every anchor is such a continuation.
+                                if let previous = Self.continued(i, documentAt: documentAt, referenceAt: referenceAt,
+                                                                 anchorDocument, anchorReference) {
+                                    chainScore[i] = chainScore[previous] + 1
+                                    chainMatched[i] = chainMatched[previous] + 1
+                                    predecessor[i] = Int32(previous)
+                                    continue
+                                }
+                                var best = Double(k)
+                                var bestMatched = k
+                                var from = -1
+                                var j = i - 1
+                                var looked = 0
+                                while j >= 0 && looked < Self.lookBack {
+                                    let documentStep = documentAt - Int(anchorDocument[j])
+                                    if documentStep > Self.maximumGap { break }
+                                    let referenceStep = referenceAt - Int(anchorReference[j])
+                                    if documentStep > 0 && referenceStep > 0 {
+                                        looked += 1
+                                        let shift = abs(documentStep - referenceStep)
+                                        // A link gains at most one token per document step: most
+                                        // links cannot win.
+                                        if shift <= Self.maximumShift && chainScore[j] + Double(documentStep) > best {
+                                            // Words between the anchors that a copy kept are matched.
+                                            let documentGap = (Int(anchorDocument[j]) + k)..<max(documentAt, Int(anchorDocument[j]) + k)
+                                            let referenceGap = (Int(anchorReference[j]) + k)..<max(referenceAt, Int(anchorReference[j]) + k)
+                                            let equal = Self.commonTokens(doc, documentGap, reference, referenceGap)
+                                            let gain = min(k, documentStep, referenceStep) + equal
+                                            let unmatched = max(0, max(documentStep, referenceStep) - k - equal) + (shift > 0 ? 1 : 0)
+                                            let score = chainScore[j] + Double(gain) - Self.mismatchCost * Double(unmatched)
+                                            if score > best {
+                                                best = score
+                                                bestMatched = Int(chainMatched[j]) + gain
+                                                from = j
+                                            }
+                                        }
+                                    }
+                                    j -= 1
+                                }
+                                chainScore[i] = best
+                                chainMatched[i] = Int32(bestMatched)
+                                predecessor[i] = Int32(from)
+                            }
                         }
                     }
                 }
-                j -= 1
             }
-            chainScore.append(best)
-            chainMatched.append(Int32(bestMatched))
-            predecessor.append(Int32(from))
         }
     }
 
     /// The anchor before `i` at (documentAt - 1, referenceAt - 1), if there is one: anchors are in
     /// document order, those of one document position together.
-    private func continued(_ i: Int, documentAt: Int, referenceAt: Int) -> Int? {
+    private static func continued(_ i: Int, documentAt: Int, referenceAt: Int,
+                                  _ anchorDocument: UnsafeBufferPointer<Int32>, _ anchorReference: UnsafeBufferPointer<Int32>) -> Int? {
         var previous = i - 1
         while previous >= 0 && Int(anchorDocument[previous]) == documentAt { previous -= 1 }
         while previous >= 0 && Int(anchorDocument[previous]) == documentAt - 1 {
@@ -315,14 +333,23 @@ struct EvidenceAligner {
         next.removeAll(keepingCapacity: true)
         next.append(contentsOf: repeatElement(-1, count: referenceShingles.count + 1))
         let mask = capacity - 1
-        // Inserted from the end so that each chain lists positions in increasing order.
-        for position in stride(from: referenceShingles.count - 1, through: 0, by: -1) {
-            let hash = referenceShingles[position]
-            var slot = Int(truncatingIfNeeded: hash) & mask
-            while heads[slot] >= 0 && slots[slot] != hash { slot = (slot + 1) & mask }
-            next[position] = heads[slot]
-            slots[slot] = hash
-            heads[slot] = Int32(position)
+        // Inserted from the end so that each chain lists positions in increasing order. Through
+        // buffers: the arrays' uniqueness is checked once, not at every store.
+        referenceShingles.withUnsafeBufferPointer { shingles in
+            slots.withUnsafeMutableBufferPointer { slots in
+                heads.withUnsafeMutableBufferPointer { heads in
+                    next.withUnsafeMutableBufferPointer { next in
+                        for position in stride(from: shingles.count - 1, through: 0, by: -1) {
+                            let hash = shingles[position]
+                            var slot = Int(truncatingIfNeeded: hash) & mask
+                            while heads[slot] >= 0 && slots[slot] != hash { slot = (slot + 1) & mask }
+                            next[position] = heads[slot]
+                            slots[slot] = hash
+                            heads[slot] = Int32(position)
+                        }
+                    }
+                }
+            }
         }
     }
 
