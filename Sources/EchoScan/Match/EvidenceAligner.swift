@@ -97,15 +97,21 @@ struct EvidenceAligner {
     private mutating func collectAnchors(_ shingles: [UInt64], isCommonAt: (Int, UInt64) -> Bool) {
         anchorDocument.removeAll(keepingCapacity: true)
         anchorReference.removeAll(keepingCapacity: true)
-        for (position, hash) in shingles.enumerated() {
-            var candidate = lookup(hash)
-            guard candidate >= 0, !isCommonAt(Int(candidate), hash) else { continue }
-            var taken = 0
-            while candidate >= 0 && taken < Self.repeatsPerKGram {
-                anchorDocument.append(Int32(position))
-                anchorReference.append(candidate)
-                candidate = next[Int(candidate)]
-                taken += 1
+        slots.withUnsafeBufferPointer { slots in
+            heads.withUnsafeBufferPointer { heads in
+                next.withUnsafeBufferPointer { next in
+                    for (position, hash) in shingles.enumerated() {
+                        var candidate = Self.lookup(hash, slots: slots, heads: heads)
+                        guard candidate >= 0, !isCommonAt(Int(candidate), hash) else { continue }
+                        var taken = 0
+                        while candidate >= 0 && taken < Self.repeatsPerKGram {
+                            anchorDocument.append(Int32(position))
+                            anchorReference.append(candidate)
+                            candidate = next[Int(candidate)]
+                            taken += 1
+                        }
+                    }
+                }
             }
         }
     }
@@ -353,7 +359,8 @@ struct EvidenceAligner {
         }
     }
 
-    private func lookup(_ hash: UInt64) -> Int32 {
+    /// The first position of `hash` in the table (-1: none).
+    private static func lookup(_ hash: UInt64, slots: UnsafeBufferPointer<UInt64>, heads: UnsafeBufferPointer<Int32>) -> Int32 {
         let mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: hash) & mask
         while heads[slot] >= 0 {
