@@ -50,6 +50,34 @@ final class SlurmTests: XCTestCase {
                        try Data(contentsOf: URL(fileURLWithPath: dir + "/slurm/manifest.jsonl")))
     }
 
+    /// An index with a segment added by the pipeline's `index.add` scans the same in Slurm array
+    /// tasks as locally: every task opens the index and its segment as one.
+    func testAnIndexWithASegmentScansTheSameOnSlurm() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        let samples = TestSupport.samples
+        let lines = [
+            "version: 1",
+            "job: slurm-segments",
+            "inputs: [\(samples)/corpus]",
+            "index:",
+            "  path: \(dir)/index/reference.idx",
+            "  references: [\(samples)/references/arena-hard__gpt-4-0314.jsonl, \(samples)/references/gsm8k__175b_finetuning.jsonl]",
+            "  add: [\(samples)/references/fastchat__bard.jsonl]",
+            "  background: [\(samples)/background]",
+            "stages: [scan]",
+        ]
+        try TestSupport.write([UInt8](lines.joined(separator: "\n") + "\n"), to: dir + "/pipeline.yaml")
+        let local = try TestSupport.run(["run", dir + "/pipeline.yaml", "-o", dir + "/local"])
+        XCTAssertEqual(local.status, 0, local.error)
+        let slurm = try TestSupport.run(["run", dir + "/pipeline.yaml", "-o", dir + "/slurm", "--executor", "slurm", "--tasks", "2"])
+        XCTAssertEqual(slurm.status, 0, slurm.error)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/index/reference.idx.segment-1"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/index/reference.idx.segment-2"), "added once")
+        let manifest = try Data(contentsOf: URL(fileURLWithPath: dir + "/local/manifest.jsonl"))
+        XCTAssertTrue(String(decoding: manifest, as: UTF8.self).contains("fastchat-vicuna80/bard"), "the segment's references are found")
+        XCTAssertEqual(manifest, try Data(contentsOf: URL(fileURLWithPath: dir + "/slurm/manifest.jsonl")))
+    }
+
     func testAFailedTaskFailsItsStageWithItsLogAndCancelsTheRest() throws {
         let dir = try TestSupport.temporaryDirectory()
         let pipeline = try TestSupport.samplePipeline(in: dir, job: "slurm-test", stages: "dedup, scan, report")
