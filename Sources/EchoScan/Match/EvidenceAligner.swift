@@ -241,9 +241,11 @@ struct EvidenceAligner {
         // through, takes it (in a copy, nearly every anchor).
         superseded.removeAll(keepingCapacity: true)
         superseded.append(contentsOf: repeatElement(false, count: count))
-        for anchor in 0..<count {
-            let previous = Int(predecessor[anchor])
-            if previous >= 0 && chainScore[anchor] > chainScore[previous] { superseded[previous] = true }
+        superseded.withUnsafeMutableBufferPointer { superseded in
+            for anchor in 0..<count {
+                let previous = Int(predecessor[anchor])
+                if previous >= 0 && chainScore[anchor] > chainScore[previous] { superseded[previous] = true }
+            }
         }
         ends.removeAll(keepingCapacity: true)
         for anchor in 0..<count where chainScore[anchor] >= fragment && !superseded[anchor] {
@@ -253,29 +255,31 @@ struct EvidenceAligner {
         used.removeAll(keepingCapacity: true)
         used.append(contentsOf: repeatElement(false, count: count))
         var chains: [Chain] = []
-        for (_, anchor) in ends where !used[Int(anchor)] {
-            let end = Int(anchor)
-            var first = end
-            var cursor = end
-            var below = 0.0
-            var belowMatched = 0
-            while cursor >= 0 {
-                if used[cursor] {
-                    below = chainScore[cursor]
-                    belowMatched = Int(chainMatched[cursor])
-                    break
+        used.withUnsafeMutableBufferPointer { used in
+            for (_, anchor) in ends where !used[Int(anchor)] {
+                let end = Int(anchor)
+                var first = end
+                var cursor = end
+                var below = 0.0
+                var belowMatched = 0
+                while cursor >= 0 {
+                    if used[cursor] {
+                        below = chainScore[cursor]
+                        belowMatched = Int(chainMatched[cursor])
+                        break
+                    }
+                    used[cursor] = true
+                    first = cursor
+                    cursor = Int(predecessor[cursor])
                 }
-                used[cursor] = true
-                first = cursor
-                cursor = Int(predecessor[cursor])
+                let score = chainScore[end] - below
+                guard score >= fragment else { continue }
+                let passage = Chain(document: Int(anchorDocument[first])..<(Int(anchorDocument[end]) + k),
+                                    reference: Int(anchorReference[first])..<(Int(anchorReference[end]) + k),
+                                    score: score, matchedTokens: Int(chainMatched[end]) - belowMatched)
+                guard !chains.contains(where: { $0.document.overlaps(passage.document) }) else { continue }
+                chains.append(passage)
             }
-            let score = chainScore[end] - below
-            guard score >= fragment else { continue }
-            let passage = Chain(document: Int(anchorDocument[first])..<(Int(anchorDocument[end]) + k),
-                                reference: Int(anchorReference[first])..<(Int(anchorReference[end]) + k),
-                                score: score, matchedTokens: Int(chainMatched[end]) - belowMatched)
-            guard !chains.contains(where: { $0.document.overlaps(passage.document) }) else { continue }
-            chains.append(passage)
         }
         chains.sort { $0.document.lowerBound < $1.document.lowerBound }
         let runs = Self.runs(of: chains, k: k)
