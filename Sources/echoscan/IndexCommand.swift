@@ -78,7 +78,7 @@ struct IndexCommand: ParsableCommand {
         func run() throws {
             let opened = try openIndex(index)
             let backgroundPaths = background.isEmpty ? try recordedPaths(opened.metadata.backgroundSources, of: index) : try expanding(background)
-            let (report, path) = try build.run { try IndexBuilder(options: $0).addSegment(references: try expanding(references), background: backgroundPaths, toIndex: index) }
+            let (report, path) = try build.run { try IndexBuilder(options: $0).addSegment(references: try expanding(references), background: backgroundPaths, to: opened) }
             build.print(report, output: path)
             print("\(index): \(URL(fileURLWithPath: path).lastPathComponent) added; \(opened.referenceCount + report.metadata.referenceCount) references in \(opened.segments.count + 1) segments")
         }
@@ -119,10 +119,9 @@ struct IndexCommand: ParsableCommand {
                 throw CommandError("\(index): " + (changed.map { "\($0.1.path) has changed since it was indexed" }
                     ?? "the rebuild holds \(report.metadata.referenceCount) references, the index \(opened.referenceCount) (other reader options?)"))
             }
-            let list = try SegmentList.read(forIndex: index)
             guard rename(rebuilt, index) == 0 else { throw CommandError("cannot replace \(index): \(String(cString: strerror(errno)))") }
             try? FileManager.default.removeItem(atPath: SegmentList.path(forIndex: index))
-            for entry in list?.segments ?? [] { try? FileManager.default.removeItem(atPath: SegmentList.segmentPath(entry.file, forIndex: index)) }
+            for segment in opened.segments.dropFirst() { try? FileManager.default.removeItem(atPath: segment.path) }
             print("\(index): \(opened.segments.count) segments compacted into one")
         }
     }

@@ -163,7 +163,8 @@ public struct IndexBuilder {
         file.add(.postingFilter, bytes: postings.filter.bytes, count: 1)
         try addBandLookUpSections(to: file, bandHashes: bands.hashes.path, groups: groups.count)
         if earlier != nil {
-            file.add(.commonInEarlierSegments, file: common.inEarlierSegments, count: common.inEarlierSegmentsCount)
+            file.add(.commonInEarlierSegments, file: common.inEarlierSegments,
+                     count: common.inEarlierSegments.count / MemoryLayout<UInt64>.size)
         }
 
         // The null sample is scored against the index itself: written once without it, opened,
@@ -332,9 +333,8 @@ public struct IndexBuilder {
     struct CommonKGrams {
         var file: ScratchFile
         var borderline: ScratchFile
-        /// For a segment: the earlier segments' k-grams that its references make common.
+        /// For a segment: the earlier segments' k-grams that its references make common (u64).
         var inEarlierSegments: ScratchFile
-        var inEarlierSegmentsCount = 0
         var count = 0
         var byFrequency = 0
         var byBackground = 0
@@ -383,7 +383,6 @@ public struct IndexBuilder {
             if earlierFrequency > 0 && earlierFrequency <= options.maximumDocumentFrequency
                 && (frequency > options.maximumDocumentFrequency || inPrompt) {
                 result.inEarlierSegments.append(key)
-                result.inEarlierSegmentsCount += 1
             }
             if frequency > options.maximumDocumentFrequency {
                 result.byFrequency += 1
@@ -436,7 +435,7 @@ public struct IndexBuilder {
                 var group = referenceGroups.groupOf[reference]
                 if commonCursor < common.count, common[commonCursor] == entry.key {
                     // Borderline k-grams stay, marked: the null sample's references look them up.
-                    guard IndexBuilder.contains(borderline, entry.key) else { continue }
+                    guard ReferenceIndex.contains(borderline, entry.key) else { continue }
                     group |= IndexFormat.borderlinePosting
                 }
                 keys.append(entry.key)
@@ -508,13 +507,13 @@ public struct IndexBuilder {
             let tokens = Array(fingerprints.tokens(representative))
             shingler.shingles(of: tokens, into: &shingles)
             // A text shorter than a k-gram has none (its one "shingle" hashes the whole text).
-            let isCommon = tokens.count < shingler.size ? [] : shingles.map { prefilter.mightContain($0) && Self.contains(common, $0) }
+            let isCommon = tokens.count < shingler.size ? [] : shingles.map { prefilter.mightContain($0) && ReferenceIndex.contains(common, $0) }
             // One bit per token of the group: whether the k-gram that starts there is common, and
             // whether it is borderline (see `CommonKGrams`).
             for position in 0..<tokens.count {
                 let common = position < isCommon.count && isCommon[position]
                 commonBits.append(common)
-                borderlineBits.append(common && Self.contains(borderline, shingles[position]))
+                borderlineBits.append(common && ReferenceIndex.contains(borderline, shingles[position]))
             }
             let evidence = Self.evidenceTokenCount(common: isCommon, tokenCount: tokens.count, shingleSize: shingler.size)
             encoded.removeAll(keepingCapacity: true)
@@ -590,12 +589,6 @@ public struct IndexBuilder {
         try table.close()
         try hashes.close()
         return (table, hashes)
-    }
-
-    /// Whether sorted `hashes` hold `hash`.
-    static func contains(_ hashes: UnsafeBufferPointer<UInt64>, _ hash: UInt64) -> Bool {
-        let low = ReferenceIndex.lowerBound(hash, in: hashes, from: 0, to: hashes.count)
-        return low < hashes.count && hashes[low] == hash
     }
 
     /// Tokens covered by at least one k-gram that is not common (`common[i]`: whether the k-gram

@@ -498,6 +498,13 @@ public final class ReferenceIndex: @unchecked Sendable {
         }
     }
 
+    /// Whether sorted `hashes` hold `hash`.
+    @inline(__always)
+    static func contains(_ hashes: UnsafeBufferPointer<UInt64>, _ hash: UInt64) -> Bool {
+        let low = lowerBound(hash, in: hashes, from: 0, to: hashes.count)
+        return low < hashes.count && hashes[low] == hash
+    }
+
     /// The first position in `from..<to` whose key is not below `key`, where entry i's key is
     /// `keys[offset + stride·i]` and the keys are sorted.
     @inline(__always)

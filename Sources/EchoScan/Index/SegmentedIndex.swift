@@ -103,11 +103,7 @@ public final class SegmentedIndex: @unchecked Sendable {
     /// Whether a later segment made the k-gram `hash` of segment `segment` common.
     @inline(__always)
     func isCommonInLaterSegment(_ hash: UInt64, segment: Int) -> Bool {
-        for list in laterCommon[segment] {
-            let at = ReferenceIndex.lowerBound(hash, in: list, from: 0, to: list.count)
-            if at < list.count && list[at] == hash { return true }
-        }
-        return false
+        laterCommon[segment].contains { ReferenceIndex.contains($0, hash) }
     }
 
     /// A reference by its global number, with its global group number.
@@ -137,6 +133,13 @@ public final class SegmentedIndex: @unchecked Sendable {
         return segments[segment].text(ofReference: number - referenceStarts[segment])
     }
 
+    /// The segment list that names the added segments (empty for an index of one file).
+    public var segmentList: SegmentList {
+        SegmentList(baseSHA256: base.sha256, segments: segments.dropFirst().map {
+            .init(file: URL(fileURLWithPath: $0.path).lastPathComponent, sha256: $0.sha256, references: $0.referenceCount)
+        })
+    }
+
     /// Every segment's problems (`ReferenceIndex.verify()`), each named by its file.
     public func verify() -> [String] {
         segments.flatMap { segment in segment.verify().map { segments.count == 1 ? $0 : "\(segment.path): \($0)" } }
@@ -151,23 +154,22 @@ public final class SegmentedIndex: @unchecked Sendable {
 }
 
 extension IndexBuilder {
-    /// Adds `references` to the index at `index` as a new segment beside it (`SegmentedIndex`),
-    /// built with the index's fingerprint parameters and thresholds and without a style model,
-    /// and lists it last in the index's segment list (written after the segment, atomically: a
-    /// build that fails or is killed leaves the index as it was). Returns the build's report and
-    /// the segment's path.
-    public func addSegment(references: [String], background: [String], toIndex index: String) throws -> (report: IndexBuildReport, path: String) {
-        let opened = try SegmentedIndex(path: index)
+    /// Adds `references` to `index` as a new segment beside it (`SegmentedIndex`), built with
+    /// the index's fingerprint parameters and thresholds and without a style model, and lists it
+    /// last in the index's segment list (written after the segment, atomically: a build that
+    /// fails or is killed leaves the index as it was). Returns the build's report and the
+    /// segment's path.
+    public func addSegment(references: [String], background: [String], to index: SegmentedIndex) throws -> (report: IndexBuildReport, path: String) {
         var options = self.options
-        options.adopt(opened.metadata)
+        options.adopt(index.metadata)
         options.style.enabled = false
-        var list = try SegmentList.read(forIndex: index) ?? SegmentList(baseSHA256: opened.base.sha256)
-        let file = SegmentList.segmentFile(list.segments.count + 1, forIndex: index)
-        let path = SegmentList.segmentPath(file, forIndex: index)
-        let report = try IndexBuilder(options: options).build(references: references, background: background, output: path, earlier: opened)
+        var list = index.segmentList
+        let file = SegmentList.segmentFile(list.segments.count + 1, forIndex: index.path)
+        let path = SegmentList.segmentPath(file, forIndex: index.path)
+        let report = try IndexBuilder(options: options).build(references: references, background: background, output: path, earlier: index)
         let segment = try ReferenceIndex(path: path)
         list.segments.append(.init(file: file, sha256: segment.sha256, references: segment.referenceCount))
-        try list.write(forIndex: index)
+        try list.write(forIndex: index.path)
         return (report, path)
     }
 }

@@ -158,13 +158,14 @@ public struct PipelineRunner: Sendable {
         let additions = ShardInputs.expand(configuration.indexAdditions)
         let background = ShardInputs.expand(configuration.indexBackground)
         if let first = (additions.errors + background.errors).first { throw first }
-        let indexed = Set(try SegmentedIndex(path: path).segments.flatMap(\.metadata.sources).map(\.path))
+        let index = try SegmentedIndex(path: path)
+        let indexed = Set(index.segments.flatMap(\.metadata.sources).map(\.path))
         let new = additions.paths.filter { !indexed.contains($0) }
         guard !new.isEmpty else { return }
         log("adding \(new.count) reference files to index \(path) as a segment")
         var options = configuration.indexBuild
         options.threads = configuration.effectiveThreads
-        _ = try IndexBuilder(options: options).addSegment(references: new, background: background.paths, toIndex: path)
+        _ = try IndexBuilder(options: options).addSegment(references: new, background: background.paths, to: index)
     }
 
     /// The index file, built first when it is missing or of another format version.
